@@ -1,0 +1,22 @@
+import { cac } from 'cac';
+import { registerBench } from './commands/bench';
+
+const cli = cac('kflow');
+registerBench(cli);
+cli.help();
+cli.version('0.1.0');
+
+async function main(): Promise<void> {
+  cli.parse(process.argv, { run: false });
+  if (!cli.matchedCommand) {
+    if (!cli.options.help && !cli.options.version) cli.outputHelp();
+    return;
+  }
+  await cli.runMatchedCommand();
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`kflow: ${message}\n`);
+  process.exitCode = 1;
+});

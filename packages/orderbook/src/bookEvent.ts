@@ -1,0 +1,49 @@
+import type { BookUpdateResult, Level, OrderBook, Side } from './orderBook';
+
+/** A full replacement of one market's book. */
+export interface SnapshotEvent {
+  readonly kind: 'snapshot';
+  readonly ticker: string;
+  /** Exchange time in epoch ms (snapshots carry none on the wire: the last known exchange or receive time). */
+  readonly tsMs: number;
+  readonly yes: readonly Level[];
+  readonly no: readonly Level[];
+}
+
+/** A signed size change at one level. */
+export interface DeltaEvent {
+  readonly kind: 'delta';
+  readonly ticker: string;
+  readonly tsMs: number;
+  readonly side: Side;
+  readonly priceUnits: number;
+  readonly deltaCenti: number;
+}
+
+/** A public trade: `takerSide` is the outcome the taker bought. */
+export interface TradeEvent {
+  readonly kind: 'trade';
+  readonly ticker: string;
+  readonly tsMs: number;
+  readonly yesPriceUnits: number;
+  readonly countCenti: number;
+  readonly takerSide: Side;
+}
+
+/**
+ * The normalized market-data event that live (WebSocket) and historical (capture, database) paths both
+ * produce, so everything downstream sees one shape.
+ */
+export type BookEvent = SnapshotEvent | DeltaEvent | TradeEvent;
+
+/** Applies a snapshot or delta to a book; trades do not change the book (deltas carry the liquidity change). */
+export function applyBookEvent(book: OrderBook, event: BookEvent): BookUpdateResult {
+  switch (event.kind) {
+    case 'snapshot':
+      return book.applySnapshot(event.yes, event.no);
+    case 'delta':
+      return book.applyDelta(event.side, event.priceUnits, event.deltaCenti);
+    case 'trade':
+      return 'ok';
+  }
+}

@@ -1,0 +1,153 @@
+import type { BookEvent } from './bookEvent';
+import type { Level } from './orderBook';
+
+/** Event kinds in `MarketSeries.kind`. */
+export const EventKind = {
+  DeltaYes: 0,
+  DeltaNo: 1,
+  TradeTakerYes: 2,
+  TradeTakerNo: 3,
+  /** A mid-session snapshot (e.g. after a resync); `qty` holds its index in `snapshots`. */
+  Snapshot: 4,
+} as const;
+export type EventKind = (typeof EventKind)[keyof typeof EventKind];
+
+export interface BookSnapshot {
+  readonly yes: readonly Level[];
+  readonly no: readonly Level[];
+}
+
+export type SettlementResult = 'yes' | 'no' | 'void' | 'scalar';
+
+export interface Settlement {
+  readonly result: SettlementResult;
+  /** Payout of one YES contract in price units (10,000 for YES, 0 for NO, the value for scalar). */
+  readonly yesPayoutUnits: number;
+  readonly tsMs: number;
+}
+
+/**
+ * One market's recorded events in columnar form (about 19 bytes per event). Event `i` is
+ * (`tsMs[i]`, `kind[i]`, `price[i]`, `qty[i]`): a delta's signed centi-contract change, a trade's
+ * centi-contract count, or a snapshot's index.
+ */
+export interface MarketSeries {
+  readonly ticker: string;
+  readonly initial: BookSnapshot;
+  readonly initialTsMs: number;
+  readonly length: number;
+  readonly tsMs: Float64Array;
+  readonly kind: Uint8Array;
+  readonly price: Uint16Array;
+  readonly qty: Float64Array;
+  readonly snapshots: readonly BookSnapshot[];
+  readonly settlement?: Settlement;
+}
+
+/**
+ * A recorded session in memory: what the env trains on. It holds no database or socket handle, so
+ * code that only has a `SessionData` cannot do I/O.
+ */
+export interface SessionData {
+  readonly id: string;
+  readonly markets: readonly MarketSeries[];
+}
+
+class SeriesBuilder {
+  length = 0;
+  tsMs = new Float64Array(256);
+  kind = new Uint8Array(256);
+  price = new Uint16Array(256);
+  qty = new Float64Array(256);
+  snapshots: BookSnapshot[] = [];
+  settlement: Settlement | undefined;
+
+  constructor(
+    readonly ticker: string,
+    readonly initial: BookSnapshot,
+    readonly initialTsMs: number,
+  ) {}
+
+  push(tsMs: number, kind: EventKind, price: number, qty: number): void {
+    if (this.length === this.tsMs.length) {
+      const n = this.length * 2;
+      const grow = <T extends Float64Array | Uint8Array | Uint16Array>(a: T, make: (n: number) => T): T => {
+        const b = make(n);
+        b.set(a);
+        return b;
+      };
+      this.tsMs = grow(this.tsMs, (k) => new Float64Array(k));
+      this.kind = grow(this.kind, (k) => new Uint8Array(k));
+      this.price = grow(this.price, (k) => new Uint16Array(k));
+      this.qty = grow(this.qty, (k) => new Float64Array(k));
+    }
+    const i = this.length++;
+    this.tsMs[i] = tsMs;
+    this.kind[i] = kind;
+    this.price[i] = price;
+    this.qty[i] = qty;
+  }
+
+  build(): MarketSeries {
+    const n = this.length;
+    const series: MarketSeries = {
+      ticker: this.ticker,
+      initial: this.initial,
+      initialTsMs: this.initialTsMs,
+      length: n,
+      tsMs: this.tsMs.slice(0, n),
+      kind: this.kind.slice(0, n),
+      price: this.price.slice(0, n),
+      qty: this.qty.slice(0, n),
+      snapshots: this.snapshots,
+    };
+    return this.settlement ? { ...series, settlement: this.settlement } : series;
+  }
+}
+
+/**
+ * Builds a `SessionData` from normalized events in arrival order. A market starts at its first
+ * snapshot; events before it are skipped (they cannot be applied to an unknown book) and counted.
+ *
+ * @example
+ * const b = createSessionDataBuilder('sim-42'); for (const e of events) b.add(e); const session = b.build();
+ */
+export function createSessionDataBuilder(id: string) {
+  const series = new Map<string, SeriesBuilder>();
+  let skipped = 0;
+  return {
+    add(event: BookEvent): void {
+      const s = series.get(event.ticker);
+      if (event.kind === 'snapshot') {
+        const snap: BookSnapshot = { yes: event.yes, no: event.no };
+        if (!s) series.set(event.ticker, new SeriesBuilder(event.ticker, snap, event.tsMs));
+        else {
+          s.snapshots.push(snap);
+          s.push(event.tsMs, EventKind.Snapshot, 0, s.snapshots.length - 1);
+        }
+        return;
+      }
+      if (!s) {
+        skipped++;
+        return;
+      }
+      if (event.kind === 'delta') {
+        s.push(event.tsMs, event.side === 'yes' ? EventKind.DeltaYes : EventKind.DeltaNo, event.priceUnits, event.deltaCenti);
+      } else {
+        s.push(event.tsMs, event.takerSide === 'yes' ? EventKind.TradeTakerYes : EventKind.TradeTakerNo, event.yesPriceUnits, event.countCenti);
+      }
+    },
+    /** Records a market's settlement (from `market_lifecycle_v2` or market metadata). */
+    settle(ticker: string, settlement: Settlement): void {
+      const s = series.get(ticker);
+      if (s) s.settlement = settlement;
+    },
+    /** Events dropped because their market had no snapshot yet. */
+    get skipped(): number {
+      return skipped;
+    },
+    build(): SessionData {
+      return { id, markets: [...series.values()].map((s) => s.build()) };
+    },
+  };
+}
