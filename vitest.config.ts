@@ -6,7 +6,9 @@ const packages = ['orderbook', 'features', 'paper', 'env', 'agents', 'ingest', '
 // so tests never need a build.
 export default defineConfig({
   resolve: { conditions: ['@kflow/source', 'module', 'node', 'import', 'default'] },
-  ssr: { resolve: { conditions: ['@kflow/source', 'module', 'node', 'import', 'default'] } },
+  // SSR conditions are also passed to Node as --conditions for external deps, where 'import' would make
+  // CommonJS require() pick ESM entries (pg requiring pg-pool breaks): Vite adds import/require per import itself.
+  ssr: { resolve: { conditions: ['@kflow/source', 'module', 'node'] } },
   test: {
     reporters: ['default'],
     testTimeout: 60_000,

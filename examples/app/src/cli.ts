@@ -1,8 +1,14 @@
 import { cac } from 'cac';
 import { registerBench } from './commands/bench';
+import { registerFee } from './commands/fee';
+import { registerReplay } from './commands/replay';
+import { registerSim } from './commands/sim';
 
 const cli = cac('kflow');
 registerBench(cli);
+registerFee(cli);
+registerReplay(cli);
+registerSim(cli);
 cli.help();
 cli.version('0.1.0');
 

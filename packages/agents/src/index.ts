@@ -1,2 +1,40 @@
-/** Placeholder: see README.md for what this package will hold. */
-export const PACKAGE_NAME = '@kflow/agents';
+// Numerics
+export { type ActivationCode, type Kernels, type Arena, type Backend, jsBackend } from './kernels';
+export { type Activation, type MlpOptions, Mlp } from './mlp';
+export { type OrthogonalInitOptions, orthogonal, initOrthogonal } from './orthogonal';
+export { type Optimizer, type AdamOptions, type RmspropOptions, createAdam, createRmsprop, clipGradNorm } from './optimizers';
+// Policies and rollouts
+export { MultiCategorical } from './categorical';
+export { type Policy, type ActorCriticOptions, ActorCritic } from './actorCritic';
+export { type GaeOptions, computeGae } from './gae';
+export { type RolloutStep, type RolloutBufferOptions, RolloutBuffer } from './rolloutBuffer';
+export { type RolloutCollectorOptions, RolloutCollector } from './rolloutCollector';
+// Algorithms
+export {
+  type DiscreteVectorEnv,
+  type Schedule,
+  type PolicyOptions,
+  type TrainingEvent,
+  type TrainerCommonOptions,
+  type TrainResult,
+  scheduleValue,
+  explainedVariance,
+} from './training';
+export { type PpoHyperparameters, type PpoOptions, PPO_DEFAULTS, PPO_ZOO_CARTPOLE, trainPpo } from './ppo';
+// Evaluation
+export { type EvaluateOptions, type EvaluateResult, evaluate } from './evaluate';
+export { type AgentsErrorCode } from './errors';
+export { type A2cHyperparameters, type A2cOptions, A2C_DEFAULTS, trainA2c } from './a2c';
+// Checkpoints
+export {
+  CHECKPOINT_FORMAT_VERSION,
+  type CheckpointActionSpace,
+  type CheckpointManifest,
+  type Checkpoint,
+  type CheckpointExpectation,
+  InferencePolicy,
+  createCheckpoint,
+  loadPolicy,
+} from './checkpoint';
+export { writeCheckpoint, readCheckpoint } from './checkpointFiles';
+export { isWasmSimdSupported, wasmBackend, defaultBackend } from './wasmBackend';

@@ -1,2 +1,60 @@
-/** Placeholder: see README.md for what this package will hold. */
-export const PACKAGE_NAME = '@kflow/ingest';
+export { type IngestErrorCode } from './errors';
+export {
+  type Queryable,
+  type IngestDatabase,
+  type SqlValue,
+  type ColumnType,
+  type TableSpec,
+  type BulkInsert,
+  unnestInsert,
+  fromQueryable,
+} from './queryable';
+export { type Timers, systemTimers } from './timers';
+export { MIGRATIONS, migrate, schemaVersion } from './schema';
+export { type OpenPgliteOptions, openPglite } from './pglite';
+export { type WriteQueueMetrics, type WriteQueueOptions, WriteQueue } from './writeQueue';
+export {
+  type FrameMeta,
+  type OrderbookWriteQueueOptions,
+  type OrderbookWriteQueueMetrics,
+  OrderbookWriteQueue,
+  SNAPSHOT_TABLE,
+  DELTA_TABLE,
+  TRADE_TABLE,
+  LIFECYCLE_TABLE,
+} from './orderbookWriteQueue';
+export { type TradingActionRecord, ActionWriteQueue, ACTION_TABLE } from './actionWriteQueue';
+export { type TradingMode, type StartEpisodeOptions, type FinishEpisodeOptions, startEpisode, finishEpisode } from './episodes';
+export {
+  type SessionEnvironment,
+  type SessionStatus,
+  type SessionCounts,
+  type NewSession,
+  type SessionUpdate,
+  createSessionRecord,
+  updateSessionRecord,
+} from './sessionStore';
+export { type SessionSummary, type SessionLoader, createSessionLoader } from './sessionLoader';
+export {
+  type ModelStatus,
+  type ModelRecord,
+  type RegisterModelOptions,
+  type WatchModelOptions,
+  type ModelRegistry,
+  type ModelRegistryOptions,
+  createModelRegistry,
+} from './modelRegistry';
+export { type KalshiSigner, type KalshiKeySource, KALSHI_WS_SIGN_PATH, createKalshiSigner } from './auth';
+export {
+  type KalshiChannel,
+  type KalshiClientEvent,
+  type FrameContext,
+  type FrameSink,
+  type KalshiClientStats,
+  type KalshiClientOptions,
+  KALSHI_WS_URLS,
+  isKalshiEnvironment,
+  KalshiClient,
+} from './kalshiClient';
+export { type CaptureRecorder, createCaptureRecorder } from './captureRecorder';
+export { type CollectorOptions, type CollectorStatus, type Collector, createCollector } from './collector';

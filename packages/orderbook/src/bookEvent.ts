@@ -1,4 +1,5 @@
 import type { BookUpdateResult, Level, OrderBook, Side } from './orderBook';
+import type { KalshiFrame } from './frames';
 
 /** A full replacement of one market's book. */
 export interface SnapshotEvent {
@@ -45,5 +46,41 @@ export function applyBookEvent(book: OrderBook, event: BookEvent): BookUpdateRes
       return book.applyDelta(event.side, event.priceUnits, event.deltaCenti);
     case 'trade':
       return 'ok';
+  }
+}
+
+/**
+ * Normalizes a parsed frame into a `BookEvent` (snapshot, delta or trade; other frames give undefined).
+ * `fallbackTsMs` stamps frames without an exchange time: snapshots never carry one, and legacy deltas
+ * may lack `ts_ms`. Callers pass the capture's receive time when known, else the last exchange time
+ * seen on the stream (`SharedOrderbookState` does exactly this).
+ *
+ * @example
+ * const e = frameToBookEvent(parseFrame(line), recvMs ?? lastTsMs);
+ */
+export function frameToBookEvent(frame: KalshiFrame, fallbackTsMs: number): BookEvent | undefined {
+  switch (frame.type) {
+    case 'orderbook_snapshot':
+      return { kind: 'snapshot', ticker: frame.ticker, tsMs: fallbackTsMs, yes: frame.yes, no: frame.no };
+    case 'orderbook_delta':
+      return {
+        kind: 'delta',
+        ticker: frame.ticker,
+        tsMs: frame.tsMs ?? fallbackTsMs,
+        side: frame.side,
+        priceUnits: frame.priceUnits,
+        deltaCenti: frame.deltaCenti,
+      };
+    case 'trade':
+      return {
+        kind: 'trade',
+        ticker: frame.ticker,
+        tsMs: frame.tsMs,
+        yesPriceUnits: frame.yesPriceUnits,
+        countCenti: frame.countCenti,
+        takerSide: frame.takerSide,
+      };
+    default:
+      return undefined;
   }
 }

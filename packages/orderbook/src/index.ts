@@ -24,6 +24,7 @@ export {
   type DeltaEvent,
   type TradeEvent,
   applyBookEvent,
+  frameToBookEvent,
 } from './bookEvent';
 export {
   EventKind,
@@ -34,3 +35,47 @@ export {
   type SettlementResult,
   createSessionDataBuilder,
 } from './sessionData';
+export {
+  type KalshiFrame,
+  type KalshiFrameType,
+  type SubscribedFrame,
+  type UnsubscribedFrame,
+  type OkFrame,
+  type SubscriptionInfo,
+  type ErrorFrame,
+  type OrderbookSnapshotFrame,
+  type OrderbookDeltaFrame,
+  type TradeFrame,
+  type TickerFrame,
+  type FillFrame,
+  type MarketPositionFrame,
+  type UserOrderFrame,
+  type MarketLifecycleFrame,
+  type UnknownFrame,
+  type SafeParseResult,
+  parseFrame,
+  safeParseFrame,
+} from './frames';
+export { type SequenceStatus, SequenceTracker } from './sequenceTracker';
+export {
+  type FrameOutcome,
+  type ApplyResult,
+  type StateCounters,
+  type BookListener,
+  type SharedOrderbookStateOptions,
+  SharedOrderbookState,
+  createSharedOrderbookState,
+} from './sharedOrderbookState';
+export {
+  type CaptureLine,
+  type ReplayCounters,
+  type ReplayOptions,
+  type ReplayResult,
+  type SessionFromCaptureOptions,
+  parseCaptureLine,
+  replay,
+  replayAsync,
+  createCaptureSessionBuilder,
+  sessionDataFromCapture,
+  sessionDataFromCaptureSync,
+} from './replay';

@@ -15,6 +15,9 @@ export const PRICE_ONE = PRICE_SCALE;
 
 export type WireNumber = string | number;
 
+/** 10^0 .. 10^15 (parseFixed supports up to 15 decimals). */
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
 function invalid(field: string, value: unknown, why: string): KflowError<'INVALID_NUMBER'> {
   return new KflowError('INVALID_NUMBER', `Invalid number in field "${field}": ${JSON.stringify(value)} (${why})`, {
     details: { field, value },
@@ -27,6 +30,9 @@ function invalid(field: string, value: unknown, why: string): KflowError<'INVALI
  * that would need rounding is an error naming the field.
  */
 export function parseFixed(value: WireNumber, decimals: number, field: string): number {
+  if (!(decimals >= 0 && decimals < POW10.length && Number.isInteger(decimals))) {
+    throw new RangeError(`decimals must be an integer in [0, ${POW10.length - 1}]`);
+  }
   let text: string;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw invalid(field, value, 'not finite');
@@ -72,10 +78,10 @@ export function parseFixed(value: WireNumber, decimals: number, field: string): 
     }
   }
   if (i !== len || digits === 0) throw invalid(field, value, 'not a decimal number');
-  for (let d = Math.min(fracDigits, decimals); d < decimals; d++) frac *= 10;
-  const result = intPart * 10 ** decimals + frac;
+  if (fracDigits < decimals) frac *= POW10[decimals - fracDigits]!;
+  const result = intPart * POW10[decimals]! + frac;
   if (!Number.isSafeInteger(result)) throw invalid(field, value, 'out of range');
-  return negative ? -result : result;
+  return negative && result !== 0 ? -result : result;
 }
 
 /** `"0.1700"` → 1700. Prices must lie in [0, 1] dollars. */

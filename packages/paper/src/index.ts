@@ -1,2 +1,75 @@
-/** Placeholder: see README.md for what this package will hold. */
-export const PACKAGE_NAME = '@kflow/paper';
+export type { PaperErrorCode } from './errors';
+export {
+  type FeeType,
+  type MemberPrecision,
+  type FeeSchedule,
+  type FeeModel,
+  type FeeCharge,
+  type FeeQuoteOptions,
+  FEE_RATES,
+  MEMBER_PRECISION_MICROS,
+  DEFAULT_FEE_SCHEDULE,
+  isFeeType,
+  createFeeModel,
+  chargeFee,
+  emptyFeeCharge,
+  quoteFee,
+} from './feeModel';
+export {
+  type PriceRange,
+  type PriceGrid,
+  LINEAR_CENT_GRID,
+  priceGridFromKalshi,
+  isValidOrderPrice,
+  orderPriceBounds,
+} from './priceGrid';
+export {
+  type BookSide,
+  type MarketPositionView,
+  type SettlementRecord,
+  type FeeAccumulator,
+  type FillOutcome,
+  type MarkMode,
+  type TrackerState,
+  type PositionTrackerOptions,
+  PositionTracker,
+  createPositionTracker,
+} from './positionTracker';
+export {
+  type TimeInForce,
+  type OrderRequest,
+  type OrderOptions,
+  type OrderStatus,
+  type OrderUpdateReason,
+  type OrderRejectReason,
+  type SimOrder,
+  buyYes,
+  sellYes,
+  buyNo,
+  sellNo,
+} from './orders';
+export {
+  type QueueModel,
+  type LatencyModel,
+  type FillListener,
+  type MatchingEngineOptions,
+  type OrderActionResult,
+  MatchingEngine,
+  createMatchingEngine,
+  replayEvent,
+} from './matchingEngine';
+export {
+  ACTION_KINDS,
+  TRADING_ACTION_KINDS,
+  type ActionKind,
+  type DecodedAction,
+  type ActionSpace,
+  type ActionSpaceOptions,
+  type ActionContext,
+  actionCount,
+  createActionSpace,
+  decodeAction,
+  encodeAction,
+  actionMask,
+  actionToOrder,
+} from './actionSpace';

@@ -1,2 +1,54 @@
-/** Placeholder: see README.md for what this package will hold. */
-export const PACKAGE_NAME = '@kflow/sim';
+export type { SimErrorCode } from './errors';
+export { type TickStructure, type TickGrid, type PriceRange, createTickGrid } from './tickGrid';
+export {
+  type SimConfig,
+  type SimConfigOverrides,
+  type PresetName,
+  type LatentConfig,
+  type MakerConfig,
+  type TakerConfig,
+  type BookFlowConfig,
+  type RegimeConfig,
+  SIM_PRESETS,
+  isPresetName,
+  resolveSimConfig,
+  validateSimConfig,
+} from './config';
+export {
+  type Simulator,
+  type SimulatorOptions,
+  type SimEvent,
+  type SimTradeEvent,
+  type SimLifecycleEvent,
+  type SimMarket,
+  type OracleRecord,
+  createSimulator,
+} from './simulator';
+export {
+  type SimChannel,
+  type TickerStats,
+  snapshotFrame,
+  deltaFrame,
+  tradeFrame,
+  lifecycleFrame,
+  tickerFrame,
+  subscribedFrame,
+} from './frames';
+export {
+  CAPTURE_SIDS,
+  type CaptureOptions,
+  type CaptureSummary,
+  type CaptureMarketSummary,
+  generateCapture,
+  oracleLine,
+} from './capture';
+export { KALSHI_WS_PATH, type AuthFailure, type VerifyRequestOptions, verifyKalshiRequest } from './auth';
+export {
+  type SpeedFactor,
+  type ExchangeServerOptions,
+  type ExchangeFaults,
+  type ExchangeSessionResult,
+  type ExchangeServer,
+  createExchangeServer,
+} from './exchangeServer';
+export { type EdgeReport, measureEdge } from './edgeReport';

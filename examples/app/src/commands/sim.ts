@@ -1,0 +1,137 @@
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import type { CAC } from 'cac';
+import {
+  type CaptureSummary,
+  type SimConfig,
+  type SpeedFactor,
+  type TickStructure,
+  createExchangeServer,
+  generateCapture,
+  resolveSimConfig,
+} from '@kflow/sim';
+import { formatTable, printJson } from '../output';
+
+interface SimOptions {
+  preset: string;
+  seed: string;
+  markets: string;
+  minutes: string;
+  edge?: string;
+  tick?: string;
+  fractional?: boolean;
+  out?: string;
+  oracle?: string;
+  serve?: boolean;
+  port?: string;
+  speed?: string;
+  publicKey?: string;
+  json?: boolean;
+}
+
+/** Appends lines to a file through a 1 MiB buffer (the simulator produces ~300k lines/s). */
+function createLineWriter(path: string) {
+  const fd = openSync(path, 'w');
+  let buffer = '';
+  const flush = () => {
+    if (buffer.length > 0) writeSync(fd, buffer);
+    buffer = '';
+  };
+  return {
+    write(line: string) {
+      buffer += `${line}\n`;
+      if (buffer.length > 1 << 20) flush();
+    },
+    close() {
+      flush();
+      closeSync(fd);
+    },
+  };
+}
+
+function number(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${value}"`);
+  return n;
+}
+
+function configFrom(o: SimOptions): SimConfig {
+  const edge = number(o.edge, 'edge');
+  return resolveSimConfig(o.preset, {
+    seed: number(o.seed, 'seed')!,
+    markets: number(o.markets, 'markets')!,
+    durationMs: Math.round(number(o.minutes, 'minutes')! * 60_000),
+    ...(edge === undefined ? {} : { edge }),
+    ...(o.tick === undefined ? {} : { tickStructure: o.tick as TickStructure }),
+    ...(o.fractional ? { fractionalSizes: true } : {}),
+  });
+}
+
+function printSummary(summary: CaptureSummary, out: string, oracle: string | undefined, seconds: number): void {
+  console.log(
+    `sim ${summary.preset} seed ${summary.seed} edge ${summary.edge}: ${summary.frames} frames, ` +
+      `${summary.markets.length} markets, ${((summary.endMs - summary.startMs) / 60_000).toFixed(1)} min → ${out}` +
+      `${oracle === undefined ? '' : ` (oracle → ${oracle})`} in ${seconds.toFixed(2)} s`,
+  );
+  const rows = summary.markets.map((m) => [m.ticker, String(m.deltas), String(m.trades), m.result]);
+  console.log(formatTable(['market', 'deltas', 'trades', 'result'], rows));
+}
+
+async function serve(config: SimConfig, o: SimOptions): Promise<void> {
+  const speed: SpeedFactor = o.speed === undefined ? 1 : o.speed === 'max' ? 'max' : number(o.speed, 'speed')!;
+  const server = await createExchangeServer({
+    config,
+    speed,
+    port: number(o.port, 'port') ?? 0,
+    ...(o.publicKey === undefined ? {} : { auth: { publicKey: readFileSync(o.publicKey, 'utf8') } }),
+  });
+  const markets = server.markets.map((m) => m.ticker);
+  if (o.json) printJson({ url: server.url, markets, speed });
+  else console.log(`exchange at ${server.url} (speed ${speed}); markets: ${markets.join(', ')}; starts on the first subscribe`);
+  const stop = () => void server.close();
+  process.once('SIGINT', stop);
+  const result = await server.finished;
+  process.off('SIGINT', stop);
+  if (!o.json) console.log(`session ${result.completed ? 'finished' : 'stopped'}: ${result.events} events; results ${JSON.stringify(result.results)}`);
+  await server.close();
+}
+
+export function registerSim(cli: CAC): void {
+  cli
+    .command('sim', 'Simulate Kalshi markets: write a JSONL capture, or serve them over the Kalshi WebSocket protocol')
+    .option('--preset <name>', 'calm | volatile | informed', { default: 'informed' })
+    .option('--seed <n>', 'Random seed (same seed + options = identical output)', { default: '1' })
+    .option('--markets <n>', 'Number of markets', { default: '4' })
+    .option('--minutes <t>', 'Session length in exchange minutes', { default: '10' })
+    .option('--edge <x>', 'Exploitable structure in [0, 1] (default: the preset\'s; 0 = nothing observable predicts the mid)')
+    .option('--tick <structure>', 'linear_cent | deci_cent | tapered_deci_cent')
+    .option('--fractional', 'Fractional contract sizes')
+    .option('--out <file>', 'Capture file (one raw Kalshi frame per line)')
+    .option('--oracle <file>', 'Also write the latent probabilities (JSONL) for evaluation')
+    .option('--serve', 'Run the exchange server instead of writing a capture')
+    .option('--port <n>', 'Server port (default: a free one)')
+    .option('--speed <x>', "Server speed: 1 = real time, N = N× faster, 'max'")
+    .option('--public-key <file>', 'Require RSA-PSS signed handshakes against this PEM public key')
+    .option('--json', 'Print one JSON object')
+    .action(async (o: SimOptions) => {
+      const config = configFrom(o);
+      if (o.serve) return serve(config, o);
+      if (o.out === undefined) throw new Error('--out <file> is required (or use --serve)');
+      const frames = createLineWriter(o.out);
+      const oracle = o.oracle === undefined ? undefined : createLineWriter(o.oracle);
+      const t0 = performance.now();
+      let summary: CaptureSummary;
+      try {
+        summary = generateCapture(config, {
+          onFrame: frames.write,
+          ...(oracle === undefined ? {} : { onOracle: oracle.write }),
+        });
+      } finally {
+        frames.close();
+        oracle?.close();
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      if (o.json) printJson({ out: o.out, ...(o.oracle === undefined ? {} : { oracle: o.oracle }), ...summary });
+      else printSummary(summary, o.out, o.oracle, seconds);
+    });
+}

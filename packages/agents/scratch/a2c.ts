@@ -1,0 +1,12 @@
+import { SyncVectorEnv, createCartPole } from '@kflow/env';
+import { systemClock } from '@kflow/orderbook';
+import { trainA2c, evaluate } from '../src/index';
+const seed = Number(process.argv[2] ?? 0);
+const nEnvs = Number(process.argv[3] ?? 1);
+const steps = Number(process.argv[4] ?? 200000);
+const envs = new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createCartPole()));
+const t0 = Date.now();
+const r = trainA2c({ envs, totalTimesteps: steps, seed, clock: systemClock });
+const secs = (Date.now() - t0) / 1000;
+const ev = evaluate(r.policy, createCartPole(), 20, { seed: 10_000 });
+console.log(JSON.stringify({ seed, nEnvs, timesteps: r.timesteps, secs, sps: r.timesteps / secs, mean: ev.meanReturn, std: ev.stdReturn, recent: r.meanEpisodicReturn }));

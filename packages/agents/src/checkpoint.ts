@@ -1,0 +1,250 @@
+import { MultiCategorical } from './categorical';
+import { ActorCritic, type Policy } from './actorCritic';
+import { agentsError } from './errors';
+import type { Backend } from './kernels';
+import type { Activation, Mlp } from './mlp';
+import type { TrainResult } from './training';
+
+/** Current checkpoint format version; readers reject other versions. */
+export const CHECKPOINT_FORMAT_VERSION = 1;
+
+/** Action space as recorded in a checkpoint. */
+export type CheckpointActionSpace =
+  | { readonly kind: 'discrete'; readonly n: number }
+  | { readonly kind: 'multiDiscrete'; readonly nvec: readonly number[] };
+
+/**
+ * `manifest.json` of a checkpoint. The weights file holds the tensors listed in `tensors` back to back as
+ * little-endian float32, each layer as its row-major `[out × in]` weight matrix followed by its bias.
+ */
+export interface CheckpointManifest {
+  readonly format: 'kflow-checkpoint';
+  readonly formatVersion: number;
+  readonly algorithm: 'ppo' | 'a2c';
+  /** Observation-builder version the policy was trained with (`'none'` for non-Kalshi envs). */
+  readonly featureSetVersion: string;
+  readonly envId?: string;
+  readonly seed: number;
+  readonly spaces: {
+    readonly observation: { readonly kind: 'box'; readonly shape: readonly number[] };
+    readonly action: CheckpointActionSpace;
+  };
+  readonly network: { readonly hiddenSizes: readonly number[]; readonly activation: Activation; readonly shared: boolean };
+  /** Tensors in the weights file: `policy` (logits, or logits + value when shared) and `value`. */
+  readonly tensors: readonly { readonly name: 'policy' | 'value'; readonly offset: number; readonly length: number }[];
+  readonly weightsFile: string;
+  readonly weightsByteLength: number;
+  /** FNV-1a 32-bit hash of the weights bytes, hex. */
+  readonly weightsFnv1a: string;
+  readonly hyperparameters: Readonly<Record<string, unknown>>;
+  readonly training: {
+    readonly timesteps: number;
+    readonly episodes: number;
+    readonly updates: number;
+    /** Mean return of the last 100 training episodes (null if none finished). */
+    readonly meanEpisodicReturn: number | null;
+    readonly seconds: number;
+  } & Readonly<Record<string, unknown>>;
+}
+
+/** A checkpoint in memory: the manifest and the bytes of the weights file. */
+export interface Checkpoint {
+  readonly manifest: CheckpointManifest;
+  readonly weights: Uint8Array;
+}
+
+/**
+ * Serialises a training run into a checkpoint.
+ *
+ * @example
+ * const result = trainPpo({ envs, totalTimesteps: 100_000, seed: 0 });
+ * const checkpoint = createCheckpoint(result, { envId: 'CartPole-v1' });
+ * await writeCheckpoint('runs/cartpole', checkpoint);
+ */
+export function createCheckpoint(
+  result: TrainResult<object>,
+  options: { envId?: string; training?: Readonly<Record<string, unknown>> } = {},
+): Checkpoint {
+  const { policy } = result;
+  const tensors = policy.valueNet === undefined ? [policy.policyNet.params] : [policy.policyNet.params, policy.valueNet.params];
+  const floats = tensors.reduce((s, t) => s + t.length, 0);
+  const weights = new Uint8Array(floats * 4);
+  const view = new DataView(weights.buffer);
+  let offset = 0;
+  const entries: { name: 'policy' | 'value'; offset: number; length: number }[] = [];
+  tensors.forEach((t, k) => {
+    entries.push({ name: k === 0 ? 'policy' : 'value', offset, length: t.length });
+    for (let i = 0; i < t.length; i++) view.setFloat32((offset + i) * 4, t[i]!, true);
+    offset += t.length;
+  });
+  const manifest: CheckpointManifest = {
+    format: 'kflow-checkpoint',
+    formatVersion: CHECKPOINT_FORMAT_VERSION,
+    algorithm: result.algorithm,
+    featureSetVersion: policy.featureSetVersion,
+    ...(options.envId === undefined ? {} : { envId: options.envId }),
+    seed: result.seed,
+    spaces: {
+      observation: { kind: 'box', shape: [policy.observationSize] },
+      action: policy.nvec.length === 1 ? { kind: 'discrete', n: policy.nvec[0]! } : { kind: 'multiDiscrete', nvec: [...policy.nvec] },
+    },
+    network: { hiddenSizes: [...policy.hiddenSizes], activation: policy.activation, shared: policy.shared },
+    tensors: entries,
+    weightsFile: 'weights.bin',
+    weightsByteLength: weights.length,
+    weightsFnv1a: fnv1a(weights),
+    hyperparameters: { ...result.hyperparameters },
+    training: {
+      timesteps: result.timesteps,
+      episodes: result.episodes,
+      updates: result.updates,
+      meanEpisodicReturn: Number.isFinite(result.meanEpisodicReturn) ? result.meanEpisodicReturn : null,
+      seconds: result.seconds,
+      ...options.training,
+    },
+  };
+  return { manifest, weights };
+}
+
+/** What the caller runs the policy against; every given field must match the checkpoint. */
+export interface CheckpointExpectation {
+  /** The running observation builder's version; a different one throws `FEATURE_SET_MISMATCH`. */
+  featureSetVersion?: string;
+  observationSize?: number;
+  action?: CheckpointActionSpace;
+}
+
+/**
+ * An inference-only policy restored from a checkpoint: deterministic `act` (argmax over unmasked
+ * logits) and the metadata of architecture §4. It holds no optimizer state, value head or gradients API.
+ */
+export class InferencePolicy implements Policy {
+  readonly manifest: CheckpointManifest;
+  readonly observationSize: number;
+  readonly actionCount: number;
+  readonly featureSetVersion: string;
+  readonly nvec: readonly number[];
+  private readonly net: Mlp;
+  private readonly dist: MultiCategorical;
+  private readonly logits: Float32Array;
+  private readonly actions: Int32Array;
+  private readonly logProb = new Float32Array(1);
+
+  constructor(manifest: CheckpointManifest, net: Mlp) {
+    this.manifest = manifest;
+    this.net = net;
+    this.observationSize = net.inputSize;
+    this.nvec = manifest.spaces.action.kind === 'discrete' ? [manifest.spaces.action.n] : [...manifest.spaces.action.nvec];
+    this.dist = new MultiCategorical(this.nvec);
+    this.actionCount = this.nvec.reduce((p, n) => p * n, 1);
+    this.featureSetVersion = manifest.featureSetVersion;
+    this.logits = new Float32Array(this.dist.logitCount);
+    this.actions = new Int32Array(this.nvec.length);
+  }
+
+  /** Parameters of the policy network (read-only by convention; a copy is safer to keep). */
+  get parameters(): Float32Array {
+    return this.net.params;
+  }
+
+  act(observation: Float32Array, mask?: Uint8Array): number {
+    if (this.nvec.length !== 1) throw agentsError('UNSUPPORTED_SPACE', 'act() needs a Discrete action space; use actVector()');
+    return this.actVector(observation, mask)[0]!;
+  }
+
+  /** Most likely action row (one integer per component); the array is reused by the next call. */
+  actVector(observation: Float32Array, mask?: Uint8Array): Int32Array {
+    if (observation.length !== this.observationSize) {
+      throw agentsError('SHAPE_MISMATCH', `observation has ${observation.length} floats, policy expects ${this.observationSize}`);
+    }
+    const out = this.net.forward(observation, 1);
+    // A shared network's output row ends with the value; the logits come first.
+    for (let j = 0; j < this.logits.length; j++) this.logits[j] = out[j]!;
+    this.dist.sample(this.logits, 1, mask, undefined, this.actions, this.logProb);
+    return this.actions;
+  }
+}
+
+/**
+ * Restores the policy of a checkpoint for inference, after checking the format, the weights' integrity
+ * and (when given) the expected feature-set version and spaces.
+ *
+ * @example
+ * const policy = loadPolicy(await readCheckpoint('runs/cartpole'), { featureSetVersion: 'none', observationSize: 4 });
+ * policy.act(observation);
+ */
+export function loadPolicy(checkpoint: Checkpoint, expected: CheckpointExpectation = {}, backend?: Backend): InferencePolicy {
+  const m = validateManifest(checkpoint.manifest);
+  if (checkpoint.weights.length !== m.weightsByteLength || fnv1a(checkpoint.weights) !== m.weightsFnv1a) {
+    throw agentsError('CHECKPOINT_INVALID', 'weights file does not match the manifest (length or FNV-1a hash)');
+  }
+  if (expected.featureSetVersion !== undefined && expected.featureSetVersion !== m.featureSetVersion) {
+    throw agentsError(
+      'FEATURE_SET_MISMATCH',
+      `checkpoint was trained with feature set ${m.featureSetVersion}, the running builder is ${expected.featureSetVersion}`,
+      { checkpoint: m.featureSetVersion, running: expected.featureSetVersion },
+    );
+  }
+  const observationSize = m.spaces.observation.shape.reduce((p, n) => p * n, 1);
+  if (expected.observationSize !== undefined && expected.observationSize !== observationSize) {
+    throw agentsError('CHECKPOINT_MISMATCH', `checkpoint observes ${observationSize} floats, env gives ${expected.observationSize}`);
+  }
+  if (expected.action !== undefined && describeAction(expected.action) !== describeAction(m.spaces.action)) {
+    throw agentsError(
+      'CHECKPOINT_MISMATCH',
+      `checkpoint acts in ${describeAction(m.spaces.action)}, env expects ${describeAction(expected.action)}`,
+    );
+  }
+  const nvec = m.spaces.action.kind === 'discrete' ? [m.spaces.action.n] : [...m.spaces.action.nvec];
+  // Build the same architecture, then copy the policy tensor in.
+  const ac = new ActorCritic({
+    observationSize,
+    nvec,
+    hiddenSizes: m.network.hiddenSizes,
+    activation: m.network.activation,
+    shared: m.network.shared,
+    featureSetVersion: m.featureSetVersion,
+    ...(backend === undefined ? {} : { backend }),
+  });
+  const tensor = m.tensors.find((t) => t.name === 'policy');
+  if (tensor === undefined || tensor.length !== ac.policyNet.paramCount || tensor.offset + tensor.length > m.weightsByteLength / 4) {
+    throw agentsError('CHECKPOINT_INVALID', 'policy tensor missing or of the wrong size for the recorded network');
+  }
+  const view = new DataView(checkpoint.weights.buffer, checkpoint.weights.byteOffset, checkpoint.weights.byteLength);
+  const params = ac.policyNet.params;
+  for (let i = 0; i < tensor.length; i++) params[i] = view.getFloat32((tensor.offset + i) * 4, true);
+  return new InferencePolicy(m, ac.policyNet);
+}
+
+function validateManifest(value: unknown): CheckpointManifest {
+  const m = value as Partial<CheckpointManifest> | null;
+  if (m === null || typeof m !== 'object' || m.format !== 'kflow-checkpoint') {
+    throw agentsError('CHECKPOINT_INVALID', 'not a kflow checkpoint manifest');
+  }
+  if (m.formatVersion !== CHECKPOINT_FORMAT_VERSION) {
+    throw agentsError('CHECKPOINT_INVALID', `unsupported checkpoint format version ${String(m.formatVersion)}`);
+  }
+  if (
+    typeof m.featureSetVersion !== 'string' ||
+    m.spaces?.observation?.kind !== 'box' ||
+    (m.spaces.action?.kind !== 'discrete' && m.spaces.action?.kind !== 'multiDiscrete') ||
+    !Array.isArray(m.network?.hiddenSizes) ||
+    !Array.isArray(m.tensors) ||
+    typeof m.weightsByteLength !== 'number' ||
+    typeof m.weightsFnv1a !== 'string'
+  ) {
+    throw agentsError('CHECKPOINT_INVALID', 'checkpoint manifest is missing required fields');
+  }
+  return m as CheckpointManifest;
+}
+
+function describeAction(a: CheckpointActionSpace): string {
+  return a.kind === 'discrete' ? `Discrete(${a.n})` : `MultiDiscrete([${a.nvec.join(', ')}])`;
+}
+
+/** FNV-1a 32-bit hash, hex: a cheap integrity check (not a security measure). */
+function fnv1a(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}

@@ -1,0 +1,398 @@
+import {
+  FEATURE_SET_VERSION,
+  FEATURE_SPEC,
+  OBSERVATION_SIZE,
+  TEMPORAL_STATE_SIZE,
+  TemporalState,
+  buildObservation,
+} from '@kflow/features';
+import { type MarketSeries, OrderBook, PRICE_ONE, type Rng, type SessionData, createRng } from '@kflow/orderbook';
+import {
+  type ActionContext,
+  type ActionKind,
+  type ActionSpace,
+  type BookSide,
+  type FeeSchedule,
+  type LatencyModel,
+  MatchingEngine,
+  type MemberPrecision,
+  PositionTracker,
+  type QueueModel,
+  actionMask,
+  actionToOrder,
+  createActionSpace,
+  decodeAction,
+} from '@kflow/paper';
+import type { Env, EnvInfo, ResetOptions, ResetResult, StepResult } from '../core/env';
+import { envError } from '../core/errors';
+import { Box, Discrete } from '../core/spaces';
+import { type MarketPool, type PoolMarket, createMarketPool, replaySeriesEvent } from './marketPool';
+import { type MarketSampler, uniformSampler } from './marketSampler';
+
+/** When the agent decides: after every book event, or every `everyMs` of exchange time. */
+export type DecisionCadence = 'event' | { readonly everyMs: number };
+
+/** Options of `createKalshiEnv`. Money in micro-dollars, counts in centi-contracts. */
+export interface KalshiEnvOptions {
+  /** Recorded sessions (or a prepared pool) to sample episodes from. */
+  readonly sessions: readonly SessionData[] | MarketPool;
+  /** Default `uniformSampler()`. */
+  readonly sampler?: MarketSampler;
+  /** Default `'event'`. */
+  readonly cadence?: DecisionCadence;
+  /** Episode length limit in decisions: a fixed number or a seeded random range (default 256–2048). */
+  readonly episodeSteps?: number | { readonly min: number; readonly max: number };
+  /** Order sizes of the trading actions (default `[100, 500]`: 1 and 5 contracts). */
+  readonly sizesCenti?: readonly number[];
+  /** Largest |position| a buy may lead to (default 1,000 = 10 contracts). */
+  readonly positionLimitCenti?: number;
+  /** Starting cash (default: twice the position limit at $1, i.e. $20 for 10 contracts). */
+  readonly initialCashMicros?: number;
+  /** Reward = change in portfolio value (micro-dollars) × `rewardScale` (default 1e-4: cents). */
+  readonly rewardScale?: number;
+  readonly fees?: FeeSchedule;
+  readonly precision?: MemberPrecision;
+  readonly queueModel?: QueueModel;
+  readonly latency?: LatencyModel;
+  /** Events between book checkpoints (default 64): a reset replays fewer than this many events. */
+  readonly checkpointInterval?: number;
+}
+
+/** One fill during a step (exact units). */
+export interface KalshiFill {
+  readonly side: BookSide;
+  readonly priceUnits: number;
+  readonly countCenti: number;
+  readonly isTaker: boolean;
+  readonly feeMicros: number;
+}
+
+/** `info` of `reset` and `step`. Money in micro-dollars since the episode started. */
+export interface KalshiEnvInfo extends EnvInfo {
+  /** Feasible actions in the returned state (env-owned buffer, overwritten by the next call: copy it to keep it). */
+  readonly actionMask: Uint8Array;
+  /** Portfolio value change since the episode started, marked to mid, fees included. */
+  readonly pnlMicros: number;
+  readonly feesMicros: number;
+  /** Fills since the episode started. */
+  readonly trades: number;
+  readonly positionCenti: number;
+  /** Fills of this step (a shared empty array when there were none). */
+  readonly fills: readonly KalshiFill[];
+  /** The action could not be executed (masked) and was treated as HOLD. */
+  readonly infeasible: boolean;
+  readonly sessionId: string;
+  readonly ticker: string;
+  /** Index of the next event to replay in the market's series. */
+  readonly eventIndex: number;
+}
+
+/** What a policy needs to know about this env (and what a checkpoint records). */
+export interface KalshiEnvMetadata {
+  readonly observationSize: number;
+  readonly actionCount: number;
+  readonly featureSetVersion: string;
+  readonly featureNames: readonly string[];
+  readonly actionKinds: readonly ActionKind[];
+  readonly sizesCenti: readonly number[];
+  readonly [key: string]: unknown;
+}
+
+const NO_FILLS: readonly KalshiFill[] = Object.freeze([]);
+
+/**
+ * The market-agnostic Kalshi env: each episode is a window of one market's recorded events from an
+ * in-memory session pool (no database or socket handle can reach it). Actions are `@kflow/paper`'s
+ * primitive actions, executed by its matching engine and position tracker; observations come from
+ * `@kflow/features`' `buildObservation`, the same function the live actor calls.
+ *
+ * `reset` samples a market (through the sampler) and a start event (seeded), restores the nearest book
+ * and temporal checkpoint and replays at most `checkpointInterval − 1` events. `step` executes the
+ * action at the current book, replays the next event (or every event of the next `everyMs`), and
+ * returns reward = Δ(portfolio value marked to mid) × `rewardScale`, fees included and nothing else.
+ * `terminated` when the market's data ends (after settling if the session recorded a settlement);
+ * `truncated` at the episode length limit.
+ *
+ * Reset options (`reset({ options })`): `marketIndex`, `startEvent`, `steps` pin the episode (tests,
+ * evaluation). The observation buffer and `info.actionMask` are reused between calls.
+ *
+ * @example
+ * const env = createKalshiEnv({ sessions: [session] });
+ * let { observation, info } = env.reset({ seed: 1 });
+ * const step = env.step(0); // HOLD
+ */
+export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo> {
+  readonly observationSpace: Box;
+  readonly actionSpace: Discrete;
+  readonly metadata: KalshiEnvMetadata;
+  readonly pool: MarketPool;
+  readonly actions: ActionSpace;
+  readonly sampler: MarketSampler;
+  /** The account numbers behind the position features (updated every step; read by parity tests). */
+  readonly account = {
+    positionCenti: 0,
+    positionLimitCenti: 0,
+    unrealizedPnlMicros: 0,
+    cashMicros: 0,
+    portfolioValueMicros: 0,
+    restingBidCenti: 0,
+    restingAskCenti: 0,
+  };
+
+  private readonly cadenceMs: number; // 0: every event
+  private readonly stepsMin: number;
+  private readonly stepsMax: number;
+  private readonly initialCashMicros: number;
+  private readonly rewardScale: number;
+  private readonly fees: FeeSchedule | undefined;
+  private readonly precision: MemberPrecision | undefined;
+  private readonly queueModel: QueueModel | undefined;
+  private readonly latency: LatencyModel | undefined;
+  private rng: Rng = createRng(0);
+  private readonly book = new OrderBook('env');
+  private readonly temporal = new TemporalState();
+  private readonly observation = new Float32Array(OBSERVATION_SIZE);
+  private readonly mask: Uint8Array;
+  private readonly ctx: { book: OrderBook; positionCenti: number; maxPositionCenti: number; openOrderCount: number };
+  private market: PoolMarket | undefined;
+  private series: MarketSeries | undefined;
+  private tracker: PositionTracker | undefined;
+  private engine: MatchingEngine | undefined;
+  private next = 0;
+  private nowMs = 0;
+  private steps = 0;
+  private limit = 0;
+  private value = 0;
+  private startValue = 0;
+  private trades = 0;
+  private stepFills: KalshiFill[] | undefined;
+  private needsReset = true;
+  private closed = false;
+
+  constructor(options: KalshiEnvOptions) {
+    const sessions = options.sessions;
+    this.pool = 'markets' in sessions && 'checkpointInterval' in sessions
+      ? sessions
+      : createMarketPool(sessions as readonly SessionData[], options.checkpointInterval === undefined ? {} : { checkpointInterval: options.checkpointInterval });
+    this.sampler = options.sampler ?? uniformSampler();
+    const cadence = options.cadence ?? 'event';
+    this.cadenceMs = cadence === 'event' ? 0 : cadence.everyMs;
+    if (cadence !== 'event' && !(Number.isFinite(cadence.everyMs) && cadence.everyMs > 0)) {
+      throw envError('INVALID_ARGUMENT', `cadence.everyMs must be > 0, got ${cadence.everyMs}`);
+    }
+    const steps = options.episodeSteps ?? { min: 256, max: 2048 };
+    this.stepsMin = typeof steps === 'number' ? steps : steps.min;
+    this.stepsMax = typeof steps === 'number' ? steps : steps.max;
+    if (!Number.isInteger(this.stepsMin) || this.stepsMin < 1 || !Number.isInteger(this.stepsMax) || this.stepsMax < this.stepsMin) {
+      throw envError('INVALID_ARGUMENT', `episodeSteps must be integers with 1 ≤ min ≤ max, got ${JSON.stringify(steps)}`);
+    }
+    this.actions = createActionSpace({ sizesCenti: options.sizesCenti ?? [100, 500] });
+    const positionLimit = options.positionLimitCenti ?? 1000;
+    if (!Number.isSafeInteger(positionLimit) || positionLimit <= 0) {
+      throw envError('INVALID_ARGUMENT', `positionLimitCenti must be a positive integer, got ${positionLimit}`);
+    }
+    this.account.positionLimitCenti = positionLimit;
+    this.initialCashMicros = options.initialCashMicros ?? 2 * positionLimit * PRICE_ONE;
+    this.rewardScale = options.rewardScale ?? 1e-4;
+    this.fees = options.fees;
+    this.precision = options.precision;
+    this.queueModel = options.queueModel;
+    this.latency = options.latency;
+    this.mask = new Uint8Array(this.actions.count);
+    this.ctx = { book: this.book, positionCenti: 0, maxPositionCenti: positionLimit, openOrderCount: 0 };
+    this.observationSpace = new Box(
+      FEATURE_SPEC.features.map((f) => f.min),
+      FEATURE_SPEC.features.map((f) => f.max),
+      [OBSERVATION_SIZE],
+    );
+    this.actionSpace = new Discrete(this.actions.count);
+    this.metadata = {
+      observationSize: OBSERVATION_SIZE,
+      actionCount: this.actions.count,
+      featureSetVersion: FEATURE_SET_VERSION,
+      featureNames: FEATURE_SPEC.features.map((f) => f.name),
+      actionKinds: this.actions.actions.map((a) => a.kind),
+      sizesCenti: this.actions.sizesCenti,
+    };
+  }
+
+  reset(options: ResetOptions = {}): ResetResult<Float32Array, KalshiEnvInfo> {
+    if (this.closed) throw envError('INVALID_ARGUMENT', 'the env is closed');
+    if (options.seed !== undefined) {
+      this.rng = createRng(options.seed);
+      this.actionSpace.seed(options.seed);
+    }
+    const pinned = options.options ?? {};
+    const markets = this.pool.markets;
+    const marketIndex = typeof pinned['marketIndex'] === 'number' ? pinned['marketIndex'] : this.sampler.sample(markets, this.rng);
+    const market = markets[marketIndex];
+    if (market === undefined) throw envError('INVALID_ARGUMENT', `marketIndex ${marketIndex} is outside the pool of ${markets.length}`);
+    const series = market.series;
+    this.limit = typeof pinned['steps'] === 'number' ? pinned['steps'] : this.stepsMin + this.rng.int(this.stepsMax - this.stepsMin + 1);
+    // Leave room for a full episode when the market has it (event cadence); never start at the very end.
+    const room = this.cadenceMs === 0 ? Math.min(this.limit, series.length - 1) : 1;
+    const start = typeof pinned['startEvent'] === 'number' ? pinned['startEvent'] : this.rng.int(Math.max(1, series.length - room));
+    if (!(Number.isInteger(start) && start >= 0 && start < series.length)) {
+      throw envError('INVALID_ARGUMENT', `startEvent ${start} is outside [0, ${series.length})`);
+    }
+
+    // Restore the nearest checkpoint at or before `start`, then replay up to it (no orders yet).
+    const interval = this.pool.checkpointInterval;
+    const c = Math.floor(start / interval);
+    this.book.copyFrom(market.books[c]!);
+    this.temporal.load(market.temporal, c * TEMPORAL_STATE_SIZE);
+    for (let i = c * interval; i < start; i++) replaySeriesEvent(series, i, this.book, this.temporal);
+
+    this.market = market;
+    this.series = series;
+    this.next = start;
+    this.nowMs = start > 0 ? series.tsMs[start - 1]! : series.initialTsMs;
+    this.steps = 0;
+    this.trades = 0;
+    const tracker = new PositionTracker(this.precision === undefined ? { cashMicros: this.initialCashMicros } : { cashMicros: this.initialCashMicros, precision: this.precision });
+    this.tracker = tracker;
+    this.engine = new MatchingEngine({
+      ticker: series.ticker,
+      book: this.book,
+      tracker,
+      ...(this.fees === undefined ? {} : { fees: this.fees }),
+      ...(this.queueModel === undefined ? {} : { queueModel: this.queueModel }),
+      ...(this.latency === undefined ? {} : { latency: this.latency, rng: this.rng.fork() }),
+      onFill: (order, priceUnits, countCenti, isTaker, outcome) => {
+        this.trades++;
+        (this.stepFills ??= []).push({ side: order.side, priceUnits, countCenti, isTaker, feeMicros: outcome.fee.chargedMicros });
+      },
+    });
+    this.value = this.startValue = this.portfolioValue();
+    this.needsReset = false;
+    this.observe();
+    return { observation: this.observation, info: this.info(false) };
+  }
+
+  step(action: number): StepResult<Float32Array, KalshiEnvInfo> {
+    if (this.needsReset) throw envError('ENV_NEEDS_RESET', 'call reset() before step() (and after an episode ends)');
+    if (!this.actionSpace.contains(action)) throw envError('INVALID_ACTION', `action ${String(action)} is not in ${this.actionSpace}`);
+    const series = this.series!;
+    const engine = this.engine!;
+    this.stepFills = undefined;
+
+    // 1. Execute the action at the current book, exactly as the live actor would.
+    const decoded = decodeAction(this.actions, action);
+    let infeasible = false;
+    if (decoded.kind === 'CANCEL_ALL') {
+      if (engine.cancelAll(this.nowMs) === 0) infeasible = true;
+    } else if (decoded.intent !== undefined) {
+      const order = actionToOrder(this.actions, decoded, this.context());
+      infeasible = order === undefined || !engine.submit(order, this.nowMs).ok;
+    }
+
+    // 2. Advance the market to the next decision.
+    const n = series.length;
+    if (this.cadenceMs === 0) {
+      replaySeriesEvent(series, this.next, this.book, this.temporal, engine);
+      this.nowMs = series.tsMs[this.next]!;
+      this.next++;
+    } else {
+      const until = this.nowMs + this.cadenceMs;
+      while (this.next < n && series.tsMs[this.next]! <= until) {
+        replaySeriesEvent(series, this.next, this.book, this.temporal, engine);
+        this.next++;
+      }
+      this.nowMs = until;
+      engine.advanceTo(until);
+    }
+    this.steps++;
+
+    // 3. End of data: settle if the session recorded a settlement.
+    const terminated = this.next >= n;
+    if (terminated && series.settlement !== undefined) {
+      const s = series.settlement;
+      engine.settle(s.result, s.yesPayoutUnits, Math.max(this.nowMs, s.tsMs));
+    }
+    const truncated = !terminated && this.steps >= this.limit;
+    this.needsReset = terminated || truncated;
+
+    // 4. Reward: change in portfolio value marked to mid, fees included, nothing else.
+    const before = this.value;
+    this.value = this.portfolioValue();
+    this.observe();
+    return {
+      observation: this.observation,
+      reward: (this.value - before) * this.rewardScale,
+      terminated,
+      truncated,
+      info: this.info(infeasible),
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.needsReset = true;
+  }
+
+  private portfolioValue(): number {
+    const tracker = this.tracker!;
+    return tracker.cashMicros + tracker.markMicros(this.engine!.marketIndex, this.book, 'mid');
+  }
+
+  private context(): ActionContext {
+    const ctx = this.ctx;
+    ctx.positionCenti = this.tracker!.positionCenti(this.engine!.marketIndex);
+    ctx.openOrderCount = this.engine!.restingCount;
+    return ctx;
+  }
+
+  /** Updates the account numbers, the observation and the action mask. */
+  private observe(): void {
+    const tracker = this.tracker!;
+    const engine = this.engine!;
+    const m = engine.marketIndex;
+    const a = this.account;
+    a.positionCenti = tracker.positionCenti(m);
+    const mark = tracker.markMicros(m, this.book, 'mid');
+    a.unrealizedPnlMicros = mark - tracker.market(m).costMicros;
+    a.cashMicros = tracker.cashMicros;
+    a.portfolioValueMicros = tracker.cashMicros + mark;
+    a.restingBidCenti = 0;
+    a.restingAskCenti = 0;
+    if (engine.restingCount > 0) {
+      for (const o of engine.openOrders()) {
+        if (o.status !== 'resting') continue;
+        if (o.side === 'bid') a.restingBidCenti += o.remainingCenti;
+        else a.restingAskCenti += o.remainingCenti;
+      }
+    }
+    buildObservation(this.observation, this.book, this.temporal, a, this.nowMs);
+    actionMask(this.actions, this.context(), this.mask);
+  }
+
+  private info(infeasible: boolean): KalshiEnvInfo {
+    const tracker = this.tracker!;
+    const m = this.engine!.marketIndex;
+    return {
+      actionMask: this.mask,
+      pnlMicros: this.value - this.startValue,
+      feesMicros: tracker.market(m).feesPaidMicros,
+      trades: this.trades,
+      positionCenti: tracker.positionCenti(m),
+      fills: this.stepFills ?? NO_FILLS,
+      infeasible,
+      sessionId: this.market!.sessionId,
+      ticker: this.series!.ticker,
+      eventIndex: this.next,
+    };
+  }
+}
+
+/**
+ * Creates a `MarketAgnosticKalshiEnv` from in-memory sessions (e.g. `sessionDataFromCapture`,
+ * `createSyntheticSession`, or @kflow/ingest's session loader).
+ *
+ * @example
+ * const env = createKalshiEnv({ sessions: [session], cadence: { everyMs: 1000 }, sizesCenti: [100] });
+ * env.metadata.observationSize; // 27
+ * env.metadata.featureSetVersion; // 'kflow-features/1'
+ */
+export function createKalshiEnv(options: KalshiEnvOptions): MarketAgnosticKalshiEnv {
+  return new MarketAgnosticKalshiEnv(options);
+}

@@ -1,0 +1,62 @@
+import type { TableSpec } from './queryable';
+import { WriteQueue, type WriteQueueOptions } from './writeQueue';
+
+export const ACTION_TABLE: TableSpec = {
+  name: 'trading_actions',
+  columns: [
+    { name: 'episode_id', type: 'integer' },
+    { name: 'step', type: 'integer' },
+    { name: 'ts_ms', type: 'bigint' },
+    { name: 'market', type: 'text' },
+    { name: 'action', type: 'integer' },
+    { name: 'details', type: 'jsonb' },
+    { name: 'observation_hash', type: 'text' },
+    { name: 'reward', type: 'double precision' },
+    { name: 'executed', type: 'boolean' },
+    { name: 'execution_result', type: 'jsonb' },
+  ],
+};
+
+/** One decision of a training or paper episode; (episodeId, step) is its unique key. */
+export interface TradingActionRecord {
+  readonly episodeId: number;
+  readonly step: number;
+  readonly tsMs: number;
+  readonly market: string;
+  /** The discrete action index. */
+  readonly action: number;
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly observationHash?: string;
+  readonly reward?: number;
+  readonly executed: boolean;
+  readonly executionResult?: unknown;
+}
+
+/**
+ * Batches trading actions from the paper trading client or the trainer (see `WriteQueue` for the
+ * batching, retry and spill guarantees).
+ *
+ * @example
+ * const actions = new ActionWriteQueue({ db });
+ * actions.enqueue({ episodeId, step: 0, tsMs, market: 'KXFED-26DEC-T4.00', action: 3, executed: true });
+ */
+export class ActionWriteQueue extends WriteQueue {
+  constructor(options: WriteQueueOptions) {
+    super([ACTION_TABLE], options);
+  }
+
+  enqueue(a: TradingActionRecord): void {
+    this.push(0, [
+      a.episodeId,
+      a.step,
+      a.tsMs,
+      a.market,
+      a.action,
+      JSON.stringify(a.details ?? {}),
+      a.observationHash ?? null,
+      a.reward ?? null,
+      a.executed,
+      a.executionResult === undefined ? null : JSON.stringify(a.executionResult),
+    ]);
+  }
+}

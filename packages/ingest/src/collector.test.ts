@@ -1,0 +1,211 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventKind, OrderBook, createRng, sessionDataFromCaptureSync, type BookView, type SessionData } from '@kflow/orderbook';
+import { WebSocketServer } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKalshiSigner } from './auth';
+import { createCollector, type Collector } from './collector';
+import type { KalshiClientEvent } from './kalshiClient';
+import { createSessionLoader } from './sessionLoader';
+import { BACKENDS, waitFor, type TestDatabase } from './testing/databases';
+import { startLoopbackServer, type LoopbackServer } from './testing/loopbackKalshiServer';
+
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const MARKETS = ['TEST-ALPHA', 'TEST-BETA', 'TEST-GAMMA'];
+
+type Levels = [number, number][];
+const sorted = (m: ReadonlyMap<number, number>): Levels => [...m.entries()].sort((a, b) => a[0] - b[0]);
+const levelsOf = (b: BookView | undefined) => (b ? { yes: b.levels('yes'), no: b.levels('no') } : undefined);
+
+function serverBooks(server: LoopbackServer, markets: readonly string[]) {
+  return Object.fromEntries(markets.map((m) => [m, { yes: sorted(server.books.get(m)!.yes), no: sorted(server.books.get(m)!.no) }]));
+}
+
+function clientBooks(collector: Collector, markets: readonly string[]) {
+  return Object.fromEntries(markets.map((m) => [m, levelsOf(collector.state.book(m))]));
+}
+
+/** Replays a SessionData's events into fresh books: what the env will see at the end of the session. */
+function rebuild(session: SessionData): Record<string, { yes: Levels; no: Levels }> {
+  const out: Record<string, { yes: Levels; no: Levels }> = {};
+  for (const s of session.markets) {
+    const book = new OrderBook(s.ticker);
+    book.applySnapshot(s.initial.yes, s.initial.no);
+    for (let i = 0; i < s.length; i++) {
+      const kind = s.kind[i]!;
+      if (kind === EventKind.DeltaYes || kind === EventKind.DeltaNo) book.applyDelta(kind === EventKind.DeltaYes ? 'yes' : 'no', s.price[i]!, s.qty[i]!);
+      else if (kind === EventKind.Snapshot) {
+        const snap = s.snapshots[s.qty[i]!]!;
+        book.applySnapshot(snap.yes, snap.no);
+      }
+    }
+    out[s.ticker] = { yes: book.levels('yes') as Levels, no: book.levels('no') as Levels };
+  }
+  return out;
+}
+
+const json = (v: unknown) => JSON.stringify(v);
+
+describe.each(BACKENDS)('collector against a loopback Kalshi server, stored in $name', ({ name, open, skip }) => {
+  let t: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kflow-collect-'));
+    if (!skip) t = await open('collect');
+  });
+  afterAll(async () => {
+    await t?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(skip)('recovers from a gap, error 25, a dropped connection and malformed frames; the database rebuilds the server books', async () => {
+    const server = await startLoopbackServer({ publicKey, markets: MARKETS, seed: name === 'pglite' ? 11 : 12 });
+    const events: KalshiClientEvent[] = [];
+    const recordPath = join(dir, `capture-${name}.jsonl`);
+    const collector = createCollector({
+      url: server.url,
+      signer: await createKalshiSigner({ apiKeyId: 'test-key', privateKeyPem: PEM }),
+      markets: MARKETS.slice(0, 2),
+      db: t.db,
+      recordPath,
+      sessionId: `loopback-${name}`,
+      rng: createRng(3),
+      initialBackoffMs: 10,
+      maxBackoffMs: 40,
+      pingIntervalMs: 200,
+      readTimeoutMs: 5000,
+      queue: { flushIntervalMs: 20, batchSize: 500 },
+      onEvent: (e) => events.push(e),
+    });
+    const inSync = (markets: readonly string[]) => json(clientBooks(collector, markets)) === json(serverBooks(server, markets));
+    const fresh = (markets: readonly string[]) => markets.every((m) => collector.state.book(m)?.stale === false);
+    const settle = async (what: string, markets = MARKETS.slice(0, 2)) => {
+      await waitFor(() => inSync(markets) && fresh(markets), what);
+    };
+    try {
+      await collector.start();
+      await waitFor(() => server.liveSubscriptions === 1, 'subscription');
+      server.step(400);
+      await settle('initial stream');
+
+      server.injectGap();
+      server.step(300);
+      await waitFor(() => collector.client.stats.gaps >= 1, 'gap detected');
+      await settle('resync after gap');
+      expect(collector.client.stats.snapshotRequests).toBeGreaterThanOrEqual(1);
+
+      server.injectError25();
+      await waitFor(() => collector.client.stats.resubscribes >= 1 && server.liveSubscriptions === 1, 'resubscribe after error 25');
+      server.step(300);
+      await settle('stream after error 25');
+
+      server.dropConnections();
+      await waitFor(() => collector.client.stats.reconnects >= 1 && server.liveSubscriptions === 1, 'reconnect');
+      server.step(300);
+      await settle('stream after reconnect');
+
+      server.injectMalformed();
+      server.step(200);
+      await waitFor(() => collector.client.stats.malformed >= 2, 'malformed frames counted');
+      await settle('stream after malformed frames');
+
+      collector.addMarkets([MARKETS[2]!]);
+      await waitFor(() => collector.state.book(MARKETS[2]!) !== undefined, 'snapshot of the added market');
+      server.step(400);
+      await settle('three markets', MARKETS);
+      server.settle(MARKETS[0]!, 'yes');
+      await waitFor(() => (collector.status().queue?.enqueued ?? 0) > 0 && collector.client.stats.frames > 0, 'frames');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await collector.stop();
+      await server.close();
+    }
+    const status = collector.status();
+    expect(status.counts).toMatchObject({ malformed: 2 });
+    expect(status.counts.gaps).toBeGreaterThanOrEqual(1);
+    expect(status.counts.reconnects).toBe(1);
+    expect(status.queue).toMatchObject({ dropped: 0, pending: 0 });
+    expect(status.queue!.written).toBe(status.queue!.enqueued);
+    expect(server.rejected).toBe(0);
+    expect(events.some((e) => e.type === 'resubscribe' && e.code === 25)).toBe(true);
+    // Events never carry credentials.
+    expect(JSON.stringify(events)).not.toMatch(/KALSHI-ACCESS|test-key|PRIVATE/);
+
+    const loader = createSessionLoader({ db: t.db });
+    const fromDb = await loader.load(`loopback-${name}`);
+    const capture = (await readFile(recordPath, 'utf8')).split('\n');
+    const fromCapture = sessionDataFromCaptureSync(capture, { id: `loopback-${name}` });
+    expect(fromDb).toEqual(fromCapture);
+    expect(fromDb.markets.map((m) => m.ticker)).toEqual(MARKETS);
+    expect(rebuild(fromDb)).toEqual(serverBooks(server, MARKETS));
+    expect(fromDb.markets[0]!.settlement).toMatchObject({ result: 'yes', yesPayoutUnits: 10_000 });
+    expect(fromDb.markets.reduce((n, m) => n + m.length, 0)).toBeGreaterThan(1200);
+
+    const [summary] = (await loader.list()).filter((s) => s.id === `loopback-${name}`);
+    expect(summary).toMatchObject({ status: 'completed', environment: 'custom', markets: MARKETS, counts: { reconnects: 1, malformed: 2 } });
+    expect(summary!.stored.deltas).toBe(status.counts.deltas);
+    expect(summary!.stored.snapshots).toBe(status.counts.snapshots);
+    expect(summary!.stored.lifecycle).toBe(1);
+    await expect(loader.load('no-such-session')).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND' });
+  });
+});
+
+describe('collector connection handling', () => {
+  it('keeps retrying with capped, jittered backoff when the signature is wrong', async () => {
+    const server = await startLoopbackServer({ publicKey, markets: MARKETS, seed: 1 });
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const events: KalshiClientEvent[] = [];
+    const collector = createCollector({
+      url: server.url,
+      signer: await createKalshiSigner({ apiKeyId: 'k', privateKeyPem: other }),
+      markets: MARKETS,
+      rng: createRng(9),
+      initialBackoffMs: 5,
+      maxBackoffMs: 20,
+      onEvent: (e) => events.push(e),
+    });
+    try {
+      await collector.start();
+      await waitFor(() => server.rejected >= 5, 'five rejected handshakes');
+    } finally {
+      await collector.stop();
+      await server.close();
+    }
+    expect(server.accepted).toBe(0);
+    const delays = events.flatMap((e) => (e.type === 'reconnect-scheduled' ? [e.delayMs] : []));
+    expect(delays.length).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(20);
+    expect(delays[0]).toBeGreaterThanOrEqual(2);
+    expect(events.some((e) => e.type === 'disconnected' && /401/.test(e.reason))).toBe(true);
+  });
+
+  it('reconnects when the read watchdog sees a silent server', async () => {
+    // A server that accepts and then says nothing, not even pongs.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
+    await new Promise<void>((resolve) => wss.once('listening', resolve));
+    let connections = 0;
+    wss.on('connection', () => connections++);
+    const collector = createCollector({
+      url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/trade-api/ws/v2`,
+      markets: MARKETS,
+      rng: createRng(1),
+      pingIntervalMs: 20,
+      readTimeoutMs: 60,
+      initialBackoffMs: 5,
+      maxBackoffMs: 10,
+    });
+    try {
+      await collector.start();
+      await waitFor(() => connections >= 3, 'watchdog reconnects');
+    } finally {
+      await collector.stop();
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    }
+    expect(collector.client.stats.reconnects).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -1,0 +1,181 @@
+import { systemClock, type Clock, type Rng, type SharedOrderbookState } from '@kflow/orderbook';
+import type { KalshiSigner } from './auth';
+import { createCaptureRecorder, type CaptureRecorder } from './captureRecorder';
+import { KalshiClient, isKalshiEnvironment, type FrameSink, type KalshiChannel, type KalshiClientEvent } from './kalshiClient';
+import { OrderbookWriteQueue, type FrameMeta, type OrderbookWriteQueueMetrics, type OrderbookWriteQueueOptions } from './orderbookWriteQueue';
+import type { IngestDatabase } from './queryable';
+import { createSessionRecord, updateSessionRecord, type SessionCounts, type SessionEnvironment } from './sessionStore';
+import { systemTimers, type Timers } from './timers';
+
+export interface CollectorOptions {
+  /** `'production'`, `'demo'` or any `ws://` URL, and the signer for its handshake. */
+  readonly url: 'production' | 'demo' | (string & {});
+  readonly signer?: KalshiSigner;
+  readonly markets: readonly string[];
+  readonly channels?: readonly KalshiChannel[];
+  /** Where rows go (migrated). Without it the collector only keeps books and records. */
+  readonly db?: IngestDatabase;
+  /** Write-queue tuning (batch size, interval, spill file ...). */
+  readonly queue?: Omit<OrderbookWriteQueueOptions, 'db' | 'clock' | 'timers'>;
+  /** Append every frame to this JSONL capture (envelope format). */
+  readonly recordPath?: string;
+  /** Default `<environment>-<startedMs>-<random hex>`. */
+  readonly sessionId?: string;
+  /** Default from the URL: production, demo, else custom. */
+  readonly environment?: SessionEnvironment;
+  readonly rng: Rng;
+  readonly clock?: Clock;
+  readonly timers?: Timers;
+  /** How often the session row's counts are refreshed. Default 5 s. */
+  readonly sessionUpdateIntervalMs?: number;
+  readonly pingIntervalMs?: number;
+  readonly readTimeoutMs?: number;
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  readonly onEvent?: (event: KalshiClientEvent) => void;
+}
+
+export interface CollectorStatus {
+  readonly sessionId: string;
+  readonly counts: SessionCounts;
+  readonly connected: boolean;
+  readonly queue: OrderbookWriteQueueMetrics | undefined;
+  readonly recordedLines: number;
+}
+
+export interface Collector {
+  readonly sessionId: string;
+  readonly client: KalshiClient;
+  readonly state: SharedOrderbookState;
+  start(): Promise<void>;
+  /** Closes the socket, flushes the capture and every queued row, and marks the session completed. */
+  stop(): Promise<CollectorStatus>;
+  status(): CollectorStatus;
+  addMarkets(tickers: readonly string[]): void;
+  removeMarkets(tickers: readonly string[]): void;
+}
+
+/**
+ * The collector: a `KalshiClient` whose frames update the shared books, are appended to a capture and
+ * are enqueued as rows (snapshots, deltas, trades, lifecycle events) for the database, all without
+ * awaiting anything on the socket's path.
+ *
+ * @example
+ * const db = await openPglite({ dataDir: './kflow-data' }); await migrate(db);
+ * const collector = createCollector({ url: 'demo', signer, markets: ['KXFED-26DEC-T4.00'], db, rng: createRng(7) });
+ * await collector.start(); ... const summary = await collector.stop();
+ */
+export function createCollector(options: CollectorOptions): Collector {
+  const clock = options.clock ?? systemClock;
+  const timers = options.timers ?? systemTimers;
+  const { db } = options;
+  const client = new KalshiClient({
+    url: options.url,
+    ...(options.signer ? { signer: options.signer } : {}),
+    markets: options.markets,
+    ...(options.channels ? { channels: options.channels } : {}),
+    rng: options.rng,
+    clock,
+    timers,
+    ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
+    ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
+    ...(options.initialBackoffMs !== undefined ? { initialBackoffMs: options.initialBackoffMs } : {}),
+    ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+  const environment: SessionEnvironment =
+    options.environment ?? (isKalshiEnvironment(options.url) ? options.url : 'custom');
+  const startedMs = clock.now();
+  const sessionId = options.sessionId ?? `${environment}-${startedMs}-${options.rng.uint32().toString(16).padStart(8, '0')}`;
+  const queue = db ? new OrderbookWriteQueue({ ...options.queue, db, clock, timers }) : undefined;
+  const recorder: CaptureRecorder | undefined = options.recordPath ? createCaptureRecorder({ path: options.recordPath, timers }) : undefined;
+  const counts = { snapshots: 0, deltas: 0, trades: 0 };
+  let updateHandle: unknown;
+
+  const countsNow = (): SessionCounts => ({
+    frames: client.stats.frames,
+    snapshots: counts.snapshots,
+    deltas: counts.deltas,
+    trades: counts.trades,
+    gaps: client.stats.gaps,
+    malformed: client.stats.malformed,
+    reconnects: client.stats.reconnects,
+  });
+
+  const sink: FrameSink = (frame, result, ctx) => {
+    recorder?.append(ctx.raw, ctx.recvMs);
+    const event = result.event;
+    if (event !== undefined) {
+      if (event.kind === 'snapshot') counts.snapshots++;
+      else if (event.kind === 'delta') counts.deltas++;
+      else counts.trades++;
+    }
+    if (queue === undefined) return;
+    const meta = (market: string, tsMs: number | null): FrameMeta => ({
+      sessionId,
+      frameNo: ctx.frameNo,
+      market,
+      recvMs: ctx.recvMs,
+      tsMs,
+      conn: ctx.conn,
+      sid: frame.sid ?? null,
+      seq: frame.seq ?? null,
+    });
+    // Only what the books applied is stored (not duplicates, not deltas without a snapshot), so a load
+    // from the database rebuilds exactly what a replay of the capture does.
+    if (event !== undefined) {
+      if (frame.type === 'orderbook_snapshot' && event.kind === 'snapshot') queue.enqueueSnapshot(meta(event.ticker, null), event.yes, event.no);
+      else if (frame.type === 'orderbook_delta' && event.kind === 'delta')
+        queue.enqueueDelta(meta(event.ticker, frame.tsMs ?? null), event.side, event.priceUnits, event.deltaCenti);
+      else if (frame.type === 'trade' && event.kind === 'trade')
+        queue.enqueueTrade(meta(event.ticker, frame.tsMs), frame.tradeId ?? null, event.yesPriceUnits, event.countCenti, event.takerSide);
+    } else if (frame.type === 'market_lifecycle_v2' && (client.state.book(frame.ticker) !== undefined || client.markets.includes(frame.ticker))) {
+      const msg = (JSON.parse(ctx.raw) as { msg: unknown }).msg;
+      queue.enqueueLifecycle(meta(frame.ticker, null), frame.eventType, JSON.stringify(msg));
+    }
+  };
+  client.addSink(sink);
+
+  const scheduleUpdate = () => {
+    if (db === undefined) return;
+    updateHandle = timers.setTimeout(() => {
+      updateSessionRecord(db, sessionId, { counts: countsNow(), markets: client.markets })
+        .catch(() => {}) // the database may be down; the final update at stop() retries
+        .finally(scheduleUpdate);
+    }, options.sessionUpdateIntervalMs ?? 5000);
+  };
+
+  const status = (): CollectorStatus => ({
+    sessionId,
+    counts: countsNow(),
+    connected: client.stats.connected,
+    queue: queue?.metrics,
+    recordedLines: recorder?.lines ?? 0,
+  });
+
+  return {
+    sessionId,
+    client,
+    state: client.state,
+    async start() {
+      if (db) {
+        await createSessionRecord(db, { id: sessionId, startedMs, environment, wsUrl: client.url, markets: client.markets });
+        scheduleUpdate();
+      }
+      await client.start();
+    },
+    async stop() {
+      await client.stop();
+      timers.clearTimeout(updateHandle);
+      await recorder?.close();
+      if (queue) await queue.close();
+      if (db) {
+        await updateSessionRecord(db, sessionId, { counts: countsNow(), markets: client.markets, status: 'completed', endedMs: clock.now() });
+      }
+      return status();
+    },
+    status,
+    addMarkets: (tickers) => client.addMarkets(tickers),
+    removeMarkets: (tickers) => client.removeMarkets(tickers),
+  };
+}

@@ -1,0 +1,29 @@
+import { KflowError } from '@kflow/orderbook';
+
+/** Codes raised by @kflow/ingest. */
+export type IngestErrorCode =
+  | 'DEPENDENCY_NOT_INSTALLED'
+  | 'INVALID_OPTIONS'
+  | 'INVALID_KEY'
+  | 'MIGRATION_FAILED'
+  | 'SESSION_NOT_FOUND'
+  | 'MODEL_NOT_FOUND'
+  | 'LIVE_MODE_FORBIDDEN'
+  | 'QUEUE_CLOSED';
+
+/** Throws the package's typed error. */
+export function ingestError(code: IngestErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}): KflowError<IngestErrorCode> {
+  return new KflowError<IngestErrorCode>(code, message, options);
+}
+
+/** Imports an optional peer dependency, or throws DEPENDENCY_NOT_INSTALLED naming what to install. */
+export async function importOptional<T>(name: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (cause) {
+    throw ingestError('DEPENDENCY_NOT_INSTALLED', `@kflow/ingest needs the optional package "${name}": run \`npm install ${name}\``, {
+      cause,
+      details: { package: name },
+    });
+  }
+}

@@ -1,0 +1,388 @@
+import {
+  SharedOrderbookState,
+  safeParseFrame,
+  systemClock,
+  type ApplyResult,
+  type Clock,
+  type KalshiFrame,
+  type Rng,
+} from '@kflow/orderbook';
+import type WebSocketType from 'ws';
+import type { KalshiSigner } from './auth';
+import { ingestError, importOptional } from './errors';
+import { systemTimers, type Timers } from './timers';
+
+export const KALSHI_WS_URLS = {
+  production: 'wss://external-api-ws.kalshi.com/trade-api/ws/v2',
+  demo: 'wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2',
+} as const;
+
+/** True for the names of Kalshi's own environments (as opposed to a URL). */
+export function isKalshiEnvironment(url: string): url is keyof typeof KALSHI_WS_URLS {
+  return url === 'production' || url === 'demo';
+}
+
+/** Channels the collector understands. `market_lifecycle_v2` carries every market (no filter). */
+export type KalshiChannel = 'orderbook_delta' | 'trade' | 'market_lifecycle_v2';
+
+/** Channels whose market list `update_subscription` can change; others are re-subscribed. */
+const UPDATABLE: ReadonlySet<KalshiChannel> = new Set(['orderbook_delta']);
+const UNFILTERED: ReadonlySet<KalshiChannel> = new Set(['market_lifecycle_v2']);
+const TERMINAL_ERROR_CODES: ReadonlySet<number> = new Set([10, 25]);
+
+/** What the client tells its owner; never carries credentials or headers. */
+export type KalshiClientEvent =
+  | { readonly type: 'connecting'; readonly conn: number; readonly url: string }
+  | { readonly type: 'connected'; readonly conn: number }
+  | { readonly type: 'disconnected'; readonly conn: number; readonly reason: string }
+  | { readonly type: 'reconnect-scheduled'; readonly attempt: number; readonly delayMs: number }
+  | { readonly type: 'gap'; readonly sid: number; readonly markets: readonly string[] }
+  | { readonly type: 'resubscribe'; readonly channel: KalshiChannel; readonly code: number | undefined }
+  | { readonly type: 'server-error'; readonly code: number; readonly message: string };
+
+/** Where a frame came from: its receive time and index in this client's life, and its connection. */
+export interface FrameContext {
+  /** The text exactly as received. */
+  readonly raw: string;
+  readonly recvMs: number;
+  /** 1-based index of the frame among every frame this client received (acks and malformed included). */
+  readonly frameNo: number;
+  /** 1-based connection number (sids restart with every connection). */
+  readonly conn: number;
+}
+
+/** Receives every parsed frame after the books were updated. Must not block or await. */
+export type FrameSink = (frame: KalshiFrame, result: ApplyResult, ctx: FrameContext) => void;
+
+export interface KalshiClientStats {
+  frames: number;
+  malformed: number;
+  gaps: number;
+  snapshotRequests: number;
+  resubscribes: number;
+  /** Connections opened after the first. */
+  reconnects: number;
+  connected: boolean;
+}
+
+export interface KalshiClientOptions {
+  /** `'production'`, `'demo'`, or any `ws://` / `wss://` URL (tests, the simulator). */
+  readonly url: 'production' | 'demo' | (string & {});
+  /** Signs every handshake; required by Kalshi, optional for local servers that do not check. */
+  readonly signer?: KalshiSigner;
+  readonly markets: readonly string[];
+  /** Default: orderbook_delta, trade, market_lifecycle_v2. */
+  readonly channels?: readonly KalshiChannel[];
+  /** The books this client writes (default: a new one). */
+  readonly state?: SharedOrderbookState;
+  readonly clock?: Clock;
+  /** Jitter for reconnect backoff. */
+  readonly rng: Rng;
+  readonly timers?: Timers;
+  /** Client ping period; also how often the read watchdog checks. Default 10 s. */
+  readonly pingIntervalMs?: number;
+  /** Reconnect when nothing (frame, ping or pong) arrived for this long. Default 30 s. */
+  readonly readTimeoutMs?: number;
+  /** Reconnect backoff: `min(max, initial · 2^attempt)`, scaled by a jitter in [0.5, 1). Defaults 250 ms, 30 s. */
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  readonly onEvent?: (event: KalshiClientEvent) => void;
+}
+
+interface ChannelState {
+  sid: number | undefined;
+  /** Markets the server has for this subscription (as far as acknowledged or sent). */
+  markets: Set<string>;
+  /** Command id of an unanswered subscribe. */
+  pendingId: number | undefined;
+}
+
+/**
+ * A Kalshi WebSocket v2 client for market data: one authenticated connection for many markets,
+ * sequence-checked books in a `SharedOrderbookState`, and recovery that never gives up.
+ *
+ * - Gap on a sid → its books are stale, `get_snapshot` is sent for them; error 10 or 25 → resubscribe.
+ * - Ping every `pingIntervalMs`; a read watchdog reconnects a silent socket.
+ * - Reconnects forever with jittered, capped exponential backoff, re-signing the handshake, resetting
+ *   sequence trackers and resubscribing the current market set.
+ * - `handleMessage` (the socket handler) only parses, updates the books, calls sinks and sends the odd
+ *   command; it never awaits.
+ *
+ * @example
+ * const client = new KalshiClient({ url: 'demo', signer, markets: ['KXFED-26DEC-T4.00'], rng: createRng(1) });
+ * client.addSink((frame, result, ctx) => queue.enqueue...(...));
+ * await client.start(); ... await client.stop();
+ */
+export class KalshiClient {
+  readonly url: string;
+  readonly state: SharedOrderbookState;
+  readonly stats: KalshiClientStats = {
+    frames: 0,
+    malformed: 0,
+    gaps: 0,
+    snapshotRequests: 0,
+    resubscribes: 0,
+    reconnects: 0,
+    connected: false,
+  };
+
+  private readonly options: KalshiClientOptions;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
+  private readonly desired: Set<string>;
+  private readonly channels = new Map<KalshiChannel, ChannelState>();
+  private readonly sinks: FrameSink[] = [];
+  private ws: WebSocketType | undefined;
+  private conn = 0;
+  private nextId = 1;
+  private attempt = 0;
+  private stopped = true;
+  private lastReadMs = 0;
+  private pingHandle: unknown;
+  private reconnectHandle: unknown;
+  private closedWaiters: (() => void)[] = [];
+
+  constructor(options: KalshiClientOptions) {
+    this.options = options;
+    this.url = isKalshiEnvironment(options.url) ? KALSHI_WS_URLS[options.url] : options.url;
+    if (!/^wss?:\/\//.test(this.url)) throw ingestError('INVALID_OPTIONS', `not a WebSocket URL: ${this.url}`);
+    this.state = options.state ?? new SharedOrderbookState();
+    this.clock = options.clock ?? systemClock;
+    this.timers = options.timers ?? systemTimers;
+    this.desired = new Set(options.markets);
+    for (const channel of options.channels ?? ['orderbook_delta', 'trade', 'market_lifecycle_v2']) {
+      this.channels.set(channel, { sid: undefined, markets: new Set(), pendingId: undefined });
+    }
+  }
+
+  /** Markets currently wanted (subscriptions follow this set across reconnects). */
+  get markets(): readonly string[] {
+    return [...this.desired];
+  }
+
+  /** Registers a frame sink (the collector's recorder and write queue). */
+  addSink(sink: FrameSink): void {
+    this.sinks.push(sink);
+  }
+
+  /** Opens the connection (loading `ws` on first use) and keeps it open until `stop()`. */
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    const ws = await importOptional('ws', () => import('ws'));
+    this.WebSocketCtor = ws.WebSocket ?? ws.default;
+    this.stopped = false;
+    this.connect();
+  }
+
+  private WebSocketCtor: typeof WebSocketType | undefined;
+
+  /** Closes the connection and stops reconnecting. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timers.clearTimeout(this.reconnectHandle);
+    this.timers.clearTimeout(this.pingHandle);
+    const ws = this.ws;
+    if (ws === undefined || ws.readyState === ws.CLOSED) return;
+    const closed = new Promise<void>((resolve) => this.closedWaiters.push(resolve));
+    ws.close(1000, 'client stop');
+    // A peer that never completes the closing handshake is cut after a second.
+    const kill = this.timers.setTimeout(() => ws.terminate(), 1000);
+    await closed;
+    this.timers.clearTimeout(kill);
+  }
+
+  /** Adds markets to every filtered channel (`update_subscription add_markets` where supported). */
+  addMarkets(tickers: readonly string[]): void {
+    for (const t of tickers) this.desired.add(t);
+    this.reconcile();
+  }
+
+  /** Removes markets (`delete_markets` where supported); their books stay as last seen. */
+  removeMarkets(tickers: readonly string[]): void {
+    for (const t of tickers) this.desired.delete(t);
+    this.reconcile();
+  }
+
+  /** Asks for fresh snapshots of `tickers` (their books are stale until they arrive). */
+  requestSnapshots(tickers: readonly string[]): void {
+    const ob = this.channels.get('orderbook_delta');
+    if (ob?.sid === undefined || tickers.length === 0) return;
+    this.stats.snapshotRequests++;
+    this.send('update_subscription', { sids: [ob.sid], market_tickers: [...tickers], action: 'get_snapshot' });
+  }
+
+  /**
+   * The socket's message handler, public so captures can be replayed and benchmarked through exactly
+   * the live path. Parses, updates the books, reacts to gaps and terminal errors, calls the sinks.
+   */
+  handleMessage(raw: string, recvMs: number): void {
+    const stats = this.stats;
+    stats.frames++;
+    const ctx: FrameContext = { raw, recvMs, frameNo: stats.frames, conn: this.conn };
+    const parsed = safeParseFrame(raw);
+    if (!parsed.ok) {
+      stats.malformed++;
+      return;
+    }
+    const frame = parsed.frame;
+    const result = this.state.applyFrame(frame, recvMs);
+    if (result.gap && frame.sid !== undefined) this.onGap(frame.sid);
+    if (frame.type === 'subscribed') this.onSubscribed(frame.id, frame.sid, frame.channel);
+    else if (frame.type === 'error') this.onServerError(frame.id, frame.sid, frame.code, frame.message);
+    const sinks = this.sinks;
+    for (let i = 0; i < sinks.length; i++) sinks[i]!(frame, result, ctx);
+  }
+
+  private connect(): void {
+    const Ctor = this.WebSocketCtor!;
+    this.conn++;
+    if (this.conn > 1) this.stats.reconnects++;
+    const conn = this.conn;
+    this.emit({ type: 'connecting', conn, url: this.url });
+    // Re-signed on every connect: the timestamp must be fresh.
+    const headers = this.options.signer?.headers(this.clock.now()) ?? {};
+    const ws = new Ctor(this.url, { headers, perMessageDeflate: false });
+    this.ws = ws;
+    ws.on('open', () => this.onOpen(ws));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      this.lastReadMs = this.clock.now();
+      if (this.attempt > 0) this.attempt = 0; // the server talks to us: the backoff starts over
+      this.handleMessage(isBinary ? data.toString('utf8') : data.toString(), this.lastReadMs);
+    });
+    ws.on('ping', () => {
+      this.lastReadMs = this.clock.now();
+    });
+    ws.on('pong', () => {
+      this.lastReadMs = this.clock.now();
+    });
+    // Errors are followed by 'close'; the message (e.g. "Unexpected server response: 401") is reported there.
+    let lastError = '';
+    ws.on('error', (error: Error) => {
+      lastError = error.message;
+    });
+    ws.on('close', (code: number) => {
+      if (this.ws === ws) this.ws = undefined;
+      this.stats.connected = false;
+      this.timers.clearTimeout(this.pingHandle);
+      this.emit({ type: 'disconnected', conn, reason: lastError || `close ${code}` });
+      for (const w of this.closedWaiters.splice(0)) w();
+      if (!this.stopped) this.scheduleReconnect();
+    });
+  }
+
+  private onOpen(ws: WebSocketType): void {
+    this.stats.connected = true;
+    this.lastReadMs = this.clock.now();
+    this.emit({ type: 'connected', conn: this.conn });
+    // A new connection: sids may be renumbered and every book must be re-snapshotted.
+    this.state.resetSequences();
+    for (const [channel, c] of this.channels) {
+      c.sid = undefined;
+      c.markets.clear();
+      c.pendingId = undefined;
+      this.subscribe(channel);
+    }
+    this.schedulePing(ws);
+  }
+
+  private schedulePing(ws: WebSocketType): void {
+    const interval = this.options.pingIntervalMs ?? 10_000;
+    this.pingHandle = this.timers.setTimeout(() => {
+      if (this.ws !== ws) return;
+      if (this.clock.now() - this.lastReadMs > (this.options.readTimeoutMs ?? 30_000)) {
+        ws.terminate(); // 'close' follows and schedules the reconnect
+        return;
+      }
+      ws.ping();
+      this.schedulePing(ws);
+    }, interval);
+  }
+
+  private scheduleReconnect(): void {
+    const initial = this.options.initialBackoffMs ?? 250;
+    const max = this.options.maxBackoffMs ?? 30_000;
+    const base = Math.min(max, initial * 2 ** Math.min(this.attempt, 30));
+    const delayMs = Math.round(base * (0.5 + 0.5 * this.options.rng.next()));
+    this.attempt++;
+    this.emit({ type: 'reconnect-scheduled', attempt: this.attempt, delayMs });
+    this.reconnectHandle = this.timers.setTimeout(() => {
+      if (!this.stopped) this.connect();
+    }, delayMs);
+  }
+
+  private subscribe(channel: KalshiChannel): void {
+    const c = this.channels.get(channel)!;
+    const params: Record<string, unknown> = { channels: [channel] };
+    if (!UNFILTERED.has(channel)) {
+      if (this.desired.size === 0) return;
+      params.market_tickers = [...this.desired];
+      c.markets = new Set(this.desired);
+    }
+    c.pendingId = this.send('subscribe', params);
+  }
+
+  private onSubscribed(id: number | undefined, sid: number, channel: string): void {
+    const c = this.channels.get(channel as KalshiChannel);
+    if (c === undefined) return;
+    if (c.pendingId !== undefined && id !== undefined && id !== c.pendingId) return;
+    c.sid = sid;
+    c.pendingId = undefined;
+    this.reconcile();
+  }
+
+  private onGap(sid: number): void {
+    this.stats.gaps++;
+    const markets = this.state.markets().filter((t) => this.state.sidOfMarket(t) === sid);
+    this.emit({ type: 'gap', sid, markets });
+    this.requestSnapshots(markets);
+  }
+
+  private onServerError(id: number | undefined, sid: number | undefined, code: number, message: string): void {
+    this.emit({ type: 'server-error', code, message });
+    if (!TERMINAL_ERROR_CODES.has(code)) return;
+    // The subscription is dead: find it by sid, else by the command that failed, else renew them all.
+    let affected = [...this.channels].filter(([, c]) => (sid !== undefined ? c.sid === sid : id !== undefined && c.pendingId === id));
+    if (affected.length === 0) affected = [...this.channels];
+    for (const [channel, c] of affected) {
+      this.stats.resubscribes++;
+      this.emit({ type: 'resubscribe', channel, code });
+      c.sid = undefined;
+      this.subscribe(channel);
+    }
+  }
+
+  /** Brings each filtered channel's server-side market list in line with the desired set. */
+  private reconcile(): void {
+    for (const [channel, c] of this.channels) {
+      if (UNFILTERED.has(channel) || c.pendingId !== undefined) continue;
+      if (c.sid === undefined) {
+        if (this.ws !== undefined && this.stats.connected && this.desired.size > 0) this.subscribe(channel);
+        continue;
+      }
+      const add = [...this.desired].filter((t) => !c.markets.has(t));
+      const remove = [...c.markets].filter((t) => !this.desired.has(t));
+      if (add.length === 0 && remove.length === 0) continue;
+      if (UPDATABLE.has(channel)) {
+        if (add.length > 0) this.send('update_subscription', { sids: [c.sid], market_tickers: add, action: 'add_markets' });
+        if (remove.length > 0) this.send('update_subscription', { sids: [c.sid], market_tickers: remove, action: 'delete_markets' });
+        c.markets = new Set(this.desired);
+      } else {
+        this.send('unsubscribe', { sids: [c.sid] });
+        c.sid = undefined;
+        this.subscribe(channel);
+      }
+    }
+  }
+
+  private send(cmd: string, params: Record<string, unknown>): number | undefined {
+    const ws = this.ws;
+    if (ws === undefined || ws.readyState !== ws.OPEN) return undefined;
+    const id = this.nextId++;
+    ws.send(JSON.stringify({ id, cmd, params }));
+    return id;
+  }
+
+  private emit(event: KalshiClientEvent): void {
+    this.options.onEvent?.(event);
+  }
+}

@@ -1,0 +1,113 @@
+import type { Level, Side } from '@kflow/orderbook';
+import type { TableSpec } from './queryable';
+import { WriteQueue, type WriteQueueMetrics, type WriteQueueOptions } from './writeQueue';
+
+const FRAME_COLUMNS = [
+  { name: 'session_id', type: 'text' },
+  { name: 'frame_no', type: 'bigint' },
+  { name: 'market', type: 'text' },
+  { name: 'recv_ms', type: 'bigint' },
+  { name: 'ts_ms', type: 'bigint' },
+  { name: 'conn', type: 'integer' },
+  { name: 'sid', type: 'integer' },
+  { name: 'seq', type: 'bigint' },
+] as const;
+
+export const SNAPSHOT_TABLE: TableSpec = {
+  name: 'orderbook_snapshots',
+  columns: [...FRAME_COLUMNS, { name: 'yes_levels', type: 'jsonb' }, { name: 'no_levels', type: 'jsonb' }],
+};
+export const DELTA_TABLE: TableSpec = {
+  name: 'orderbook_deltas',
+  columns: [...FRAME_COLUMNS, { name: 'side', type: 'text' }, { name: 'price_units', type: 'integer' }, { name: 'delta_centi', type: 'bigint' }],
+};
+export const TRADE_TABLE: TableSpec = {
+  name: 'trades',
+  columns: [
+    ...FRAME_COLUMNS,
+    { name: 'trade_id', type: 'text' },
+    { name: 'yes_price_units', type: 'integer' },
+    { name: 'count_centi', type: 'bigint' },
+    { name: 'taker_side', type: 'text' },
+  ],
+};
+export const LIFECYCLE_TABLE: TableSpec = {
+  name: 'market_lifecycle',
+  columns: [...FRAME_COLUMNS, { name: 'event_type', type: 'text' }, { name: 'payload', type: 'jsonb' }],
+};
+
+/**
+ * Where a stored row came from: its session, the collector's receive index `frameNo` (the unique key
+ * with the session), the market, receive and exchange times, and the connection/sid/seq it arrived on.
+ */
+export interface FrameMeta {
+  readonly sessionId: string;
+  readonly frameNo: number;
+  readonly market: string;
+  readonly recvMs: number;
+  /** Exchange time, when the frame carries one. */
+  readonly tsMs: number | null;
+  /** Connection number within the session (sids restart on every connection). */
+  readonly conn: number;
+  readonly sid: number | null;
+  readonly seq: number | null;
+}
+
+export interface OrderbookWriteQueueOptions extends WriteQueueOptions {
+  /** Keep one delta in N (default 1: keep all). Sampled sessions cannot rebuild books exactly. */
+  readonly deltaSampleEvery?: number;
+}
+
+export interface OrderbookWriteQueueMetrics extends WriteQueueMetrics {
+  /** Deltas not stored because of `deltaSampleEvery`. */
+  readonly sampledOut: number;
+}
+
+/**
+ * The collector's writer for snapshots, deltas, trades and lifecycle events (see `WriteQueue` for the
+ * batching, retry and spill guarantees).
+ *
+ * @example
+ * const queue = new OrderbookWriteQueue({ db, spillPath: './kflow-spill.jsonl' });
+ * queue.enqueueDelta(meta, 'yes', 1700, -552); // sync, O(1)
+ * await queue.close(); // flushes every row
+ */
+export class OrderbookWriteQueue extends WriteQueue {
+  private readonly sampleEvery: number;
+  private deltaCount = 0;
+  private sampled = 0;
+
+  constructor(options: OrderbookWriteQueueOptions) {
+    super([SNAPSHOT_TABLE, DELTA_TABLE, TRADE_TABLE, LIFECYCLE_TABLE], options);
+    this.sampleEvery = Math.max(1, Math.trunc(options.deltaSampleEvery ?? 1));
+  }
+
+  enqueueSnapshot(meta: FrameMeta, yes: readonly Level[], no: readonly Level[]): void {
+    this.push(0, [...metaValues(meta), JSON.stringify(yes), JSON.stringify(no)]);
+  }
+
+  enqueueDelta(meta: FrameMeta, side: Side, priceUnits: number, deltaCenti: number): void {
+    if (this.sampleEvery > 1 && this.deltaCount++ % this.sampleEvery !== 0) {
+      this.sampled++;
+      return;
+    }
+    this.push(1, [...metaValues(meta), side, priceUnits, deltaCenti]);
+  }
+
+  enqueueTrade(meta: FrameMeta, tradeId: string | null, yesPriceUnits: number, countCenti: number, takerSide: Side): void {
+    this.push(2, [...metaValues(meta), tradeId, yesPriceUnits, countCenti, takerSide]);
+  }
+
+  /** `payload` is the frame's `msg` object as JSON text. */
+  enqueueLifecycle(meta: FrameMeta, eventType: string, payload: string): void {
+    this.push(3, [...metaValues(meta), eventType, payload]);
+  }
+
+  override get metrics(): OrderbookWriteQueueMetrics {
+    return { ...super.metrics, sampledOut: this.sampled };
+  }
+}
+
+function metaValues(m: FrameMeta): [string, number, string, number, number | null, number, number | null, number | null] {
+  return [m.sessionId, m.frameNo, m.market, m.recvMs, m.tsMs, m.conn, m.sid, m.seq];
+}

@@ -1,0 +1,124 @@
+/**
+ * `@kflow/ingest/pg`: PostgreSQL through `pg` (and `pg-copy-streams` for COPY), both optional peers
+ * loaded on first use.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { importOptional } from './errors';
+import { quoteIdent } from './pglite';
+import type { IngestDatabase, SqlValue, TableSpec } from './queryable';
+
+export interface ConnectPostgresOptions {
+  /** A connection string, e.g. `postgres://postgres@127.0.0.1:5432/test`. */
+  readonly url: string;
+  /** Schema holding kflow's tables (created if missing; set as the search_path). Default `kflow`. */
+  readonly schema?: string;
+  /** Reported as `application_name` (visible in `pg_stat_activity`). Default `kflow`. */
+  readonly applicationName?: string;
+  /** Pool size. Default 4. */
+  readonly maxConnections?: number;
+  /** Called with pool-level connection errors (e.g. a backend terminated while idle); they never throw. */
+  readonly onError?: (error: Error) => void;
+}
+
+/**
+ * Connects to a PostgreSQL server. Bulk writes use `COPY ... FROM STDIN` straight into the table; a batch
+ * that may already be stored (a retry or a spill replay, or a first attempt that hits a duplicate key) is
+ * copied into a temporary staging table and inserted with `ON CONFLICT DO NOTHING`, so nothing is
+ * written twice.
+ *
+ * @example
+ * const db = await connectPostgres({ url: process.env.DATABASE_URL! }); await migrate(db);
+ */
+export async function connectPostgres(options: ConnectPostgresOptions): Promise<IngestDatabase> {
+  const pg = await importOptional('pg', () => import('pg'));
+  const copy = await importOptional('pg-copy-streams', () => import('pg-copy-streams'));
+  const schema = quoteIdent(options.schema ?? 'kflow');
+  const PoolCtor = pg.default?.Pool ?? pg.Pool;
+  const pool: Pool = new PoolCtor({
+    connectionString: options.url,
+    max: options.maxConnections ?? 4,
+    application_name: options.applicationName ?? 'kflow',
+    connectionTimeoutMillis: 10_000,
+    options: `-c search_path=${schema}`,
+  });
+  pool.on('error', (error) => options.onError?.(error));
+  await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  const copyFrom = copy.from ?? copy.default.from;
+
+  async function copyRows(client: PoolClient, table: string, spec: TableSpec, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+    const columns = spec.columns.map((c) => c.name).join(', ');
+    await pipeline(Readable.from([copyText(rows)]), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
+  }
+
+  async function staged(client: PoolClient, spec: TableSpec, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+    const stage = `kflow_stage_${spec.name}`;
+    const columns = spec.columns.map((c) => c.name).join(', ');
+    await client.query('BEGIN');
+    await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${spec.name}) ON COMMIT DELETE ROWS`);
+    await copyRows(client, stage, spec, rows);
+    await client.query(`INSERT INTO ${spec.name} (${columns}) SELECT ${columns} FROM ${stage} ON CONFLICT DO NOTHING`);
+    await client.query('COMMIT');
+  }
+
+  return {
+    kind: 'postgres',
+    query: (text, params) => pool.query(text, params),
+    exec: async (script) => {
+      await pool.query(script);
+    },
+    insertRows: async (spec, rows, mayConflict) => {
+      if (rows.length === 0) return;
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      // A checked-out client whose backend dies emits 'error'; unheard, it would crash the process.
+      const onClientError = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', onClientError);
+      try {
+        if (mayConflict) await staged(client, spec, rows);
+        else {
+          try {
+            await copyRows(client, spec.name, spec, rows);
+          } catch (error) {
+            if ((error as { code?: unknown }).code !== '23505') throw error;
+            await staged(client, spec, rows);
+          }
+        }
+      } catch (error) {
+        broken = error as Error;
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.off('error', onClientError);
+        // A connection that failed mid-COPY is discarded rather than reused.
+        client.release(broken);
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** PostgreSQL COPY text format: tab-separated, `\N` for NULL, backslash escapes. */
+export function copyText(rows: readonly (readonly SqlValue[])[]): string {
+  const out: string[] = new Array<string>(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    let line = '';
+    for (let c = 0; c < row.length; c++) {
+      const v = row[c];
+      if (c > 0) line += '\t';
+      if (v === null || v === undefined) line += '\\N';
+      else if (typeof v === 'string') line += /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, escapeChar) : v;
+      else line += String(v);
+    }
+    out[r] = line;
+  }
+  return out.join('\n') + '\n';
+}
+
+function escapeChar(ch: string): string {
+  return ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r';
+}

@@ -1,0 +1,102 @@
+/**
+ * The one thing kflow needs from a SQL driver: `pg.Pool`, `pg.Client` and `PGlite` fit as they are
+ * (bring your own driver, as in Kysely). Rows come back as plain objects.
+ */
+export interface Queryable {
+  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/** A value in a bulk-inserted row. JSONB columns take their JSON text. */
+export type SqlValue = string | number | boolean | null;
+
+export type ColumnType = 'text' | 'bigint' | 'integer' | 'double precision' | 'boolean' | 'jsonb';
+
+/** A table the write queues bulk-load, with its columns in row order. */
+export interface TableSpec {
+  readonly name: string;
+  readonly columns: readonly { readonly name: string; readonly type: ColumnType }[];
+}
+
+/**
+ * Bulk, idempotent insert of `rows` (each in `spec.columns` order); rows whose key already exists are
+ * skipped. `mayConflict` says the rows may already be stored (a retry or a spill replay), so a driver
+ * whose fast path cannot skip duplicates (COPY) must take its conflict-safe path.
+ */
+export type BulkInsert = (spec: TableSpec, rows: readonly (readonly SqlValue[])[], mayConflict: boolean) => Promise<void>;
+
+/**
+ * A database kflow opened: a `Queryable` with a bulk path and a `close()`. `openPglite` and
+ * `connectPostgres` (from `@kflow/ingest/pg`) return one; any `Queryable` can be wrapped with `fromQueryable`.
+ */
+export interface IngestDatabase extends Queryable {
+  readonly kind: 'postgres' | 'pglite' | 'custom';
+  readonly insertRows: BulkInsert;
+  /** Runs a multi-statement script without parameters as one implicit transaction. */
+  exec(script: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The portable bulk path: one `INSERT ... SELECT FROM unnest($1::t1[], ...) ON CONFLICT DO NOTHING`
+ * per batch, so a batch is one round trip on PostgreSQL and on PGlite alike.
+ */
+export function unnestInsert(db: Queryable): BulkInsert {
+  const sqlByTable = new Map<string, string>();
+  return async (spec, rows) => {
+    if (rows.length === 0) return;
+    let sql = sqlByTable.get(spec.name);
+    if (sql === undefined) {
+      const names = spec.columns.map((c) => c.name);
+      const arrays = spec.columns.map((c, i) => `$${i + 1}::${c.type === 'jsonb' ? 'text' : c.type}[]`);
+      const select = spec.columns.map((c) => (c.type === 'jsonb' ? `u.${c.name}::jsonb` : `u.${c.name}`));
+      sql =
+        `INSERT INTO ${spec.name} (${names.join(', ')}) SELECT ${select.join(', ')} ` +
+        `FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')}) ON CONFLICT DO NOTHING`;
+      sqlByTable.set(spec.name, sql);
+    }
+    const columns: SqlValue[][] = spec.columns.map(() => new Array<SqlValue>(rows.length));
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      for (let c = 0; c < columns.length; c++) columns[c]![r] = row[c] ?? null;
+    }
+    await db.query(sql, columns);
+  };
+}
+
+/**
+ * Wraps any `Queryable` (your own `pg.Pool`, a PGlite instance) as an `IngestDatabase` using the
+ * portable unnest bulk path; `close()` is left to the owner of the driver.
+ *
+ * @example
+ * const db = fromQueryable(new pg.Pool({ connectionString })); await migrate(db);
+ */
+export function fromQueryable(db: Queryable): IngestDatabase {
+  return {
+    kind: 'custom',
+    query: (text, params) => db.query(text, params),
+    insertRows: unnestInsert(db),
+    // A parameterless multi-statement query runs as one implicit transaction on PostgreSQL.
+    exec: async (script) => {
+      await db.query(script);
+    },
+    close: async () => {},
+  };
+}
+
+/** Integer columns arrive as numbers (PGlite) or strings (pg's int8); this reads either exactly. */
+export function toInt(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint' || typeof value === 'string') return Number(value);
+  return Number.NaN;
+}
+
+/** Like `toInt` but keeps SQL NULL as `null`. */
+export function toIntOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : toInt(value);
+}
+
+/** Rows typed by the caller's query (the SQL text defines their shape). */
+export async function selectRows<Row>(db: Queryable, text: string, params: unknown[] = []): Promise<Row[]> {
+  const result = await db.query(text, params);
+  return result.rows as Row[];
+}

@@ -1,0 +1,195 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ActionWriteQueue } from './actionWriteQueue';
+import { startEpisode } from './episodes';
+import { OrderbookWriteQueue, type FrameMeta } from './orderbookWriteQueue';
+import { connectPostgres } from './pg';
+import { selectRows, toInt, type IngestDatabase } from './queryable';
+import { BACKENDS, DATABASE_URL, openTestPostgres, waitFor, type TestDatabase } from './testing/databases';
+
+/** Wraps a database so a test can take it down and bring it back. */
+function flaky(db: IngestDatabase): IngestDatabase & { down: boolean; failures: number } {
+  const wrapper = {
+    ...db,
+    down: false,
+    failures: 0,
+    insertRows: async (...args: Parameters<IngestDatabase['insertRows']>) => {
+      if (wrapper.down) {
+        wrapper.failures++;
+        throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+      }
+      return db.insertRows(...args);
+    },
+  };
+  return wrapper;
+}
+
+const meta = (sessionId: string, frameNo: number): FrameMeta => ({
+  sessionId,
+  frameNo,
+  market: `MKT-${frameNo % 3}`,
+  recvMs: 1_780_000_000_000 + frameNo,
+  tsMs: 1_780_000_000_000 + frameNo - 5,
+  conn: 1,
+  sid: 1,
+  seq: frameNo,
+});
+
+async function stored(db: IngestDatabase, sessionId: string): Promise<{ n: number; distinct: number; sum: number }> {
+  const rows = await selectRows<{ n: unknown; d: unknown; s: unknown }>(
+    db,
+    'SELECT count(*) AS n, count(DISTINCT frame_no) AS d, COALESCE(sum(delta_centi), 0) AS s FROM orderbook_deltas WHERE session_id = $1',
+    [sessionId],
+  );
+  return { n: toInt(rows[0]!.n), distinct: toInt(rows[0]!.d), sum: toInt(rows[0]!.s) };
+}
+
+const deltaOf = (i: number) => (i % 7) - 3 || 5;
+const sumOf = (n: number) => Array.from({ length: n }, (_, i) => deltaOf(i)).reduce((a, b) => a + b, 0);
+
+describe.each(BACKENDS)('write queues on $name', ({ name, open, skip }) => {
+  let t: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kflow-wq-'));
+    if (!skip) t = await open('wq');
+  });
+  afterAll(async () => {
+    await t?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(skip)('writes every row once, in batches by size and by interval', async () => {
+    const q = new OrderbookWriteQueue({ db: t.db, batchSize: 1000, flushIntervalMs: 20 });
+    const session = `batch-${name}`;
+    for (let i = 0; i < 2500; i++) q.enqueueDelta(meta(session, i), i % 2 ? 'yes' : 'no', 1000 + (i % 50) * 100, deltaOf(i));
+    // 2 full batches go by size; the remaining 500 only by the interval timer.
+    await waitFor(async () => (await stored(t.db, session)).n === 2500, 'interval flush');
+    expect(await stored(t.db, session)).toEqual({ n: 2500, distinct: 2500, sum: sumOf(2500) });
+    const m = await q.close();
+    expect(m).toMatchObject({ enqueued: 2500, written: 2500, dropped: 0, spilled: 0, pending: 0 });
+  });
+
+  it.skipIf(skip)('survives an outage: retries, spills past the memory bound, replays, never duplicates', async () => {
+    const db = flaky(t.db);
+    const spillPath = join(dir, `outage-${name}.jsonl`);
+    const q = new OrderbookWriteQueue({ db, batchSize: 200, flushIntervalMs: 5, maxPendingRows: 500, spillPath, retryDelayMs: 5, maxRetryDelayMs: 20 });
+    const session = `outage-${name}`;
+    const N = 6000;
+    for (let i = 0; i < N; i++) {
+      if (i === 1000) db.down = true;
+      if (i === 5000) db.down = false;
+      q.enqueueDelta(meta(session, i), 'yes', 5000, deltaOf(i));
+      // Let the pump run between bursts so batches fail, retry and spill while rows keep coming.
+      if (i % 250 === 0) await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    await q.flush();
+    const m = q.metrics;
+    expect(db.failures).toBeGreaterThan(0);
+    expect(m.retried).toBeGreaterThan(0);
+    expect(m.spilled).toBeGreaterThan(0);
+    expect(m.replayed).toBe(m.spilled);
+    expect(m).toMatchObject({ enqueued: N, written: N, dropped: 0, pending: 0 });
+    expect(await stored(t.db, session)).toEqual({ n: N, distinct: N, sum: sumOf(N) });
+    await q.close();
+  });
+
+  it.skipIf(skip)('close() with a full queue flushes every row', async () => {
+    const q = new OrderbookWriteQueue({ db: t.db, batchSize: 100_000, flushIntervalMs: 60_000 });
+    const session = `close-${name}`;
+    for (let i = 0; i < 30_000; i++) q.enqueueDelta(meta(session, i), 'no', 100 + (i % 9900), deltaOf(i));
+    expect(q.metrics.pending).toBe(30_000);
+    const m = await q.close();
+    expect(m).toMatchObject({ written: 30_000, pending: 0, dropped: 0 });
+    expect(await stored(t.db, session)).toEqual({ n: 30_000, distinct: 30_000, sum: sumOf(30_000) });
+    expect(() => q.enqueueDelta(meta(session, 1), 'no', 100, 1)).toThrow(/after close/);
+  });
+
+  it.skipIf(skip)('a close() during an outage spills the rest; the next queue on that file replays it', async () => {
+    const db = flaky(t.db);
+    db.down = true;
+    const spillPath = join(dir, `restart-${name}.jsonl`);
+    const session = `restart-${name}`;
+    const q1 = new OrderbookWriteQueue({ db, batchSize: 100, flushIntervalMs: 5, spillPath, retryDelayMs: 5, maxRetryDelayMs: 10, closeTimeoutMs: 100 });
+    for (let i = 0; i < 1000; i++) q1.enqueueDelta(meta(session, i), 'yes', 4200, deltaOf(i));
+    const m1 = await q1.close();
+    expect(m1).toMatchObject({ written: 0, dropped: 0, pending: 0, spilled: 1000 });
+    expect((await readFile(spillPath, 'utf8')).length).toBeGreaterThan(0);
+    const q2 = new OrderbookWriteQueue({ db: t.db, spillPath });
+    await q2.flush();
+    expect(q2.metrics).toMatchObject({ replayed: 1000, written: 1000 });
+    expect(await stored(t.db, session)).toEqual({ n: 1000, distinct: 1000, sum: sumOf(1000) });
+    await q2.close();
+  });
+
+  it.skipIf(skip)('keeps one delta in N when sampling, counting the rest', async () => {
+    const q = new OrderbookWriteQueue({ db: t.db, deltaSampleEvery: 4 });
+    const session = `sample-${name}`;
+    for (let i = 0; i < 100; i++) q.enqueueDelta(meta(session, i), 'yes', 100, 1);
+    const m = await q.close();
+    expect(m).toMatchObject({ enqueued: 25, written: 25, sampledOut: 75 });
+    expect((await stored(t.db, session)).n).toBe(25);
+  });
+
+  it.skipIf(skip)('ActionWriteQueue stores actions idempotently per (episode, step)', async () => {
+    const episodeId = await startEpisode(t.db, { market: 'MKT-A', mode: 'paper', startedMs: 1 });
+    const q = new ActionWriteQueue({ db: t.db, batchSize: 10 });
+    for (let step = 0; step < 25; step++) {
+      q.enqueue({ episodeId, step, tsMs: 1000 + step, market: 'MKT-A', action: step % 5, executed: step % 2 === 0, reward: step / 10, details: { step }, observationHash: `h${step}` });
+    }
+    await q.flush();
+    // A replay of the same actions (e.g. after a crash) adds nothing.
+    for (let step = 0; step < 25; step++) q.enqueue({ episodeId, step, tsMs: 1000 + step, market: 'MKT-A', action: 0, executed: false });
+    await q.close();
+    const rows = await selectRows<{ step: unknown; action: unknown; reward: unknown; details: unknown; executed: boolean }>(
+      t.db,
+      'SELECT step, action, reward, details, executed FROM trading_actions WHERE episode_id = $1 ORDER BY step',
+      [episodeId],
+    );
+    expect(rows.length).toBe(25);
+    expect(rows[7]).toEqual({ step: 7, action: 2, reward: 0.7, details: { step: 7 }, executed: false });
+    await expect(startEpisode(t.db, { market: 'M', mode: 'live' as 'paper', startedMs: 1 })).rejects.toMatchObject({ code: 'LIVE_MODE_FORBIDDEN' });
+  });
+});
+
+describe.skipIf(DATABASE_URL === undefined)('a PostgreSQL outage mid-stream (backends terminated)', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await openTestPostgres('outage');
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it('loses nothing once the server is reachable again', async () => {
+    const app = `kflow-test-${process.pid}-${process.hrtime.bigint()}`;
+    const errors: Error[] = [];
+    const db = await connectPostgres({ url: DATABASE_URL!, schema: t.schema, applicationName: app, onError: (e) => errors.push(e) });
+    const admin = t.db;
+    const q = new OrderbookWriteQueue({ db, batchSize: 500, flushIntervalMs: 5, retryDelayMs: 5, maxRetryDelayMs: 50 });
+    const session = 'terminated';
+    const N = 40_000;
+    let killed = 0;
+    for (let i = 0; i < N; i++) {
+      q.enqueueDelta(meta(session, i), 'yes', 3300, deltaOf(i));
+      if (i % 2000 === 1999) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        // Cut every connection of the queue's pool, mid-COPY or idle.
+        const rows = await selectRows<{ ok: boolean }>(
+          admin,
+          'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1',
+          [app],
+        );
+        killed += rows.length;
+      }
+    }
+    const m = await q.close();
+    await db.close();
+    expect(killed).toBeGreaterThan(0);
+    expect(m.retried).toBeGreaterThan(0);
+    expect(m).toMatchObject({ enqueued: N, written: N, dropped: 0, pending: 0 });
+    expect(await stored(admin, session)).toEqual({ n: N, distinct: N, sum: sumOf(N) });
+  });
+});

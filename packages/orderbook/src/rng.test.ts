@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { createRng, rngFromState } from './rng';
+
+const take = (n: number, f: () => number) => Array.from({ length: n }, f);
+
+describe('createRng', () => {
+  it('is deterministic for a seed and differs across seeds', () => {
+    const a = createRng(42);
+    const b = createRng(42);
+    expect(take(100, () => a.uint32())).toEqual(take(100, () => b.uint32()));
+    expect(createRng(42).uint32()).not.toBe(createRng(43).uint32());
+  });
+
+  it('keeps next() in [0, 1), int(n) in [0, n) and covers the range', () => {
+    const rng = createRng(7);
+    const seen = new Set<number>();
+    let bad = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const x = rng.next();
+      const k = rng.int(10);
+      const u = rng.uint32();
+      if (!(x >= 0 && x < 1) || !(Number.isInteger(k) && k >= 0 && k < 10)) bad++;
+      if (!(Number.isInteger(u) && u >= 0 && u <= 0xffffffff)) bad++;
+      seen.add(k);
+    }
+    expect(bad).toBe(0);
+    expect(seen.size).toBe(10);
+  });
+
+  it('has a roughly uniform mean and a standard normal', () => {
+    const rng = createRng(1);
+    const n = 20_000;
+    const xs = take(n, () => rng.next());
+    expect(xs.reduce((s, x) => s + x, 0) / n).toBeCloseTo(0.5, 1);
+    const zs = take(n, () => rng.normal());
+    const mean = zs.reduce((s, z) => s + z, 0) / n;
+    const variance = zs.reduce((s, z) => s + (z - mean) ** 2, 0) / n;
+    expect(Math.abs(mean)).toBeLessThan(0.05);
+    expect(Math.abs(variance - 1)).toBeLessThan(0.05);
+    expect(zs.every(Number.isFinite)).toBe(true);
+  });
+
+  it('forks reproducibly into an independent stream', () => {
+    const a = createRng(5);
+    const b = createRng(5);
+    const fa = a.fork();
+    const fb = b.fork();
+    expect(take(20, () => fa.uint32())).toEqual(take(20, () => fb.uint32()));
+    // The parent stream continues identically and differs from the child.
+    const parent = take(20, () => a.uint32());
+    expect(parent).toEqual(take(20, () => b.uint32()));
+    expect(parent).not.toEqual(take(20, () => fa.uint32()));
+  });
+
+  it('restores a generator from its state', () => {
+    const rng = createRng(99);
+    rng.uint32();
+    const copy = rngFromState(rng.state());
+    expect(take(50, () => copy.uint32())).toEqual(take(50, () => rng.uint32()));
+  });
+});

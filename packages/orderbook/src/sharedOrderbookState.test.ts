@@ -1,0 +1,220 @@
+import { describe, expect, it, vi } from 'vitest';
+import { parseFrame } from './frames';
+import { SharedOrderbookState, createSharedOrderbookState } from './sharedOrderbookState';
+
+const A = 'KXSYNTH-A';
+const B = 'KXSYNTH-B';
+const C = 'KXSYNTH-C';
+
+const snap = (ticker: string, sid: number, seq: number, yes: [string, string][] = [['0.4000', '10.00']], no: [string, string][] = [['0.5000', '10.00']]) =>
+  parseFrame({ type: 'orderbook_snapshot', sid, seq, msg: { market_ticker: ticker, market_id: 'm', yes_dollars_fp: yes, no_dollars_fp: no } });
+const delta = (ticker: string, sid: number, seq: number, price: string, d: string, side = 'yes', tsMs?: number) =>
+  parseFrame({
+    type: 'orderbook_delta',
+    sid,
+    seq,
+    msg: { market_ticker: ticker, market_id: 'm', price_dollars: price, delta_fp: d, side, ...(tsMs === undefined ? {} : { ts_ms: tsMs }) },
+  });
+const ok = (sid: number, seq: number) => parseFrame({ type: 'ok', id: 9, sid, seq, msg: { market_tickers: [A] } });
+
+describe('SharedOrderbookState: books and sequencing', () => {
+  it('keeps exactly one book per market and applies snapshots and deltas', () => {
+    const s = createSharedOrderbookState();
+    expect(s.applyFrame(snap(A, 1, 1)).outcome).toBe('snapshot');
+    const book = s.book(A);
+    s.applyFrame(snap(A, 1, 2, [['0.3000', '1.00']]));
+    expect(s.book(A)).toBe(book);
+    expect(s.markets()).toEqual([A]);
+    const r = s.applyFrame(delta(A, 1, 3, '0.3100', '2.50', 'yes', 1000));
+    expect(r).toMatchObject({ outcome: 'delta', update: 'ok', gap: false });
+    expect(r.event).toMatchObject({ kind: 'delta', ticker: A, priceUnits: 3100, deltaCenti: 250, tsMs: 1000 });
+    expect(s.book(A)!.bestBid('yes')).toBe(3100);
+    expect(s.counters).toMatchObject({ frames: 3, snapshots: 2, deltas: 1, ignored: 0, gaps: 0 });
+    expect(s.sidOfMarket(A)).toBe(1);
+  });
+
+  it('ignores deltas for markets without a snapshot', () => {
+    const s = new SharedOrderbookState();
+    const r = s.applyFrame(delta(A, 1, 1, '0.5000', '1.00'));
+    expect(r).toMatchObject({ outcome: 'ignored', event: undefined });
+    expect(s.book(A)).toBeUndefined();
+    expect(s.counters.ignored).toBe(1);
+  });
+
+  it('counts acks in the sid sequence, so they never cause false gaps', () => {
+    const s = new SharedOrderbookState();
+    s.applyFrame(ok(1, 1));
+    s.applyFrame(snap(A, 1, 2));
+    s.applyFrame(ok(1, 3));
+    s.applyFrame(ok(1, 4));
+    s.applyFrame(snap(B, 1, 5));
+    s.applyFrame(delta(A, 1, 6, '0.4000', '1.00'));
+    expect(s.counters.gaps).toBe(0);
+    expect(s.book(A)!.stale).toBe(false);
+  });
+
+  it('ignores duplicate frames', () => {
+    const s = new SharedOrderbookState();
+    s.applyFrame(snap(A, 1, 1));
+    s.applyFrame(delta(A, 1, 2, '0.4000', '1.00'));
+    const dup = s.applyFrame(delta(A, 1, 2, '0.4000', '1.00'));
+    expect(dup).toMatchObject({ outcome: 'duplicate', event: undefined });
+    expect(s.book(A)!.bestBidSize('yes')).toBe(1100);
+    expect(s.counters).toMatchObject({ deltas: 1, ignored: 1 });
+  });
+
+  it('marks every book of a sid stale on a gap, until each gets a fresh snapshot', () => {
+    const s = new SharedOrderbookState();
+    s.applyFrame(snap(A, 1, 1));
+    s.applyFrame(snap(B, 1, 2));
+    s.applyFrame(snap(C, 2, 1));
+    const r = s.applyFrame(delta(A, 1, 5, '0.4000', '1.00'));
+    expect(r).toMatchObject({ outcome: 'delta', gap: true });
+    expect(s.counters.gaps).toBe(1);
+    expect(s.book(A)!.stale).toBe(true);
+    expect(s.book(B)!.stale).toBe(true);
+    expect(s.book(C)!.stale).toBe(false);
+    // Deltas keep being applied to the stale book; it stays stale.
+    s.applyFrame(delta(A, 1, 6, '0.4000', '1.00'));
+    expect(s.book(A)!.bestBidSize('yes')).toBe(1200);
+    expect(s.book(A)!.stale).toBe(true);
+    s.applyFrame(snap(A, 1, 7));
+    expect(s.book(A)!.stale).toBe(false);
+    expect(s.book(B)!.stale).toBe(true);
+  });
+
+  it('a gap found on an ack still invalidates the books of its sid', () => {
+    const s = new SharedOrderbookState();
+    s.applyFrame(snap(A, 1, 1));
+    expect(s.applyFrame(ok(1, 3))).toMatchObject({ outcome: 'other', gap: true });
+    expect(s.book(A)!.stale).toBe(true);
+  });
+
+  it('restarts the sequence of a sid on (re)subscription', () => {
+    const s = new SharedOrderbookState();
+    s.applyFrame(snap(A, 1, 40));
+    s.applyFrame(parseFrame({ type: 'subscribed', id: 2, msg: { channel: 'orderbook_delta', sid: 1 } }));
+    expect(s.applyFrame(snap(A, 1, 1)).outcome).toBe('snapshot');
+    expect(s.applyFrame(delta(A, 1, 2, '0.4000', '1.00')).gap).toBe(false);
+  });
+
+  it('marks the books of an unsubscribed or terminally failed sid stale', () => {
+    const s = new SharedOrderbookState();
+    s.applyFrame(snap(A, 1, 1));
+    s.applyFrame(snap(B, 2, 1));
+    s.applyFrame(parseFrame({ type: 'unsubscribed', id: 5, sid: 1, seq: 2 }));
+    expect(s.book(A)!.stale).toBe(true);
+    s.applyFrame(parseFrame({ type: 'error', id: 6, sid: 2, msg: { code: 7, msg: 'Unknown subscription ID' } }));
+    expect(s.book(B)!.stale).toBe(false);
+    s.applyFrame(parseFrame({ type: 'error', id: 7, sid: 2, msg: { code: 25, msg: 'Subscription buffer overflow' } }));
+    expect(s.book(B)!.stale).toBe(true);
+  });
+
+  it('resetSequences() marks everything stale and forgets sids', () => {
+    const s = new SharedOrderbookState();
+    s.applyFrame(snap(A, 1, 10));
+    s.resetSequences();
+    expect(s.book(A)!.stale).toBe(true);
+    expect(s.sidOfMarket(A)).toBeUndefined();
+    expect(s.applyFrame(snap(A, 1, 1)).gap).toBe(false);
+    expect(s.book(A)!.stale).toBe(false);
+  });
+
+  it('counts negative and crossed updates and never hands out a rejected delta as an event', () => {
+    const s = new SharedOrderbookState();
+    s.applyFrame(snap(A, 1, 1));
+    const neg = s.applyFrame(delta(A, 1, 2, '0.4000', '-10.01'));
+    expect(neg).toMatchObject({ outcome: 'delta', update: 'negative', event: undefined });
+    const crossed = s.applyFrame(delta(A, 1, 3, '0.6000', '1.00', 'no'));
+    expect(crossed.update).toBe('crossed');
+    expect(crossed.event).toBeDefined();
+    expect(s.counters).toMatchObject({ negative: 1, crossed: 1 });
+  });
+
+  it('stamps snapshots with recvMs, else the last exchange time, else 0', () => {
+    const s = new SharedOrderbookState();
+    expect(s.applyFrame(snap(A, 1, 1)).event!.tsMs).toBe(0);
+    expect(s.lastTsMs).toBeUndefined();
+    s.applyFrame(delta(A, 1, 2, '0.4000', '1.00', 'yes', 5000));
+    expect(s.lastTsMs).toBe(5000);
+    expect(s.applyFrame(snap(B, 1, 3)).event!.tsMs).toBe(5000);
+    expect(s.applyFrame(snap(B, 1, 4), 7777).event!.tsMs).toBe(7777);
+    // A delta without ts_ms falls back the same way.
+    expect(s.applyFrame(delta(A, 1, 5, '0.4000', '1.00'), 8888).event!.tsMs).toBe(8888);
+  });
+
+  it('applies normalized events through applyEvent', () => {
+    const s = new SharedOrderbookState();
+    s.applyEvent({ kind: 'snapshot', ticker: A, tsMs: 1, yes: [[4000, 100]], no: [] });
+    const r = s.applyEvent({ kind: 'delta', ticker: A, tsMs: 2, side: 'no', priceUnits: 5000, deltaCenti: 300 });
+    expect(r.outcome).toBe('delta');
+    expect(s.applyEvent({ kind: 'trade', ticker: A, tsMs: 3, yesPriceUnits: 4000, countCenti: 1, takerSide: 'yes' }).outcome).toBe('trade');
+    expect(s.book(A)!.bestAsk('yes')).toBe(5000);
+    expect(s.lastTsMs).toBe(3);
+    expect(s.counters).toMatchObject({ frames: 3, snapshots: 1, deltas: 1 });
+  });
+});
+
+describe('SharedOrderbookState: readers', () => {
+  it('notifies listeners after each write with the book version', () => {
+    const s = new SharedOrderbookState();
+    const seen: [string, number, number][] = [];
+    s.subscribe((ticker, version) => seen.push([ticker, version, s.book(ticker)!.version]));
+    s.applyFrame(snap(A, 1, 1));
+    s.applyFrame(delta(A, 1, 2, '0.4000', '1.00'));
+    s.applyFrame(ok(1, 3));
+    expect(seen.map(([t]) => t)).toEqual([A, A]);
+    // The listener sees the committed state: its version equals the book's.
+    for (const [, v, live] of seen) expect(v).toBe(live);
+    expect(seen[1]![1]).toBeGreaterThan(seen[0]![1]);
+  });
+
+  it('isolates throwing listeners from the writer and from each other', () => {
+    const onListenerError = vi.fn();
+    const s = new SharedOrderbookState({ onListenerError });
+    const good = vi.fn();
+    s.subscribe(() => {
+      throw new Error('bad reader');
+    });
+    s.subscribe(good);
+    expect(() => s.applyFrame(snap(A, 1, 1))).not.toThrow();
+    expect(good).toHaveBeenCalledTimes(1);
+    expect(s.listenerErrors).toBe(1);
+    expect(onListenerError).toHaveBeenCalledWith(expect.any(Error), A);
+    expect(s.book(A)!.stale).toBe(false);
+  });
+
+  it('unsubscribes, also from inside a listener', () => {
+    const s = new SharedOrderbookState();
+    const calls: string[] = [];
+    const offA = s.subscribe(() => {
+      calls.push('a');
+      offA();
+    });
+    s.subscribe(() => calls.push('b'));
+    s.applyFrame(snap(A, 1, 1));
+    s.applyFrame(snap(A, 1, 2));
+    expect(calls).toEqual(['a', 'b', 'b']);
+  });
+
+  it('notifies stale transitions caused by gaps', () => {
+    const s = new SharedOrderbookState();
+    s.applyFrame(snap(A, 1, 1));
+    s.applyFrame(snap(B, 1, 2));
+    const seen: string[] = [];
+    s.subscribe((t) => seen.push(t));
+    s.applyFrame(ok(1, 9));
+    expect(seen.sort()).toEqual([A, B]);
+  });
+
+  it('copyBook() returns an independent copy', () => {
+    const s = new SharedOrderbookState();
+    s.applyFrame(snap(A, 1, 1));
+    const copy = s.copyBook(A)!;
+    s.applyFrame(delta(A, 1, 2, '0.4500', '1.00'));
+    expect(copy.bestBid('yes')).toBe(4000);
+    expect(s.book(A)!.bestBid('yes')).toBe(4500);
+    expect(copy.version).toBeLessThan(s.book(A)!.version);
+    expect(s.copyBook('nope')).toBeUndefined();
+  });
+});

@@ -1,0 +1,745 @@
+import {
+  type BookEvent,
+  type BookView,
+  KflowError,
+  type OrderBook,
+  PRICE_ONE,
+  type Rng,
+  type SettlementResult,
+  type Side,
+  applyBookEvent,
+} from '@kflow/orderbook';
+import type { PaperErrorCode } from './errors';
+import { type FeeSchedule, MEMBER_PRECISION_MICROS } from './feeModel';
+import type { OrderRejectReason, OrderRequest, OrderStatus, OrderUpdateReason, SimOrder, TimeInForce } from './orders';
+import type { BookSide, FillOutcome, PositionTracker, SettlementRecord } from './positionTracker';
+import { LINEAR_CENT_GRID, type PriceGrid, isValidOrderPrice } from './priceGrid';
+
+/**
+ * How reductions of the recorded size at a resting order's price advance its queue position:
+ * - `conservative`: reductions come from behind the order; the size ahead only shrinks when the level
+ *   holds less than it (ahead = min(ahead, level size)), e.g. when the level empties;
+ * - `proportional`: reductions are spread over the level pro rata (ahead scales with the level size).
+ */
+export type QueueModel = 'conservative' | 'proportional';
+
+/** Delay, in exchange milliseconds, between sending an order action and it reaching the book. */
+export interface LatencyModel {
+  readonly baseMs?: number;
+  /** Uniform extra delay in [0, jitterMs] drawn from the engine's `rng`. */
+  readonly jitterMs?: number;
+}
+
+/** Called for every fill. `outcome` is the tracker's reused object: copy what you keep. */
+export type FillListener = (
+  order: SimOrder,
+  priceUnits: number,
+  countCenti: number,
+  isTaker: boolean,
+  outcome: FillOutcome,
+  tsMs: number,
+) => void;
+
+export interface MatchingEngineOptions {
+  readonly ticker: string;
+  /** The recorded (or live) book of this market; the engine only reads it. */
+  readonly book: BookView;
+  /** The account: fills update it, balance checks read it. */
+  readonly tracker: PositionTracker;
+  /** The series fee schedule (default `quadratic`, M = 1). */
+  readonly fees?: FeeSchedule;
+  /** Valid order prices (default whole cents). */
+  readonly grid?: PriceGrid;
+  /** Default `conservative`. */
+  readonly queueModel?: QueueModel;
+  /** Default: no latency (orders reach the book when submitted). */
+  readonly latency?: LatencyModel;
+  /** Needed only for latency jitter. */
+  readonly rng?: Rng;
+  /** Reject orders the available balance cannot cover (default true). */
+  readonly enforceBalance?: boolean;
+  readonly onFill?: FillListener;
+  /** Called whenever an order changes status or size. */
+  readonly onOrderUpdate?: (order: SimOrder) => void;
+}
+
+/** Result of an order action: the order, or why it was refused (nothing changed). */
+export type OrderActionResult =
+  | { readonly ok: true; readonly order: SimOrder }
+  | { readonly ok: false; readonly reason: OrderRejectReason; readonly message: string };
+
+class EngineOrder implements SimOrder {
+  filledCenti = 0;
+  status: OrderStatus = 'pending';
+  lastUpdateReason: OrderUpdateReason = 'Created';
+  queueAheadCenti = 0;
+  lastUpdateMs: number;
+  takerFillCostMicros = 0;
+  makerFillCostMicros = 0;
+  takerFeesMicros = 0;
+  makerFeesMicros = 0;
+  feeAccumulatorMicros = 0;
+  /** Cash held back for this order by the balance check. */
+  reservedMicros = 0;
+  /** Whether the order is in the engine's resting list (until the next compaction). */
+  listed = false;
+  /** The book ladder the order rests on and its price there (a YES ask rests on the NO ladder at 1 − p). */
+  ladder: Side;
+  ladderPrice: number;
+
+  constructor(
+    readonly id: number,
+    readonly ticker: string,
+    readonly side: BookSide,
+    public priceUnits: number,
+    public initialCenti: number,
+    public remainingCenti: number,
+    readonly timeInForce: TimeInForce,
+    readonly postOnly: boolean,
+    readonly reduceOnly: boolean,
+    readonly clientOrderId: string | undefined,
+    readonly createdMs: number,
+    public arrivalMs: number,
+  ) {
+    this.lastUpdateMs = createdMs;
+    this.ladder = side === 'bid' ? 'yes' : 'no';
+    this.ladderPrice = side === 'bid' ? priceUnits : PRICE_ONE - priceUnits;
+  }
+
+  setPrice(priceUnits: number): void {
+    this.priceUnits = priceUnits;
+    this.ladderPrice = this.side === 'bid' ? priceUnits : PRICE_ONE - priceUnits;
+  }
+
+  get isOpen(): boolean {
+    return this.status === 'pending' || this.status === 'resting';
+  }
+}
+
+/** Small price → amount map for one ladder (a handful of entries; linear scan, swap-remove, no allocation). */
+class LevelAmounts {
+  private readonly prices: number[] = [];
+  private readonly amounts: number[] = [];
+
+  get size(): number {
+    return this.prices.length;
+  }
+
+  get(price: number): number {
+    const i = this.prices.indexOf(price);
+    return i < 0 ? 0 : this.amounts[i]!;
+  }
+
+  add(price: number, amount: number): void {
+    const i = this.prices.indexOf(price);
+    if (i >= 0) this.amounts[i]! += amount;
+    else {
+      this.prices.push(price);
+      this.amounts.push(amount);
+    }
+  }
+
+  /** Sets the amount at `price` (removes the entry at ≤ 0). */
+  set(price: number, amount: number): void {
+    const i = this.prices.indexOf(price);
+    if (amount > 0) {
+      if (i >= 0) this.amounts[i] = amount;
+      else this.add(price, amount);
+    } else if (i >= 0) this.removeAt(i);
+  }
+
+  /** Caps every amount at the book's current size at that price. */
+  clampTo(book: BookView, side: Side): void {
+    for (let i = this.prices.length - 1; i >= 0; i--) {
+      const cap = book.sizeAtPrice(side, this.prices[i]!);
+      if (cap <= 0) this.removeAt(i);
+      else if (this.amounts[i]! > cap) this.amounts[i] = cap;
+    }
+  }
+
+  clear(): void {
+    this.prices.length = 0;
+    this.amounts.length = 0;
+  }
+
+  private removeAt(i: number): void {
+    const last = this.prices.length - 1;
+    this.prices[i] = this.prices[last]!;
+    this.amounts[i] = this.amounts[last]!;
+    this.prices.pop();
+    this.amounts.pop();
+  }
+}
+
+function reject(reason: OrderRejectReason, message: string): OrderActionResult {
+  return { ok: false, reason, message };
+}
+
+/** floor(a × b / d), exact for the magnitudes used here (falls back to BigInt). */
+function scaleFloor(a: number, b: number, d: number): number {
+  const p = a * b;
+  if (!Number.isSafeInteger(p)) return Number((BigInt(a) * BigInt(b)) / BigInt(d));
+  const q = Math.floor(p / d);
+  const r = p - q * d;
+  return r < 0 ? q - 1 : r >= d ? q + 1 : q;
+}
+
+type PendingAction =
+  | { readonly atMs: number; readonly kind: 'arrive' | 'cancel'; readonly order: EngineOrder }
+  | { readonly atMs: number; readonly kind: 'decrease'; readonly order: EngineOrder; readonly remainingCenti: number }
+  | {
+      readonly atMs: number;
+      readonly kind: 'amend';
+      readonly order: EngineOrder;
+      readonly priceUnits: number;
+      readonly remainingCenti: number;
+    };
+
+/**
+ * The fill simulator for one market: the one implementation behind the training env and the paper
+ * client. It matches our orders against a book it only reads (recorded books are never changed by our
+ * orders, the standard backtest assumption) and books every fill in a {@link PositionTracker}.
+ *
+ * - Taker orders walk the opposite side level by level (partial fills, one fill per level). Size we took
+ *   stays taken until the book replenishes that level (positive deltas there), so the same recorded size
+ *   is never filled twice.
+ * - Resting orders keep a queue position: the recorded size ahead at their price on arrival. Reductions
+ *   of that level advance it per the {@link QueueModel}; once nothing is ahead, further reductions of
+ *   the level (it keeps trading down) fill the order, as do public trades at its price beyond the queue
+ *   ahead and any move of the opposite side across its price (filled as maker at the order's price).
+ * - Order actions reach the book after the configured latency; arrivals are processed by `advanceTo`.
+ *
+ * Per book event the work is O(our open orders in this market) and allocates nothing unless something
+ * fills.
+ *
+ * @example
+ * const engine = createMatchingEngine({ ticker, book, tracker });
+ * engine.submit(buyYes(4700, 1000, { timeInForce: 'immediate_or_cancel' }), nowMs);
+ * // for each recorded event: engine.advanceTo(e.tsMs); applyBookEvent(book, e); engine.onBookEvent(e);
+ */
+export class MatchingEngine {
+  readonly ticker: string;
+  readonly book: BookView;
+  readonly tracker: PositionTracker;
+  readonly marketIndex: number;
+  readonly grid: PriceGrid;
+  readonly queueModel: QueueModel;
+  private readonly latencyBaseMs: number;
+  private readonly latencyJitterMs: number;
+  private readonly rng: Rng | undefined;
+  private readonly enforceBalance: boolean;
+  private readonly onFill: FillListener | undefined;
+  private readonly onOrderUpdate: ((order: SimOrder) => void) | undefined;
+  private nextId = 1;
+  /** Resting orders in arrival order. */
+  private readonly resting: EngineOrder[] = [];
+  /** Every open order (pending or resting) by id. */
+  private readonly open = new Map<number, EngineOrder>();
+  private readonly pending: PendingAction[] = [];
+  /** Recorded size our taker fills (and crossing fills) took, per ladder. */
+  private readonly consumedYes = new LevelAmounts();
+  private readonly consumedNo = new LevelAmounts();
+  /** Public trade size at our resting levels whose matching book reduction has not arrived yet. */
+  private readonly tradeCreditYes = new LevelAmounts();
+  private readonly tradeCreditNo = new LevelAmounts();
+  private settled = false;
+  /** Nesting of event loops over `resting` (listeners may call back in). */
+  private depth = 0;
+
+  constructor(options: MatchingEngineOptions) {
+    this.ticker = options.ticker;
+    this.book = options.book;
+    this.tracker = options.tracker;
+    this.marketIndex = options.tracker.addMarket(options.ticker, options.fees);
+    this.grid = options.grid ?? LINEAR_CENT_GRID;
+    this.queueModel = options.queueModel ?? 'conservative';
+    this.latencyBaseMs = options.latency?.baseMs ?? 0;
+    this.latencyJitterMs = options.latency?.jitterMs ?? 0;
+    this.rng = options.rng;
+    if (this.latencyJitterMs > 0 && !this.rng) {
+      throw new KflowError<PaperErrorCode>('INVALID_ARGUMENT', 'latency.jitterMs needs an rng');
+    }
+    this.enforceBalance = options.enforceBalance ?? true;
+    this.onFill = options.onFill;
+    this.onOrderUpdate = options.onOrderUpdate;
+  }
+
+  /** Number of resting orders. */
+  get restingCount(): number {
+    return this.resting.length;
+  }
+
+  /** Open orders (pending and resting), oldest first. Allocates. */
+  openOrders(): SimOrder[] {
+    return [...this.open.values()];
+  }
+
+  /** An open order by id. */
+  order(id: number): SimOrder | undefined {
+    return this.open.get(id);
+  }
+
+  /**
+   * Sends an order. Refusals (bad price or count, insufficient balance, post-only that would cross,
+   * reduce-only without a position, settled market) change nothing. Without latency the order is matched
+   * at once; otherwise it waits for `advanceTo` to reach its arrival time.
+   */
+  submit(request: OrderRequest, nowMs: number): OrderActionResult {
+    const { side, priceUnits, countCenti } = request;
+    if (this.settled) return reject('market_settled', `${this.ticker} has settled`);
+    if (side !== 'bid' && side !== 'ask') return reject('invalid_price', `Unknown side ${String(side)}`);
+    if (!isValidOrderPrice(this.grid, priceUnits)) {
+      return reject('invalid_price', `Price ${priceUnits} is outside (0, 10000) or off the market's grid`);
+    }
+    if (!Number.isSafeInteger(countCenti) || countCenti <= 0) {
+      return reject('invalid_count', `Count must be a positive whole number of centi-contracts, got ${countCenti}`);
+    }
+    if (request.reduceOnly && this.closable(side) === 0) {
+      return reject('reduce_only_no_position', 'reduce_only order with no position to reduce');
+    }
+    if (request.postOnly && this.takeable(side, priceUnits, 1) > 0) {
+      return reject('post_only_cross', 'post_only order would cross the book');
+    }
+    const reserve = this.enforceBalance ? this.requiredMicros(side, priceUnits, countCenti) : 0;
+    if (reserve > this.tracker.availableMicros) {
+      return reject('insufficient_balance', `Order needs ${reserve} micro-dollars, ${this.tracker.availableMicros} available`);
+    }
+    const order = new EngineOrder(
+      this.nextId++,
+      this.ticker,
+      side,
+      priceUnits,
+      countCenti,
+      countCenti,
+      request.timeInForce ?? 'good_till_canceled',
+      request.postOnly ?? false,
+      request.reduceOnly ?? false,
+      request.clientOrderId,
+      nowMs,
+      nowMs + this.latencyMs(),
+    );
+    order.reservedMicros = reserve;
+    this.tracker.reservedMicros += reserve;
+    this.open.set(order.id, order);
+    this.schedule({ atMs: order.arrivalMs, kind: 'arrive', order }, nowMs);
+    return { ok: true, order };
+  }
+
+  /** Cancels an open order (after the latency). */
+  cancel(orderId: number, nowMs: number): OrderActionResult {
+    const order = this.open.get(orderId);
+    if (!order) return reject('order_not_found', `No open order ${orderId}`);
+    this.schedule({ atMs: nowMs + this.latencyMs(), kind: 'cancel', order }, nowMs);
+    return { ok: true, order };
+  }
+
+  /** Cancels every open order; returns how many were open. */
+  cancelAll(nowMs: number): number {
+    const n = this.open.size;
+    if (n === 0) return 0;
+    for (const order of [...this.open.values()]) this.cancel(order.id, nowMs);
+    return n;
+  }
+
+  /** Reduces an order's remaining count to `remainingCenti` (keeps its queue position; 0 cancels). */
+  decrease(orderId: number, remainingCenti: number, nowMs: number): OrderActionResult {
+    const order = this.open.get(orderId);
+    if (!order) return reject('order_not_found', `No open order ${orderId}`);
+    if (!Number.isSafeInteger(remainingCenti) || remainingCenti < 0 || remainingCenti > order.remainingCenti) {
+      return reject('invalid_count', `Cannot decrease ${order.remainingCenti} to ${remainingCenti}`);
+    }
+    this.schedule({ atMs: nowMs + this.latencyMs(), kind: 'decrease', order, remainingCenti }, nowMs);
+    return { ok: true, order };
+  }
+
+  /**
+   * Changes price and count (Kalshi amend: `countCenti` = already filled + desired remaining). The order
+   * loses its queue position and is matched again at the new price.
+   */
+  amend(orderId: number, priceUnits: number, countCenti: number, nowMs: number): OrderActionResult {
+    const order = this.open.get(orderId);
+    if (!order) return reject('order_not_found', `No open order ${orderId}`);
+    if (!isValidOrderPrice(this.grid, priceUnits)) return reject('invalid_price', `Price ${priceUnits} is invalid`);
+    const remainingCenti = countCenti - order.filledCenti;
+    if (!Number.isSafeInteger(countCenti) || remainingCenti <= 0) {
+      return reject('invalid_count', `Amended count must exceed the filled ${order.filledCenti}, got ${countCenti}`);
+    }
+    if (order.postOnly && this.takeable(order.side, priceUnits, 1) > 0) {
+      return reject('post_only_cross', 'post_only order would cross the book');
+    }
+    if (this.enforceBalance) {
+      const need = this.requiredMicros(order.side, priceUnits, remainingCenti);
+      if (need > this.tracker.availableMicros + order.reservedMicros) {
+        return reject('insufficient_balance', `Amended order needs ${need} micro-dollars`);
+      }
+    }
+    this.schedule({ atMs: nowMs + this.latencyMs(), kind: 'amend', order, priceUnits, remainingCenti }, nowMs);
+    return { ok: true, order };
+  }
+
+  /** Carries out order actions due at or before `tsMs`. Call it before applying an event stamped `tsMs`. */
+  advanceTo(tsMs: number): void {
+    while (this.pending.length > 0 && this.pending[0]!.atMs <= tsMs) {
+      this.run(this.pending.shift()!);
+    }
+    this.compact();
+  }
+
+  /** Call after the book applied a delta (`deltaCenti` signed) at `priceUnits` of `side`. */
+  onDelta(side: Side, priceUnits: number, deltaCenti: number, tsMs: number): void {
+    const newSize = this.book.sizeAtPrice(side, priceUnits);
+    const consumed = side === 'yes' ? this.consumedYes : this.consumedNo;
+    if (consumed.size > 0) {
+      const taken = consumed.get(priceUnits);
+      if (taken > 0) consumed.set(priceUnits, Math.min(deltaCenti > 0 ? taken - deltaCenti : taken, newSize));
+    }
+    this.depth++;
+    try {
+      if (deltaCenti < 0 && this.resting.length > 0) this.onReduction(side, priceUnits, -deltaCenti, newSize, tsMs);
+      this.crossCheck(tsMs);
+    } finally {
+      this.depth--;
+    }
+    this.advanceTo(tsMs);
+  }
+
+  /** Call for a public trade (`takerSide` = the outcome the taker bought). */
+  onTrade(yesPriceUnits: number, countCenti: number, takerSide: Side, tsMs: number): void {
+    this.depth++;
+    try {
+      if (this.resting.length > 0) this.onPublicTrade(yesPriceUnits, countCenti, takerSide, tsMs);
+      this.crossCheck(tsMs);
+    } finally {
+      this.depth--;
+    }
+    this.advanceTo(tsMs);
+  }
+
+  /** Call after the book applied a snapshot. */
+  onSnapshot(tsMs: number): void {
+    this.consumedYes.clampTo(this.book, 'yes');
+    this.consumedNo.clampTo(this.book, 'no');
+    this.tradeCreditYes.clear();
+    this.tradeCreditNo.clear();
+    for (const o of this.resting) {
+      const size = this.book.sizeAtPrice(o.ladder, o.ladderPrice);
+      if (o.queueAheadCenti > size) o.queueAheadCenti = size;
+    }
+    this.depth++;
+    try {
+      this.crossCheck(tsMs);
+    } finally {
+      this.depth--;
+    }
+    this.advanceTo(tsMs);
+  }
+
+  /** Dispatches a normalized event that the book has already applied. */
+  onBookEvent(event: BookEvent): void {
+    switch (event.kind) {
+      case 'delta':
+        return this.onDelta(event.side, event.priceUnits, event.deltaCenti, event.tsMs);
+      case 'trade':
+        return this.onTrade(event.yesPriceUnits, event.countCenti, event.takerSide, event.tsMs);
+      case 'snapshot':
+        return this.onSnapshot(event.tsMs);
+    }
+  }
+
+  /** Settles the market: cancels open orders, then pays out through the tracker. */
+  settle(result: SettlementResult, yesPayoutUnits: number, tsMs: number): SettlementRecord {
+    for (const order of [...this.open.values()]) this.finish(order, 'canceled', 'CloseCancel', tsMs);
+    this.pending.length = 0;
+    this.compact();
+    this.settled = true;
+    return this.tracker.settle(this.marketIndex, result, yesPayoutUnits, tsMs);
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+
+  private latencyMs(): number {
+    return this.latencyBaseMs + (this.latencyJitterMs > 0 ? this.rng!.int(this.latencyJitterMs + 1) : 0);
+  }
+
+  private schedule(action: PendingAction, nowMs: number): void {
+    if (action.atMs <= nowMs && this.pending.length === 0) {
+      this.run(action);
+      this.compact();
+      return;
+    }
+    let i = this.pending.length;
+    while (i > 0 && this.pending[i - 1]!.atMs > action.atMs) i--;
+    this.pending.splice(i, 0, action);
+  }
+
+  private run(action: PendingAction): void {
+    const order = action.order;
+    if (!order.isOpen) return;
+    switch (action.kind) {
+      case 'arrive':
+        return this.arrive(order, action.atMs);
+      case 'cancel':
+        return this.finish(order, 'canceled', 'Cancel', action.atMs);
+      case 'decrease':
+        if (action.remainingCenti === 0) return this.finish(order, 'canceled', 'Decrease', action.atMs);
+        this.resize(order, Math.min(action.remainingCenti, order.remainingCenti), 'Decrease', action.atMs);
+        return;
+      case 'amend': {
+        const need = this.enforceBalance ? this.requiredMicros(order.side, action.priceUnits, action.remainingCenti) : 0;
+        this.tracker.reservedMicros += need - order.reservedMicros;
+        order.reservedMicros = need;
+        order.setPrice(action.priceUnits);
+        order.remainingCenti = action.remainingCenti;
+        order.initialCenti = order.filledCenti + action.remainingCenti;
+        order.status = 'pending';
+        order.lastUpdateReason = 'Amend';
+        return this.arrive(order, action.atMs);
+      }
+    }
+  }
+
+  /** The order reaches the book: cap, take, then rest or finish. */
+  private arrive(order: EngineOrder, tsMs: number): void {
+    if (order.reduceOnly) {
+      const cap = this.closable(order.side);
+      if (cap === 0) return this.finish(order, 'canceled', 'ReduceOnlyCancel', tsMs);
+      if (order.remainingCenti > cap) this.resize(order, cap, order.lastUpdateReason, tsMs);
+    }
+    if (order.postOnly) {
+      if (this.takeable(order.side, order.priceUnits, 1) > 0) return this.finish(order, 'canceled', 'PostOnlyCrossCancel', tsMs);
+    } else {
+      if (
+        order.timeInForce === 'fill_or_kill' &&
+        this.takeable(order.side, order.priceUnits, order.remainingCenti) < order.remainingCenti
+      ) {
+        return this.finish(order, 'canceled', 'FillOrKillCancel', tsMs);
+      }
+      this.walk(order, true, tsMs);
+      if (!order.isOpen) return;
+    }
+    if (order.timeInForce !== 'good_till_canceled') return this.finish(order, 'canceled', 'ImmediateOrCancel', tsMs);
+    order.status = 'resting';
+    order.lastUpdateMs = tsMs;
+    order.queueAheadCenti = Math.max(
+      0,
+      this.book.sizeAtPrice(order.ladder, order.ladderPrice) -
+        (order.ladder === 'yes' ? this.consumedYes : this.consumedNo).get(order.ladderPrice),
+    );
+    if (!order.listed) {
+      order.listed = true;
+      this.resting.push(order);
+    }
+    this.onOrderUpdate?.(order);
+  }
+
+  /** Contracts the position holds on the outcome an order of `side` would close. */
+  private closable(side: BookSide): number {
+    const pos = this.tracker.positionCenti(this.marketIndex);
+    return side === 'bid' ? (pos < 0 ? -pos : 0) : pos > 0 ? pos : 0;
+  }
+
+  /** Cash an order could need: its net cost if it filled now (netting the position) plus a fee bound. */
+  private requiredMicros(side: BookSide, priceUnits: number, countCenti: number): number {
+    const flow = this.tracker.cashFlowMicros(this.marketIndex, side, priceUnits, countCenti);
+    const fees = this.tracker.market(this.marketIndex).fees;
+    const feeBound = Math.max(
+      fees.tradeFeeMicros(priceUnits, countCenti, true),
+      fees.tradeFeeMicros(priceUnits, countCenti, false),
+    );
+    return Math.max(0, -flow) + feeBound + MEMBER_PRECISION_MICROS[this.tracker.precision];
+  }
+
+  /** Unconsumed opposite size an order at `limit` could take now, up to `max`. */
+  private takeable(side: BookSide, limit: number, max: number): number {
+    const opp: Side = side === 'bid' ? 'no' : 'yes';
+    const consumed = opp === 'yes' ? this.consumedYes : this.consumedNo;
+    const n = this.book.levelCount(opp);
+    let total = 0;
+    for (let i = 0; i < n && total < max; i++) {
+      const lp = this.book.priceAt(opp, i);
+      if (side === 'bid' ? PRICE_ONE - lp > limit : lp < limit) break;
+      const avail = this.book.sizeAt(opp, i) - consumed.get(lp);
+      if (avail > 0) total += avail;
+    }
+    return Math.min(total, max);
+  }
+
+  /**
+   * Walks the opposite side up to the order's price, taking unconsumed size level by level. As a taker
+   * each level fills at its own price; as a resting order crossed by the book (`taker` false) every fill
+   * is at the order's price.
+   */
+  private walk(order: EngineOrder, taker: boolean, tsMs: number): void {
+    const bid = order.side === 'bid';
+    const opp: Side = bid ? 'no' : 'yes';
+    const consumed = bid ? this.consumedNo : this.consumedYes;
+    const n = this.book.levelCount(opp);
+    for (let i = 0; i < n && order.isOpen; i++) {
+      const lp = this.book.priceAt(opp, i);
+      const yesPrice = bid ? PRICE_ONE - lp : lp;
+      if (bid ? yesPrice > order.priceUnits : yesPrice < order.priceUnits) break;
+      const avail = this.book.sizeAt(opp, i) - consumed.get(lp);
+      if (avail <= 0) continue;
+      const take = this.fill(order, taker ? yesPrice : order.priceUnits, Math.min(avail, order.remainingCenti), taker, tsMs);
+      if (take > 0) consumed.add(lp, take);
+    }
+  }
+
+  /** A public trade: fills our orders at (or better than) its price beyond the recorded queue ahead. */
+  private onPublicTrade(yesPriceUnits: number, countCenti: number, takerSide: Side, tsMs: number): void {
+    // A taker buying YES lifts asks (our `ask` orders); a taker buying NO hits YES bids (our `bid` orders).
+    const hit: BookSide = takerSide === 'yes' ? 'ask' : 'bid';
+    let budget = countCenti;
+    let atLevel = false;
+    for (let i = 0; i < this.resting.length; i++) {
+      const o = this.resting[i]!;
+      if (o.side !== hit || o.status !== 'resting') continue;
+      const same = o.priceUnits === yesPriceUnits;
+      // An order priced better than the trade was in front of everything that traded.
+      const better = hit === 'bid' ? o.priceUnits > yesPriceUnits : o.priceUnits < yesPriceUnits;
+      if (!same && !better) continue;
+      const ahead = same ? o.queueAheadCenti : 0;
+      if (same) {
+        atLevel = true;
+        o.queueAheadCenti = ahead > countCenti ? ahead - countCenti : 0;
+      }
+      if (budget > ahead) budget -= this.fillMaker(o, budget - ahead, tsMs);
+    }
+    if (atLevel) {
+      // The book reduction that reports this trade must not advance the queue a second time.
+      if (hit === 'bid') this.tradeCreditYes.add(yesPriceUnits, countCenti);
+      else this.tradeCreditNo.add(PRICE_ONE - yesPriceUnits, countCenti);
+    }
+  }
+
+  /** A reduction of `r` at a ladder level: advance queues, fill orders already at the front. */
+  private onReduction(side: Side, price: number, r: number, newSize: number, tsMs: number): void {
+    const credits = side === 'yes' ? this.tradeCreditYes : this.tradeCreditNo;
+    if (credits.size > 0) {
+      // Part of this reduction is a trade we already accounted for in onTrade.
+      const credit = credits.get(price);
+      const absorbed = Math.min(credit, r);
+      credits.set(price, credit - absorbed);
+      r -= absorbed;
+    }
+    if (r === 0) return;
+    const before = newSize + r;
+    let budget = r;
+    for (let i = 0; i < this.resting.length; i++) {
+      const o = this.resting[i]!;
+      if (o.ladderPrice !== price || o.ladder !== side || o.status !== 'resting') continue;
+      if (o.queueAheadCenti === 0) {
+        if (budget > 0) budget -= this.fillMaker(o, budget, tsMs);
+        continue;
+      }
+      const ahead =
+        this.queueModel === 'conservative' ? o.queueAheadCenti : scaleFloor(o.queueAheadCenti, newSize, before);
+      o.queueAheadCenti = ahead < newSize ? ahead : newSize;
+    }
+  }
+
+  private fillMaker(order: EngineOrder, max: number, tsMs: number): number {
+    return this.fill(order, order.priceUnits, Math.min(max, order.remainingCenti), false, tsMs);
+  }
+
+  /** Books one fill (capped for reduce-only orders); returns the count filled. */
+  private fill(order: EngineOrder, priceUnits: number, countCenti: number, isTaker: boolean, tsMs: number): number {
+    if (order.reduceOnly) {
+      const cap = this.closable(order.side);
+      if (cap === 0) {
+        this.finish(order, 'canceled', 'ReduceOnlyCancel', tsMs);
+        return 0;
+      }
+      if (countCenti > cap) countCenti = cap;
+    }
+    if (countCenti <= 0) return 0;
+    const outcome = this.tracker.applyFill(this.marketIndex, order.side, priceUnits, countCenti, isTaker, order, tsMs);
+    const cost = countCenti * (order.side === 'bid' ? priceUnits : PRICE_ONE - priceUnits);
+    if (isTaker) {
+      order.takerFillCostMicros += cost;
+      order.takerFeesMicros += outcome.fee.chargedMicros;
+    } else {
+      order.makerFillCostMicros += cost;
+      order.makerFeesMicros += outcome.fee.chargedMicros;
+    }
+    order.filledCenti += countCenti;
+    this.release(order, order.remainingCenti - countCenti);
+    order.remainingCenti -= countCenti;
+    order.lastUpdateReason = 'Trade';
+    order.lastUpdateMs = tsMs;
+    if (order.remainingCenti === 0) order.status = 'executed';
+    this.onFill?.(order, priceUnits, countCenti, isTaker, outcome, tsMs);
+    if (order.remainingCenti === 0) this.finish(order, 'executed', 'Trade', tsMs);
+    else if (order.reduceOnly && order.remainingCenti > this.closable(order.side)) {
+      const cap = this.closable(order.side);
+      if (cap === 0) this.finish(order, 'canceled', 'ReduceOnlyCancel', tsMs);
+      else this.resize(order, cap, 'ReduceOnlyCancel', tsMs);
+    } else if (order.status === 'resting') this.onOrderUpdate?.(order);
+    return countCenti;
+  }
+
+  /** Releases the reservation share of the part no longer open. */
+  private release(order: EngineOrder, remainingAfter: number): void {
+    const keep = remainingAfter <= 0 ? 0 : scaleFloor(order.reservedMicros, remainingAfter, order.remainingCenti);
+    this.tracker.reservedMicros -= order.reservedMicros - keep;
+    order.reservedMicros = keep;
+  }
+
+  private resize(order: EngineOrder, remainingCenti: number, reason: OrderUpdateReason, tsMs: number): void {
+    this.release(order, remainingCenti);
+    order.initialCenti -= order.remainingCenti - remainingCenti;
+    order.remainingCenti = remainingCenti;
+    order.lastUpdateReason = reason;
+    order.lastUpdateMs = tsMs;
+    if (order.status === 'resting') this.onOrderUpdate?.(order);
+  }
+
+  private finish(order: EngineOrder, status: 'canceled' | 'executed', reason: OrderUpdateReason, tsMs: number): void {
+    this.release(order, 0);
+    order.status = status;
+    order.lastUpdateReason = reason;
+    order.lastUpdateMs = tsMs;
+    this.open.delete(order.id);
+    this.onOrderUpdate?.(order);
+  }
+
+  /** Fills resting orders that the opposite side now crosses (as makers, at their own price). */
+  private crossCheck(tsMs: number): void {
+    for (let i = 0; i < this.resting.length; i++) {
+      const o = this.resting[i]!;
+      if (o.status !== 'resting') continue;
+      const best = this.book.bestBid(o.side === 'bid' ? 'no' : 'yes');
+      if (best >= 0 && (o.side === 'bid' ? best + o.priceUnits >= PRICE_ONE : best >= o.priceUnits)) this.walk(o, false, tsMs);
+    }
+  }
+
+  /**
+   * Drops orders that stopped resting from the resting list, in place. Runs only when the outermost
+   * public call returns, so loops over the list (which may re-enter through listeners) stay valid.
+   */
+  private compact(): void {
+    if (this.depth > 0) return;
+    let w = 0;
+    for (let r = 0; r < this.resting.length; r++) {
+      const o = this.resting[r]!;
+      if (o.status === 'resting') this.resting[w++] = o;
+      else o.listed = false;
+    }
+    this.resting.length = w;
+  }
+}
+
+/** Creates a {@link MatchingEngine}. */
+export function createMatchingEngine(options: MatchingEngineOptions): MatchingEngine {
+  return new MatchingEngine(options);
+}
+
+/**
+ * Replays one recorded event: order actions due by its time, then the book update, then fills.
+ * For callers that own a mutable `OrderBook` (the env, tests).
+ */
+export function replayEvent(engine: MatchingEngine, book: OrderBook, event: BookEvent): void {
+  engine.advanceTo(event.tsMs);
+  applyBookEvent(book, event);
+  engine.onBookEvent(event);
+}
