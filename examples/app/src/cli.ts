@@ -1,14 +1,24 @@
 import { cac } from 'cac';
 import { registerBench } from './commands/bench';
+import { registerCollect } from './commands/collect';
+import { registerSessions } from './commands/sessions';
 import { registerFee } from './commands/fee';
 import { registerReplay } from './commands/replay';
 import { registerSim } from './commands/sim';
+import { registerEnvCheck } from './commands/envCheck';
+import { registerTrain } from './commands/train';
+import { registerEval } from './commands/eval';
 
 const cli = cac('kflow');
 registerBench(cli);
+registerCollect(cli);
+registerSessions(cli);
 registerFee(cli);
 registerReplay(cli);
 registerSim(cli);
+registerEnvCheck(cli);
+registerTrain(cli);
+registerEval(cli);
 cli.help();
 cli.version('0.1.0');
 

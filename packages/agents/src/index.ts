@@ -38,3 +38,4 @@ export {
 } from './checkpoint';
 export { writeCheckpoint, readCheckpoint } from './checkpointFiles';
 export { isWasmSimdSupported, wasmBackend, defaultBackend } from './wasmBackend';
+export { type BaselinePolicyOptions, createRandomPolicy, createHoldPolicy } from './baselines';

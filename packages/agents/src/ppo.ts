@@ -157,6 +157,7 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
     let approxKlSum = 0;
     let clipFracSum = 0;
     let minibatches = 0;
+    let gradientSteps = 0;
     let continueTraining = true;
     for (let epoch = 0; epoch < hp.nEpochs && continueTraining; epoch++) {
       const count = buffer.shuffledValidIndices(shuffleRng, indices);
@@ -229,6 +230,7 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
         policy.backward(mbActions, mbMasks, n, dLogProb, -hp.entCoef / n, dValue);
         clipGradNorm(policy.gradients(), hp.maxGradNorm);
         optimizer.step(policy.parameters(), policy.gradients());
+        gradientSteps++;
       }
     }
     updates++;
@@ -243,6 +245,7 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
       'losses/explained_variance': explainedVariance(buffer.values, buffer.returns, buffer.valid),
       'charts/learning_rate': optimizer.learningRate,
       'charts/clip_range': clipRange,
+      'charts/gradient_steps': gradientSteps,
     };
     if (clock !== undefined) metrics['charts/SPS'] = collector.timesteps / Math.max(1e-9, (clock.now() - startMs) / 1000);
     onEvent?.({ kind: 'update', timesteps: collector.timesteps, episodes: collector.episodes, metrics });

@@ -35,13 +35,35 @@
       (v128.const f32x4 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03 4.89352518554385e-03)))
     (f32x4.div (local.get $p) (local.get $q)))
 
-  ;; Activation 0 none, 1 tanh, 2 relu.
-  (func $act4 (param $v v128) (param $act i32) (result v128)
-    (if (result v128) (i32.eq (local.get $act) (i32.const 1))
-      (then (call $tanh4 (local.get $v)))
-      (else (if (result v128) (i32.eq (local.get $act) (i32.const 2))
-        (then (f32x4.max (local.get $v) (v128.const f32x4 0 0 0 0)))
-        (else (local.get $v))))))
+  ;; In place over nB bytes: 1 tanh, 2 relu. The vector loop inlines tanh (wasm calls are not inlined).
+  (func $activate (param $p i32) (param $nB i32) (param $act i32)
+    (local $k i32) (local $n16 i32) (local $v v128)
+    (local.set $n16 (i32.and (local.get $nB) (i32.const -16)))
+    (local.set $k (local.get $p))
+    (local.set $n16 (i32.add (local.get $p) (local.get $n16)))
+    (local.set $nB (i32.add (local.get $p) (local.get $nB)))
+    (if (i32.eq (local.get $act) (i32.const 2)) (then
+      (block $r_done (loop $r
+        (br_if $r_done (i32.ge_u (local.get $k) (local.get $n16)))
+        (v128.store (local.get $k) (f32x4.max (v128.load (local.get $k)) (v128.const f32x4 0 0 0 0)))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $r))))
+    (else
+      (block $t_done (loop $t
+        (br_if $t_done (i32.ge_u (local.get $k) (local.get $n16)))
+        (v128.store (local.get $k) (call $tanh4 (v128.load (local.get $k))))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $t)))))
+    (block $s_done (loop $s
+      (br_if $s_done (i32.ge_u (local.get $k) (local.get $nB)))
+      (local.set $v (f32x4.splat (f32.load (local.get $k))))
+      (f32.store (local.get $k) (f32x4.extract_lane 0
+        (if (result v128) (i32.eq (local.get $act) (i32.const 2))
+          (then (f32x4.max (local.get $v) (v128.const f32x4 0 0 0 0)))
+          (else (call $tanh4 (local.get $v))))))
+      (local.set $k (i32.add (local.get $k) (i32.const 4)))
+      (br $s)))
+  )
 
   ;; Sum of the four lanes.
   (func $hsum (param $v v128) (result f32)
@@ -105,7 +127,7 @@
         (block $it_done (loop $it
           (br_if $it_done (i32.ge_u (local.get $i) (local.get $inB)))
           (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul
-            (f32x4.splat (f32.load (i32.add (local.get $xrow) (local.get $i))))
+            (v128.load32_splat (i32.add (local.get $xrow) (local.get $i)))
             (f32x4.replace_lane 3 (f32x4.replace_lane 2 (f32x4.replace_lane 1
               (f32x4.splat (f32.load (i32.add (local.get $w0) (local.get $i))))
               (f32.load (i32.add (local.get $w1) (local.get $i))))
@@ -114,9 +136,7 @@
           (local.set $i (i32.add (local.get $i) (i32.const 4)))
           (br $it)))
         (v128.store (i32.add (local.get $yrow) (i32.shl (local.get $o) (i32.const 2)))
-          (call $act4
-            (f32x4.add (local.get $a0) (v128.load (i32.add (local.get $b) (i32.shl (local.get $o) (i32.const 2)))))
-            (local.get $act)))
+          (f32x4.add (local.get $a0) (v128.load (i32.add (local.get $b) (i32.shl (local.get $o) (i32.const 2))))))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
         (br $o4)))
       ;; leftover outputs one at a time
@@ -141,13 +161,13 @@
           (local.set $i (i32.add (local.get $i) (i32.const 4)))
           (br $jt)))
         (f32.store (i32.add (local.get $yrow) (i32.shl (local.get $o) (i32.const 2)))
-          (f32x4.extract_lane 0 (call $act4
-            (f32x4.splat (f32.add (local.get $s) (f32.load (i32.add (local.get $b) (i32.shl (local.get $o) (i32.const 2))))))
-            (local.get $act))))
+          (f32.add (local.get $s) (f32.load (i32.add (local.get $b) (i32.shl (local.get $o) (i32.const 2))))))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $o1)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rows)))
+    (if (i32.ne (local.get $act) (i32.const 0))
+      (then (call $activate (local.get $y) (i32.shl (i32.mul (local.get $batch) (local.get $out)) (i32.const 2)) (local.get $act))))
   )
 
   ;; dy <- dy * act'(y); dw = dy^T x; db = sum_r dy; dx = dy w (unless dx = -1)
@@ -225,15 +245,10 @@
         (block $wr_done (loop $wr
           (br_if $wr_done (i32.ge_u (local.get $r) (local.get $batch)))
           (local.set $xv (v128.load (local.get $xp)))
-          (local.set $g (v128.load (local.get $dp)))
-          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $xv)
-            (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $g) (local.get $g)))))
-          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $xv)
-            (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $g) (local.get $g)))))
-          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $xv)
-            (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $g) (local.get $g)))))
-          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $xv)
-            (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $g) (local.get $g)))))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $xv) (v128.load32_splat (local.get $dp)))))
+          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $xv) (v128.load32_splat offset=4 (local.get $dp)))))
+          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $xv) (v128.load32_splat offset=8 (local.get $dp)))))
+          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $xv) (v128.load32_splat offset=12 (local.get $dp)))))
           (local.set $xp (i32.add (local.get $xp) (local.get $inB)))
           (local.set $dp (i32.add (local.get $dp) (local.get $outB)))
           (local.set $r (i32.add (local.get $r) (i32.const 1)))
@@ -255,7 +270,7 @@
         (block $wtr_done (loop $wtr
           (br_if $wtr_done (i32.ge_u (local.get $r) (local.get $batch)))
           (local.set $a0 (f32x4.add (local.get $a0)
-            (f32x4.mul (v128.load (local.get $dp)) (f32x4.splat (f32.load (local.get $xp))))))
+            (f32x4.mul (v128.load (local.get $dp)) (v128.load32_splat (local.get $xp)))))
           (local.set $xp (i32.add (local.get $xp) (local.get $inB)))
           (local.set $dp (i32.add (local.get $dp) (local.get $outB)))
           (local.set $r (i32.add (local.get $r) (i32.const 1)))
@@ -282,7 +297,7 @@
         (block $vr_done (loop $vr
           (br_if $vr_done (i32.ge_u (local.get $r) (local.get $batch)))
           (local.set $a0 (f32x4.add (local.get $a0)
-            (f32x4.mul (v128.load (local.get $xp)) (f32x4.splat (f32.load (local.get $dp))))))
+            (f32x4.mul (v128.load (local.get $xp)) (v128.load32_splat (local.get $dp)))))
           (local.set $xp (i32.add (local.get $xp) (local.get $inB)))
           (local.set $dp (i32.add (local.get $dp) (local.get $outB)))
           (local.set $r (i32.add (local.get $r) (i32.const 1)))
@@ -326,7 +341,7 @@
           (local.set $o (i32.const 0))
           (block $xo_done (loop $xo
             (br_if $xo_done (i32.ge_u (local.get $o) (local.get $out)))
-            (local.set $g (f32x4.splat (f32.load (local.get $dp))))
+            (local.set $g (v128.load32_splat (local.get $dp)))
             (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $g) (v128.load (local.get $wp)))))
             (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $g) (v128.load offset=16 (local.get $wp)))))
             (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $g) (v128.load offset=32 (local.get $wp)))))
@@ -352,7 +367,7 @@
           (block $x4o_done (loop $x4o
             (br_if $x4o_done (i32.ge_u (local.get $o) (local.get $out)))
             (local.set $a0 (f32x4.add (local.get $a0)
-              (f32x4.mul (f32x4.splat (f32.load (local.get $dp))) (v128.load (local.get $wp)))))
+              (f32x4.mul (v128.load32_splat (local.get $dp)) (v128.load (local.get $wp)))))
             (local.set $wp (i32.add (local.get $wp) (local.get $inB)))
             (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
             (local.set $o (i32.add (local.get $o) (i32.const 1)))

@@ -58,6 +58,8 @@ export {
   type KalshiFill,
   MarketAgnosticKalshiEnv,
   createKalshiEnv,
+  kalshiEnvMetadata,
+  DEFAULT_SIZES_CENTI,
 } from './kalshi/kalshiEnv';
 export {
   type MarketStats,

@@ -96,6 +96,20 @@ describe('TemporalState', () => {
     expect(obsAt(restored, b, T0)).toEqual(obsAt(new TemporalState(), b, T0));
   });
 
+  it('observeEvent signs trades by taker side and ignores book events as trades', () => {
+    const b = book(4000, 4100);
+    const viaEvents = new TemporalState();
+    const viaUpdate = new TemporalState();
+    viaEvents.observeEvent({ kind: 'delta', ticker: 'T', tsMs: T0, side: 'yes', priceUnits: 4000, deltaCenti: 5 }, b);
+    viaEvents.observeEvent({ kind: 'trade', ticker: 'T', tsMs: T0 + 10, yesPriceUnits: 4000, countCenti: 300, takerSide: 'no' }, b);
+    viaEvents.observeEvent({ kind: 'trade', ticker: 'T', tsMs: T0 + 20, yesPriceUnits: 4100, countCenti: 100, takerSide: 'yes' }, b);
+    viaUpdate.update(T0, b);
+    viaUpdate.update(T0 + 10, b, -300);
+    viaUpdate.update(T0 + 20, b, 100);
+    expect(obsAt(viaEvents, b, T0 + 20)).toEqual(obsAt(viaUpdate, b, T0 + 20));
+    expect(obsAt(viaEvents, b, T0 + 20)[F.tradeFlow60s]).toBeLessThan(0);
+  });
+
   it('treats timestamps that go backwards as simultaneous', () => {
     const t = new TemporalState();
     const b = book(4000, 4100);

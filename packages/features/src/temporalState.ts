@@ -1,4 +1,4 @@
-import { type BookView, PRICE_ONE } from '@kflow/orderbook';
+import { type BookEvent, type BookView, PRICE_ONE } from '@kflow/orderbook';
 import { effectiveMid } from './marketPrices';
 
 /** Time constants of the exponential decays, in ms. */
@@ -97,6 +97,19 @@ export class TemporalState {
     this.tradeFlow60s = this.tradeFlow60s * a60 + trade;
     this.tradeVolume60s = this.tradeVolume60s * a60 + Math.abs(trade);
     this.mid = mid;
+  }
+
+  /**
+   * `update` for a normalized event that `book` has already applied (the live path:
+   * `SharedOrderbookState.applyFrame(...).event`). Trades carry their signed size.
+   *
+   * @example
+   * const { event } = state.applyFrame(frame, recvMs);
+   * if (event) temporal.observeEvent(event, state.book(event.ticker)!);
+   */
+  observeEvent(event: BookEvent, book: BookView): void {
+    if (event.kind === 'trade') this.update(event.tsMs, book, event.takerSide === 'yes' ? event.countCenti : -event.countCenti);
+    else this.update(event.tsMs, book);
   }
 
   /** Writes the state into `out` at `offset` (`TEMPORAL_STATE_SIZE` values). */

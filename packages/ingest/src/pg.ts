@@ -49,7 +49,11 @@ export async function connectPostgres(options: ConnectPostgresOptions): Promise<
 
   async function copyRows(client: PoolClient, table: string, spec: TableSpec, rows: readonly (readonly SqlValue[])[]): Promise<void> {
     const columns = spec.columns.map((c) => c.name).join(', ');
-    await pipeline(Readable.from([copyText(rows)]), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
+    const stream = client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`));
+    // The pipeline reports the first error; a terminated backend can make the stream emit another
+    // one after the pipeline let go of it, which must not become an uncaught exception.
+    stream.on('error', () => {});
+    await pipeline(Readable.from([copyText(rows)]), stream);
   }
 
   async function staged(client: PoolClient, spec: TableSpec, rows: readonly (readonly SqlValue[])[]): Promise<void> {
@@ -70,13 +74,20 @@ export async function connectPostgres(options: ConnectPostgresOptions): Promise<
     },
     insertRows: async (spec, rows, mayConflict) => {
       if (rows.length === 0) return;
-      const client = await pool.connect();
       let broken: Error | undefined;
-      // A checked-out client whose backend dies emits 'error'; unheard, it would crash the process.
+      // A checked-out client whose backend dies emits 'error'; unheard, it would crash the process. The
+      // listener goes on inside the pool's callback: the termination can arrive in the same socket read
+      // that handed the client over, before an awaited promise would resume.
       const onClientError = (error: Error) => {
         broken = error;
       };
-      client.on('error', onClientError);
+      const client = await new Promise<PoolClient>((resolve, reject) =>
+        pool.connect((error, c) => {
+          if (error || c === undefined) return reject(error ?? new Error('no client'));
+          c.on('error', onClientError);
+          resolve(c);
+        }),
+      );
       try {
         if (mayConflict) await staged(client, spec, rows);
         else {
@@ -92,8 +103,9 @@ export async function connectPostgres(options: ConnectPostgresOptions): Promise<
         await client.query('ROLLBACK').catch(() => {});
         throw error;
       } finally {
-        client.off('error', onClientError);
-        // A connection that failed mid-COPY is discarded rather than reused.
+        // A connection that failed is discarded rather than reused; it keeps the listener, since its
+        // socket can still report the termination after the pool let go of it.
+        if (broken === undefined) client.off('error', onClientError);
         client.release(broken);
       }
     },

@@ -238,13 +238,7 @@ function optString(msg: Json, key: string): string | undefined {
   return v;
 }
 
-function intAt(o: Json, key: string, path: string): number | undefined {
-  const v = o[key];
-  if (absent(v)) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(path, 'expected an integer');
-  return v;
-}
-
+/** An optional integer read by name (header fields, list entries). */
 function header(v: unknown, field: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(field, 'expected an integer');
@@ -607,7 +601,7 @@ function parseSubscriptions(v: unknown[]): SubscriptionInfo[] {
     if (!isObject(s)) fail(`msg[${i}]`, 'expected a {channel, sid} object');
     const channel = s.channel;
     if (typeof channel !== 'string') fail(`msg[${i}].channel`, 'expected a string');
-    const sid = intAt(s, 'sid', `msg[${i}].sid`);
+    const sid = header(s.sid, `msg[${i}].sid`);
     if (sid === undefined) fail(`msg[${i}].sid`, 'missing');
     out.push({ channel, sid });
   }

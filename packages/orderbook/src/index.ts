@@ -72,6 +72,7 @@ export {
   type ReplayOptions,
   type ReplayResult,
   type SessionFromCaptureOptions,
+  type CaptureSessionBuilder,
   parseCaptureLine,
   replay,
   replayAsync,

@@ -157,6 +157,16 @@ function settlementOf(frame: MarketLifecycleFrame, fallbackTsMs: number): Settle
   return { result, yesPayoutUnits, tsMs: frame.settledTsMs ?? frame.determinationTsMs ?? fallbackTsMs };
 }
 
+export interface CaptureSessionBuilder {
+  /** Applies one frame (with its receive time, if recorded) and records what it changed. */
+  push(frame: KalshiFrame, recvMs?: number): void;
+  /** The same as `push` after the caller applied the frame to `state` itself (replay's `onFrame` hook). */
+  onFrame(frame: KalshiFrame, result: ApplyResult, recvMs: number | undefined): void;
+  /** The books the builder maintains (one writer: only the builder applies frames to it). */
+  readonly state: SharedOrderbookState;
+  build(): SessionData;
+}
+
 /**
  * The frame-by-frame core of `sessionDataFromCapture`, for callers that hold frames rather than lines
  * (ingest loads the same frames from its database and must build an identical `SessionData`).
@@ -170,7 +180,7 @@ function settlementOf(frame: MarketLifecycleFrame, fallbackTsMs: number): Settle
  * for (const { frame, recvMs } of rows) b.push(frame, recvMs);
  * const session = b.build();
  */
-export function createCaptureSessionBuilder(options: SessionFromCaptureOptions) {
+export function createCaptureSessionBuilder(options: SessionFromCaptureOptions): CaptureSessionBuilder {
   const state = new SharedOrderbookState();
   const builder = createSessionDataBuilder(options.id);
   // Snapshots seen before any time is known wait here for the first exchange time.
@@ -193,11 +203,9 @@ export function createCaptureSessionBuilder(options: SessionFromCaptureOptions) 
     }
   };
   return {
-    /** Applies one frame (with its receive time, if recorded). */
     push(frame: KalshiFrame, recvMs?: number): void {
       onFrame(frame, state.applyFrame(frame, recvMs), recvMs);
     },
-    /** The same, for replay's `onFrame` hook. */
     onFrame,
     state,
     build(): SessionData {

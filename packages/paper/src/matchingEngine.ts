@@ -10,10 +10,13 @@ import {
   applyBookEvent,
 } from '@kflow/orderbook';
 import type { PaperErrorCode } from './errors';
-import { type FeeSchedule, MEMBER_PRECISION_MICROS } from './feeModel';
+import { type FeeModel, type FeeSchedule, MEMBER_PRECISION_MICROS } from './feeModel';
 import type { OrderRejectReason, OrderRequest, OrderStatus, OrderUpdateReason, SimOrder, TimeInForce } from './orders';
 import type { BookSide, FillOutcome, PositionTracker, SettlementRecord } from './positionTracker';
 import { LINEAR_CENT_GRID, type PriceGrid, isValidOrderPrice } from './priceGrid';
+
+// Hot paths read module-local copies: transpiled imports (tsx) are live-binding getters.
+const ONE = PRICE_ONE;
 
 /**
  * How reductions of the recorded size at a resting order's price advance its queue position:
@@ -103,12 +106,12 @@ class EngineOrder implements SimOrder {
   ) {
     this.lastUpdateMs = createdMs;
     this.ladder = side === 'bid' ? 'yes' : 'no';
-    this.ladderPrice = side === 'bid' ? priceUnits : PRICE_ONE - priceUnits;
+    this.ladderPrice = side === 'bid' ? priceUnits : ONE - priceUnits;
   }
 
   setPrice(priceUnits: number): void {
     this.priceUnits = priceUnits;
-    this.ladderPrice = this.side === 'bid' ? priceUnits : PRICE_ONE - priceUnits;
+    this.ladderPrice = this.side === 'bid' ? priceUnits : ONE - priceUnits;
   }
 
   get isOpen(): boolean {
@@ -118,30 +121,42 @@ class EngineOrder implements SimOrder {
 
 /** Small price → amount map for one ladder (a handful of entries; linear scan, swap-remove, no allocation). */
 class LevelAmounts {
-  private readonly prices: number[] = [];
-  private readonly amounts: number[] = [];
+  private prices = new Int32Array(8);
+  private amounts = new Float64Array(8);
+  size = 0;
 
-  get size(): number {
-    return this.prices.length;
+  private find(price: number): number {
+    for (let i = 0; i < this.size; i++) if (this.prices[i] === price) return i;
+    return -1;
   }
 
   get(price: number): number {
-    const i = this.prices.indexOf(price);
+    if (this.size === 0) return 0;
+    const i = this.find(price);
     return i < 0 ? 0 : this.amounts[i]!;
   }
 
   add(price: number, amount: number): void {
-    const i = this.prices.indexOf(price);
-    if (i >= 0) this.amounts[i]! += amount;
-    else {
-      this.prices.push(price);
-      this.amounts.push(amount);
+    const i = this.find(price);
+    if (i >= 0) {
+      this.amounts[i]! += amount;
+      return;
     }
+    if (this.size === this.prices.length) {
+      const prices = new Int32Array(this.size * 2);
+      prices.set(this.prices);
+      const amounts = new Float64Array(this.size * 2);
+      amounts.set(this.amounts);
+      this.prices = prices;
+      this.amounts = amounts;
+    }
+    this.prices[this.size] = price;
+    this.amounts[this.size++] = amount;
   }
 
   /** Sets the amount at `price` (removes the entry at ≤ 0). */
   set(price: number, amount: number): void {
-    const i = this.prices.indexOf(price);
+    const i = this.find(price);
     if (amount > 0) {
       if (i >= 0) this.amounts[i] = amount;
       else this.add(price, amount);
@@ -150,7 +165,7 @@ class LevelAmounts {
 
   /** Caps every amount at the book's current size at that price. */
   clampTo(book: BookView, side: Side): void {
-    for (let i = this.prices.length - 1; i >= 0; i--) {
+    for (let i = this.size - 1; i >= 0; i--) {
       const cap = book.sizeAtPrice(side, this.prices[i]!);
       if (cap <= 0) this.removeAt(i);
       else if (this.amounts[i]! > cap) this.amounts[i] = cap;
@@ -158,20 +173,17 @@ class LevelAmounts {
   }
 
   clear(): void {
-    this.prices.length = 0;
-    this.amounts.length = 0;
+    this.size = 0;
   }
 
   private removeAt(i: number): void {
-    const last = this.prices.length - 1;
+    const last = --this.size;
     this.prices[i] = this.prices[last]!;
     this.amounts[i] = this.amounts[last]!;
-    this.prices.pop();
-    this.amounts.pop();
   }
 }
 
-function reject(reason: OrderRejectReason, message: string): OrderActionResult {
+function reject(reason: OrderRejectReason, message: string): OrderActionResult & { readonly ok: false } {
   return { ok: false, reason, message };
 }
 
@@ -201,8 +213,8 @@ type PendingAction =
  * orders, the standard backtest assumption) and books every fill in a {@link PositionTracker}.
  *
  * - Taker orders walk the opposite side level by level (partial fills, one fill per level). Size we took
- *   stays taken until the book replenishes that level (positive deltas there), so the same recorded size
- *   is never filled twice.
+ *   stays taken (subtracted from the level) until others trade or cancel the recorded level down to it;
+ *   size the book adds afterwards replenishes the level. The same recorded size is never filled twice.
  * - Resting orders keep a queue position: the recorded size ahead at their price on arrival. Reductions
  *   of that level advance it per the {@link QueueModel}; once nothing is ahead, further reductions of
  *   the level (it keeps trading down) fill the order, as do public trades at its price beyond the queue
@@ -222,6 +234,8 @@ export class MatchingEngine {
   readonly book: BookView;
   readonly tracker: PositionTracker;
   readonly marketIndex: number;
+  readonly fees: FeeModel;
+  private readonly precisionMicros: number;
   readonly grid: PriceGrid;
   readonly queueModel: QueueModel;
   private readonly latencyBaseMs: number;
@@ -236,7 +250,7 @@ export class MatchingEngine {
   /** Every open order (pending or resting) by id. */
   private readonly open = new Map<number, EngineOrder>();
   private readonly pending: PendingAction[] = [];
-  /** Recorded size our taker fills (and crossing fills) took, per ladder. */
+  /** Recorded size our taker fills (and crossing fills) took, per ladder (capped at the level's size). */
   private readonly consumedYes = new LevelAmounts();
   private readonly consumedNo = new LevelAmounts();
   /** Public trade size at our resting levels whose matching book reduction has not arrived yet. */
@@ -251,6 +265,8 @@ export class MatchingEngine {
     this.book = options.book;
     this.tracker = options.tracker;
     this.marketIndex = options.tracker.addMarket(options.ticker, options.fees);
+    this.fees = options.tracker.market(this.marketIndex).fees;
+    this.precisionMicros = MEMBER_PRECISION_MICROS[options.tracker.precision];
     this.grid = options.grid ?? LINEAR_CENT_GRID;
     this.queueModel = options.queueModel ?? 'conservative';
     this.latencyBaseMs = options.latency?.baseMs ?? 0;
@@ -285,25 +301,10 @@ export class MatchingEngine {
    * at once; otherwise it waits for `advanceTo` to reach its arrival time.
    */
   submit(request: OrderRequest, nowMs: number): OrderActionResult {
+    const refused = this.validate(request);
+    if (refused) return refused;
     const { side, priceUnits, countCenti } = request;
-    if (this.settled) return reject('market_settled', `${this.ticker} has settled`);
-    if (side !== 'bid' && side !== 'ask') return reject('invalid_price', `Unknown side ${String(side)}`);
-    if (!isValidOrderPrice(this.grid, priceUnits)) {
-      return reject('invalid_price', `Price ${priceUnits} is outside (0, 10000) or off the market's grid`);
-    }
-    if (!Number.isSafeInteger(countCenti) || countCenti <= 0) {
-      return reject('invalid_count', `Count must be a positive whole number of centi-contracts, got ${countCenti}`);
-    }
-    if (request.reduceOnly && this.closable(side) === 0) {
-      return reject('reduce_only_no_position', 'reduce_only order with no position to reduce');
-    }
-    if (request.postOnly && this.takeable(side, priceUnits, 1) > 0) {
-      return reject('post_only_cross', 'post_only order would cross the book');
-    }
     const reserve = this.enforceBalance ? this.requiredMicros(side, priceUnits, countCenti) : 0;
-    if (reserve > this.tracker.availableMicros) {
-      return reject('insufficient_balance', `Order needs ${reserve} micro-dollars, ${this.tracker.availableMicros} available`);
-    }
     const order = new EngineOrder(
       this.nextId++,
       this.ticker,
@@ -321,8 +322,35 @@ export class MatchingEngine {
     order.reservedMicros = reserve;
     this.tracker.reservedMicros += reserve;
     this.open.set(order.id, order);
-    this.schedule({ atMs: order.arrivalMs, kind: 'arrive', order }, nowMs);
+    if (order.arrivalMs <= nowMs && this.pending.length === 0) {
+      this.arrive(order, nowMs);
+      this.compact();
+    } else this.schedule({ atMs: order.arrivalMs, kind: 'arrive', order }, nowMs);
     return { ok: true, order };
+  }
+
+  /** Why `submit` would refuse `request` right now, or undefined. Changes nothing. */
+  validate(request: OrderRequest): (OrderActionResult & { readonly ok: false }) | undefined {
+    const { side, priceUnits, countCenti } = request;
+    if (this.settled) return reject('market_settled', `${this.ticker} has settled`);
+    if (side !== 'bid' && side !== 'ask') return reject('invalid_price', `Unknown side ${String(side)}`);
+    if (!isValidOrderPrice(this.grid, priceUnits)) {
+      return reject('invalid_price', `Price ${priceUnits} is outside (0, 10000) or off the market's grid`);
+    }
+    if (!Number.isSafeInteger(countCenti) || countCenti <= 0) {
+      return reject('invalid_count', `Count must be a positive whole number of centi-contracts, got ${countCenti}`);
+    }
+    if (request.reduceOnly && this.closable(side) === 0) {
+      return reject('reduce_only_no_position', 'reduce_only order with no position to reduce');
+    }
+    if (request.postOnly && this.takeable(side, priceUnits, 1) > 0) {
+      return reject('post_only_cross', 'post_only order would cross the book');
+    }
+    const need = this.enforceBalance ? this.requiredMicros(side, priceUnits, countCenti) : 0;
+    if (need > this.tracker.availableMicros) {
+      return reject('insufficient_balance', `Order needs ${need} micro-dollars, ${this.tracker.availableMicros} available`);
+    }
+    return undefined;
   }
 
   /** Cancels an open order (after the latency). */
@@ -389,9 +417,10 @@ export class MatchingEngine {
   onDelta(side: Side, priceUnits: number, deltaCenti: number, tsMs: number): void {
     const newSize = this.book.sizeAtPrice(side, priceUnits);
     const consumed = side === 'yes' ? this.consumedYes : this.consumedNo;
-    if (consumed.size > 0) {
+    // What we took stays taken until others trade or cancel the level down to it; size added later is new.
+    if (deltaCenti < 0 && consumed.size > 0) {
       const taken = consumed.get(priceUnits);
-      if (taken > 0) consumed.set(priceUnits, Math.min(deltaCenti > 0 ? taken - deltaCenti : taken, newSize));
+      if (taken > newSize) consumed.set(priceUnits, newSize);
     }
     this.depth++;
     try {
@@ -541,12 +570,9 @@ export class MatchingEngine {
   /** Cash an order could need: its net cost if it filled now (netting the position) plus a fee bound. */
   private requiredMicros(side: BookSide, priceUnits: number, countCenti: number): number {
     const flow = this.tracker.cashFlowMicros(this.marketIndex, side, priceUnits, countCenti);
-    const fees = this.tracker.market(this.marketIndex).fees;
-    const feeBound = Math.max(
-      fees.tradeFeeMicros(priceUnits, countCenti, true),
-      fees.tradeFeeMicros(priceUnits, countCenti, false),
-    );
-    return Math.max(0, -flow) + feeBound + MEMBER_PRECISION_MICROS[this.tracker.precision];
+    // Taker rates are at least maker rates for every fee type, so the taker fee bounds both.
+    const feeBound = this.fees.tradeFeeMicros(priceUnits, countCenti, true);
+    return Math.max(0, -flow) + feeBound + this.precisionMicros;
   }
 
   /** Unconsumed opposite size an order at `limit` could take now, up to `max`. */
@@ -557,7 +583,7 @@ export class MatchingEngine {
     let total = 0;
     for (let i = 0; i < n && total < max; i++) {
       const lp = this.book.priceAt(opp, i);
-      if (side === 'bid' ? PRICE_ONE - lp > limit : lp < limit) break;
+      if (side === 'bid' ? ONE - lp > limit : lp < limit) break;
       const avail = this.book.sizeAt(opp, i) - consumed.get(lp);
       if (avail > 0) total += avail;
     }
@@ -576,7 +602,7 @@ export class MatchingEngine {
     const n = this.book.levelCount(opp);
     for (let i = 0; i < n && order.isOpen; i++) {
       const lp = this.book.priceAt(opp, i);
-      const yesPrice = bid ? PRICE_ONE - lp : lp;
+      const yesPrice = bid ? ONE - lp : lp;
       if (bid ? yesPrice > order.priceUnits : yesPrice < order.priceUnits) break;
       const avail = this.book.sizeAt(opp, i) - consumed.get(lp);
       if (avail <= 0) continue;
@@ -607,8 +633,10 @@ export class MatchingEngine {
     }
     if (atLevel) {
       // The book reduction that reports this trade must not advance the queue a second time.
-      if (hit === 'bid') this.tradeCreditYes.add(yesPriceUnits, countCenti);
-      else this.tradeCreditNo.add(PRICE_ONE - yesPriceUnits, countCenti);
+      const ladder: Side = hit === 'bid' ? 'yes' : 'no';
+      const price = hit === 'bid' ? yesPriceUnits : ONE - yesPriceUnits;
+      const credits = ladder === 'yes' ? this.tradeCreditYes : this.tradeCreditNo;
+      credits.set(price, Math.min(credits.get(price) + countCenti, this.book.sizeAtPrice(ladder, price)));
     }
   }
 
@@ -654,7 +682,7 @@ export class MatchingEngine {
     }
     if (countCenti <= 0) return 0;
     const outcome = this.tracker.applyFill(this.marketIndex, order.side, priceUnits, countCenti, isTaker, order, tsMs);
-    const cost = countCenti * (order.side === 'bid' ? priceUnits : PRICE_ONE - priceUnits);
+    const cost = countCenti * (order.side === 'bid' ? priceUnits : ONE - priceUnits);
     if (isTaker) {
       order.takerFillCostMicros += cost;
       order.takerFeesMicros += outcome.fee.chargedMicros;
@@ -709,7 +737,7 @@ export class MatchingEngine {
       const o = this.resting[i]!;
       if (o.status !== 'resting') continue;
       const best = this.book.bestBid(o.side === 'bid' ? 'no' : 'yes');
-      if (best >= 0 && (o.side === 'bid' ? best + o.priceUnits >= PRICE_ONE : best >= o.priceUnits)) this.walk(o, false, tsMs);
+      if (best >= 0 && (o.side === 'bid' ? best + o.priceUnits >= ONE : best >= o.priceUnits)) this.walk(o, false, tsMs);
     }
   }
 
@@ -725,7 +753,7 @@ export class MatchingEngine {
       if (o.status === 'resting') this.resting[w++] = o;
       else o.listed = false;
     }
-    this.resting.length = w;
+    if (w !== this.resting.length) this.resting.length = w;
   }
 }
 

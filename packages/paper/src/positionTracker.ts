@@ -11,6 +11,10 @@ import {
   emptyFeeCharge,
 } from './feeModel';
 
+// Hot paths read module-local copies: transpiled imports (tsx) are live-binding getters.
+const ONE = PRICE_ONE;
+const charge = chargeFee;
+
 /**
  * The V2 order side on the YES leg: `bid` buys YES at p (≡ sells NO at 1 − p), `ask` sells YES at p
  * (≡ buys NO at 1 − p).
@@ -33,6 +37,8 @@ export interface MarketPositionView {
   readonly feesPaidMicros: number;
   /** Sum over fills of the price paid for the outcome bought × count. */
   readonly totalTradedMicros: number;
+  /** Contracts traded (Kalshi `volume`). */
+  readonly volumeCenti: number;
   readonly lastUpdatedMs: number;
   /** Set once the market has settled; settled markets accept no fills. */
   readonly settlement: SettlementRecord | undefined;
@@ -78,6 +84,7 @@ export type MarkMode = 'mid' | 'touch';
 /** Plain-data copy of the tracker's state (for tests, persistence and deep equality). */
 export interface TrackerState {
   readonly cashMicros: number;
+  readonly reservedMicros: number;
   readonly markets: readonly Omit<MarketPositionView, 'fees'>[];
 }
 
@@ -94,6 +101,7 @@ class MarketState implements MarketPositionView {
   realizedPnlMicros = 0;
   feesPaidMicros = 0;
   totalTradedMicros = 0;
+  volumeCenti = 0;
   lastUpdatedMs = 0;
   settlement: SettlementRecord | undefined = undefined;
   constructor(
@@ -198,8 +206,8 @@ export class PositionTracker {
     const closed = countCenti < held ? countCenti : held;
     const opened = countCenti - closed;
     return side === 'bid'
-      ? closed * (PRICE_ONE - priceUnits) - opened * priceUnits
-      : closed * priceUnits - opened * (PRICE_ONE - priceUnits);
+      ? closed * (ONE - priceUnits) - opened * priceUnits
+      : closed * priceUnits - opened * (ONE - priceUnits);
   }
 
   /**
@@ -218,13 +226,13 @@ export class PositionTracker {
     const s = this.states[index];
     if (!s) throw fail('UNKNOWN_MARKET', `No market with index ${index}`);
     if (s.settlement) throw fail('MARKET_SETTLED', `${s.ticker} has settled`);
-    if (!(countCenti > 0) || !Number.isInteger(countCenti) || !(priceUnits >= 0 && priceUnits <= PRICE_ONE)) {
+    if (!(countCenti > 0) || !Number.isInteger(countCenti) || !(priceUnits >= 0 && priceUnits <= ONE)) {
       throw fail('INVALID_ARGUMENT', `Invalid fill ${countCenti} @ ${priceUnits}`);
     }
     const bid = side === 'bid';
     // Price of the outcome this fill buys, and of the outcome it closes.
-    const buyPrice = bid ? priceUnits : PRICE_ONE - priceUnits;
-    const closePrice = PRICE_ONE - buyPrice;
+    const buyPrice = bid ? priceUnits : ONE - priceUnits;
+    const closePrice = ONE - buyPrice;
     const pos = s.positionCenti;
     const held = bid ? (pos < 0 ? -pos : 0) : pos > 0 ? pos : 0;
     const closed = countCenti < held ? countCenti : held;
@@ -246,7 +254,8 @@ export class PositionTracker {
     s.positionCenti = bid ? pos + countCenti : pos - countCenti;
     s.realizedPnlMicros += realized;
     s.totalTradedMicros += countCenti * buyPrice;
-    const fee = chargeFee(
+    s.volumeCenti += countCenti;
+    const fee = charge(
       s.fees.tradeFeeMicros(priceUnits, countCenti, isTaker),
       cashFlow,
       this.precision,
@@ -272,7 +281,7 @@ export class PositionTracker {
    */
   settlementValueMicros(index: number, yesPayoutUnits: number): number {
     const pos = this.states[index]!.positionCenti;
-    return pos >= 0 ? pos * yesPayoutUnits : -pos * (PRICE_ONE - yesPayoutUnits);
+    return pos >= 0 ? pos * yesPayoutUnits : -pos * (ONE - yesPayoutUnits);
   }
 
   /**
@@ -283,8 +292,8 @@ export class PositionTracker {
     const s = this.states[index];
     if (!s) throw fail('UNKNOWN_MARKET', `No market with index ${index}`);
     if (s.settlement) throw fail('MARKET_SETTLED', `${s.ticker} has already settled`);
-    const payoutUnits = result === 'yes' ? PRICE_ONE : result === 'no' ? 0 : yesPayoutUnits;
-    if (!Number.isInteger(payoutUnits) || payoutUnits < 0 || payoutUnits > PRICE_ONE) {
+    const payoutUnits = result === 'yes' ? ONE : result === 'no' ? 0 : yesPayoutUnits;
+    if (!Number.isInteger(payoutUnits) || payoutUnits < 0 || payoutUnits > ONE) {
       throw fail('INVALID_ARGUMENT', `Invalid YES payout ${yesPayoutUnits}`);
     }
     const exact = result === 'void' ? s.costMicros : this.settlementValueMicros(index, payoutUnits);
@@ -320,7 +329,7 @@ export class PositionTracker {
     if (pos === 0) return 0;
     if (mode === 'mid') {
       const mid = book.mid();
-      if (!Number.isNaN(mid)) return pos > 0 ? pos * mid : -pos * (PRICE_ONE - mid);
+      if (!Number.isNaN(mid)) return pos > 0 ? pos * mid : -pos * (ONE - mid);
     }
     const bid = book.bestBid(pos > 0 ? 'yes' : 'no');
     return bid < 0 ? 0 : (pos > 0 ? pos : -pos) * bid;
@@ -348,6 +357,7 @@ export class PositionTracker {
   state(): TrackerState {
     return {
       cashMicros: this.cashMicros,
+      reservedMicros: this.reservedMicros,
       markets: this.states.map((s) => ({
         ticker: s.ticker,
         index: s.index,
@@ -356,6 +366,7 @@ export class PositionTracker {
         realizedPnlMicros: s.realizedPnlMicros,
         feesPaidMicros: s.feesPaidMicros,
         totalTradedMicros: s.totalTradedMicros,
+        volumeCenti: s.volumeCenti,
         lastUpdatedMs: s.lastUpdatedMs,
         settlement: s.settlement,
       })),

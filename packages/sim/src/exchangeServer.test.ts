@@ -41,9 +41,10 @@ async function connect(url: string, headers: Record<string, string> = {}) {
     } catch {
       raw = { type: '<invalid json>' };
     }
-    for (const w of [...waiters]) {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const w = waiters[i]!;
       if (w.pred(raw, text)) {
-        waiters.splice(waiters.indexOf(w), 1);
+        waiters.splice(i, 1);
         w.resolve(raw);
       }
     }
@@ -210,6 +211,7 @@ describe('streaming', () => {
     client.send('subscribe', { channels: ['orderbook_delta'], market_tickers: server.markets.map((m) => m.ticker) });
     client.send('subscribe', { channels: ['trade'] });
     client.send('subscribe', { channels: ['market_lifecycle_v2'] });
+    client.send('subscribe', { channels: ['ticker'], market_ticker: server.markets[0]!.ticker });
     const result = await server.finished;
     expect(result.completed).toBe(true);
     await client.waitFor((f) => f.type === 'market_lifecycle_v2' && f.msg!.event_type === 'settled' && f.msg!.market_ticker === server.markets[2]!.ticker);
@@ -220,8 +222,30 @@ describe('streaming', () => {
     const parsed: KalshiFrame[] = client.texts.map((t) => parseFrame(JSON.parse(t)));
     for (const f of parsed) state.applyFrame(f, undefined);
     expect(state.counters).toMatchObject({ gaps: 0, negative: 0, crossed: 0 });
+    const tickers = parsed.filter((f) => f.type === 'ticker');
+    expect(tickers.length).toBeGreaterThan(10);
+    expect(frames.filter((f) => f.type === 'ticker').every((f) => f.seq === undefined && f.msg!.market_ticker === server.markets[0]!.ticker)).toBe(true);
     const determined = parsed.filter((f) => f.type === 'market_lifecycle_v2' && f.eventType === 'determined');
     expect(determined.map((f) => (f as { result?: string }).result)).toEqual(server.markets.map((m) => result.results[m.ticker]));
+  });
+
+  it("at speed 'max' stops generating while a client does not read (backpressure)", async () => {
+    const server = await serve({ speed: 'max', highWaterMarkBytes: 1 << 16, config: resolveSimConfig('informed', { seed: 4, markets: 4, durationMs: 30 * 60_000 }) });
+    const client = await connect(server.url);
+    client.ws.pause();
+    client.send('subscribe', { channels: ['orderbook_delta', 'trade'], market_tickers: server.markets.map((m) => m.ticker) });
+    let done = false;
+    void server.finished.then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 400));
+    const stalled = server.progress.events;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(done).toBe(false);
+    expect(stalled).toBeGreaterThan(0);
+    expect(server.progress.events).toBe(stalled);
+    expect(server.progress.fraction).toBeLessThan(1);
+    client.ws.resume();
+    expect((await server.finished).completed).toBe(true);
+    expect(server.progress.fraction).toBe(1);
   });
 
   it('paces virtual time by the speed factor', async () => {

@@ -74,6 +74,8 @@ export interface ExchangeServer {
   readonly finished: Promise<ExchangeSessionResult>;
   /** Open client connections. */
   readonly connections: number;
+  /** Events published so far and the exchange time reached (for progress reporting). */
+  readonly progress: { readonly events: number; readonly tsMs: number; readonly fraction: number };
   /** Starts the session (no-op once started). */
   start(): void;
   close(): Promise<void>;
@@ -152,6 +154,7 @@ export async function createExchangeServer(options: ExchangeServerOptions): Prom
   let started = false;
   let closed = false;
   let events = 0;
+  let lastTsMs = config.startMs;
   let timer: NodeJS.Timeout | undefined;
   let startTimer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
@@ -187,6 +190,7 @@ export async function createExchangeServer(options: ExchangeServerOptions): Prom
 
   const dispatch = (e: SimEvent) => {
     events++;
+    lastTsMs = e.tsMs;
     const book = books.get(e.ticker)!;
     if (e.kind === 'delta') book.applyDelta(e.side, e.priceUnits, e.deltaCenti);
     if (e.kind === 'trade') {
@@ -214,7 +218,8 @@ export async function createExchangeServer(options: ExchangeServerOptions): Prom
 
   const overflow = (c: Connection, sid?: number): number => {
     let n = 0;
-    for (const s of [...c.subs.values()]) {
+    // Deleting the current entry while iterating a Map is safe.
+    for (const s of c.subs.values()) {
       if (s.channel !== 'orderbook_delta' || (sid !== undefined && s.sid !== sid)) continue;
       send(c, errorFrame(undefined, 25, {}, s));
       c.subs.delete(s.sid);
@@ -485,6 +490,9 @@ export async function createExchangeServer(options: ExchangeServerOptions): Prom
     finished,
     get connections() {
       return connections.size;
+    },
+    get progress() {
+      return { events, tsMs: lastTsMs, fraction: Math.min(1, (lastTsMs - config.startMs) / config.durationMs) };
     },
     start,
     close: async () => {

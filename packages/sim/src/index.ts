@@ -51,4 +51,4 @@ export {
   type ExchangeServer,
   createExchangeServer,
 } from './exchangeServer';
-export { type EdgeReport, measureEdge } from './edgeReport';
+export { type EdgeReport, type MarketSamples, measureEdge, sampleSession } from './edgeReport';

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { type KalshiFrame, parseFrame, replay, sessionDataFromCaptureSync } from '@kflow/orderbook';
 import { generateCapture } from './capture';
 import { resolveSimConfig } from './config';
-import { measureEdge } from './edgeReport';
 import { createSimulator } from './simulator';
 import { createTickGrid } from './tickGrid';
 
@@ -139,30 +138,5 @@ describe('settlement', () => {
       if (sim.results.get(ticker) === 'yes') yes++;
     }
     expect(Math.abs(yes - expected)).toBeLessThan(4 * Math.sqrt(variance));
-  });
-});
-
-describe('the edge knob', () => {
-  it('edge 0: observable imbalance, flow and mid momentum do not predict the next mid moves', () => {
-    for (const seed of [1, 2]) {
-      const report = measureEdge(resolveSimConfig('informed', { seed, markets: 6, durationMs: 12 * 60_000, edge: 0 }));
-      const c = report.correlations;
-      // ~210 independent windows: |r| < 0.2 is a > 2.8σ band; the edge-1 values below are 0.5–0.8.
-      expect(report.samples).toBeGreaterThan(200);
-      expect(Math.abs(c.imbalance)).toBeLessThan(0.2);
-      expect(Math.abs(c.flow)).toBeLessThan(0.2);
-      expect(Math.abs(c.momentum)).toBeLessThan(0.2);
-      // The makers quote around the latent itself: the mid is never more than a spread away.
-      expect(report.meanLatentGapCents).toBeLessThan(report.meanSpreadCents / 2);
-    }
-  });
-
-  it('edge 1: the same signals clearly lead the mid', () => {
-    const report = measureEdge(resolveSimConfig('informed', { seed: 1, markets: 6, durationMs: 12 * 60_000, edge: 1 }));
-    const c = report.correlations;
-    expect(report.meanLatentGapCents).toBeGreaterThan(2);
-    expect(c.imbalance).toBeGreaterThan(0.3);
-    expect(c.flow).toBeGreaterThan(0.5);
-    expect(c.momentum).toBeGreaterThan(0.5);
   });
 });

@@ -294,7 +294,7 @@ class MarketModel {
   private delta(t: number, side: Side, priceUnits: number, deltaCenti: number): void {
     const result = this.book.applyDelta(side, priceUnits, deltaCenti);
     if (result !== 'ok') {
-      throw new KflowError<SimErrorCode>('INVALID_CONFIG', `Simulator produced a ${result} book on ${this.market.ticker}`);
+      throw new KflowError<SimErrorCode>('BROKEN_INVARIANT', `Simulator produced a ${result} book on ${this.market.ticker}`);
     }
     this.emit({ kind: 'delta', ticker: this.market.ticker, tsMs: this.tsMs(t), side, priceUnits, deltaCenti });
   }

@@ -36,7 +36,7 @@ function deltaWorkload(n: number) {
  * snapshots, then deltas near the touch that keep every book valid (never negative, never crossed), with
  * an occasional `ok` ack consuming a seq number as on the real feed.
  */
-export function syntheticCapture(frames: number, markets: number, rng: Rng): string[] {
+function syntheticCapture(frames: number, markets: number, rng: Rng): string[] {
   const lines: string[] = ['{"type":"subscribed","id":1,"msg":{"channel":"orderbook_delta","sid":1}}'];
   let seq = 0;
   let tsMs = 1_782_000_000_000;

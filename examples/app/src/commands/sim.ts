@@ -7,6 +7,7 @@ import {
   type TickStructure,
   createExchangeServer,
   generateCapture,
+  measureEdge,
   resolveSimConfig,
 } from '@kflow/sim';
 import { formatTable, printJson } from '../output';
@@ -22,6 +23,7 @@ interface SimOptions {
   out?: string;
   oracle?: string;
   serve?: boolean;
+  analyze?: boolean;
   port?: string;
   speed?: string;
   publicKey?: string;
@@ -109,6 +111,7 @@ export function registerSim(cli: CAC): void {
     .option('--out <file>', 'Capture file (one raw Kalshi frame per line)')
     .option('--oracle <file>', 'Also write the latent probabilities (JSONL) for evaluation')
     .option('--serve', 'Run the exchange server instead of writing a capture')
+    .option('--analyze', 'Measure how well book imbalance, taker flow and momentum predict the mid (the edge knob at work)')
     .option('--port <n>', 'Server port (default: a free one)')
     .option('--speed <x>', "Server speed: 1 = real time, N = N× faster, 'max'")
     .option('--public-key <file>', 'Require RSA-PSS signed handshakes against this PEM public key')
@@ -116,6 +119,19 @@ export function registerSim(cli: CAC): void {
     .action(async (o: SimOptions) => {
       const config = configFrom(o);
       if (o.serve) return serve(config, o);
+      if (o.analyze) {
+        const report = measureEdge(config);
+        if (o.json) printJson({ preset: config.preset, seed: config.seed, edge: config.edge, ...report });
+        else {
+          const c = report.correlations;
+          console.log(
+            `${config.preset} edge ${config.edge}: correlation with the mid move over the next ${report.horizonSec} s ` +
+              `(${report.samples} windows): imbalance ${c.imbalance.toFixed(3)}, flow ${c.flow.toFixed(3)}, momentum ${c.momentum.toFixed(3)}; ` +
+              `mean |latent − mid| ${report.meanLatentGapCents.toFixed(2)}¢, mean spread ${report.meanSpreadCents.toFixed(2)}¢`,
+          );
+        }
+        return;
+      }
       if (o.out === undefined) throw new Error('--out <file> is required (or use --serve)');
       const frames = createLineWriter(o.out);
       const oracle = o.oracle === undefined ? undefined : createLineWriter(o.oracle);

@@ -66,6 +66,24 @@ describe('CartPole-v1 dynamics', () => {
     expect(env.state[2]).toBeCloseTo(0.01 + 0.02 * -0.2, 15);
   });
 
+  it('matches Gymnasium 1.3.0 CartPoleEnv bit for bit over 200 balanced steps', () => {
+    // Generated once with gymnasium 1.3.0: env.unwrapped.state = (0.01, -0.02, 0.03, 0.04), then the
+    // actions below (a balancing controller's choices); `state` reprs after steps 1, 50 and 200.
+    const actions =
+      '10101010101010101010101010101101010011001011001100101100110010110010110010110011001011001011001011001011001100101100101011001100110010101100110010101100110010110010110010110011001011001010110011001010';
+    const expected = new Map<number, State>([
+      [0, [0.009600000000000001, 0.17467919574755525, 0.030799999999999998, -0.2430687179600081]],
+      [49, [0.12795819253775811, -0.02982128446267482, -0.004725498409210417, 0.2566441421616531]],
+      [199, [0.5350188176025586, -0.029194641735405952, 0.0015954515953451336, 0.2428130898686049]],
+    ]);
+    const env = started([0.01, -0.02, 0.03, 0.04]);
+    for (let t = 0; t < actions.length; t++) {
+      expect(env.step(Number(actions[t])).terminated).toBe(false);
+      const want = expected.get(t);
+      if (want !== undefined) expect(env.state).toEqual(want);
+    }
+  });
+
   it('follows the reference equations along random trajectories', () => {
     fc.assert(
       fc.property(

@@ -32,7 +32,8 @@ export interface CartPoleOptions {
  * Gymnasium's `CartPole-v1`, step for step: same constants, explicit Euler integration in float64,
  * observation `[x, xDot, theta, thetaDot]` as float32, initial state uniform in ±0.05, reward 1 on every
  * step including the terminating one, termination when |x| > 2.4 or |theta| > 12°, truncation at 500
- * steps (built in, no `TimeLimit` needed). Actions: 0 pushes the cart left, 1 right.
+ * steps (built in, no `TimeLimit` needed). Actions: 0 pushes the cart left, 1 right. From the same
+ * state and actions the float64 state matches Gymnasium 1.3.0 bit for bit (tested over 200 steps).
  *
  * Differences from Gymnasium, by contract (see `Env`): stepping after the episode ended throws
  * `ENV_NEEDS_RESET` (Gymnasium warns and returns reward 0), and the random stream is kflow's `Rng`,
@@ -105,9 +106,10 @@ export class CartPoleEnv implements Env<Box, Discrete, EnvInfo> {
     const force = action === 1 ? FORCE_MAG : -FORCE_MAG;
     const cosTheta = Math.cos(this.theta);
     const sinTheta = Math.sin(this.theta);
-    const temp = (force + POLE_MASS_LENGTH * this.thetaDot * this.thetaDot * sinTheta) / TOTAL_MASS;
+    // Operations grouped exactly as in Gymnasium (x**2 squared first), so results match bit for bit.
+    const temp = (force + POLE_MASS_LENGTH * (this.thetaDot * this.thetaDot) * sinTheta) / TOTAL_MASS;
     const thetaAcc =
-      (GRAVITY * sinTheta - cosTheta * temp) / (LENGTH * (4.0 / 3.0 - (MASS_POLE * cosTheta * cosTheta) / TOTAL_MASS));
+      (GRAVITY * sinTheta - cosTheta * temp) / (LENGTH * (4.0 / 3.0 - (MASS_POLE * (cosTheta * cosTheta)) / TOTAL_MASS));
     const xAcc = temp - (POLE_MASS_LENGTH * thetaAcc * cosTheta) / TOTAL_MASS;
     // Explicit Euler, in Gymnasium's order: positions use the old velocities.
     this.x += TAU * this.xDot;

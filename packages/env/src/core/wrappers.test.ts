@@ -28,6 +28,21 @@ function twoPass(xs: readonly number[]): { mean: number; variance: number } {
   return { mean, variance: xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length };
 }
 
+describe('Wrapper', () => {
+  it('forwards spaces, spec, metadata and close, and unwraps to the innermost env', () => {
+    const inner = createCartPole();
+    const env = new RecordEpisodeStatistics(new NormalizeReward(inner));
+    expect(env.observationSpace).toBe(inner.observationSpace);
+    expect(env.actionSpace).toBe(inner.actionSpace);
+    expect(env.spec).toBe(inner.spec);
+    expect(env.metadata).toBe(inner.metadata);
+    expect(env.unwrapped).toBe(inner);
+    const scripted = new ScriptedEnv({ length: 2 });
+    new TimeLimit(scripted, { maxEpisodeSteps: 1 }).close();
+    expect(scripted.closed).toBe(1);
+  });
+});
+
 describe('TimeLimit', () => {
   it('truncates on the maxEpisodeSteps-th step and then needs a reset', () => {
     const env = new TimeLimit(new ScriptedEnv({ length: 100 }), { maxEpisodeSteps: 4 });

@@ -3,6 +3,7 @@ import {
   FEATURE_SPEC,
   OBSERVATION_SIZE,
   TEMPORAL_STATE_SIZE,
+  type PositionFeaturesInput,
   TemporalState,
   buildObservation,
 } from '@kflow/features';
@@ -100,6 +101,28 @@ export interface KalshiEnvMetadata {
 
 const NO_FILLS: readonly KalshiFill[] = Object.freeze([]);
 
+/** Default order sizes of the trading actions: 1 and 5 contracts. */
+export const DEFAULT_SIZES_CENTI: readonly number[] = [100, 500];
+
+/**
+ * The observation/action metadata of a Kalshi env with these sizes, without building one (e.g. for the
+ * live actor, which has no sessions, to check a checkpoint against).
+ *
+ * @example
+ * kalshiEnvMetadata().actionCount; // 18
+ */
+export function kalshiEnvMetadata(options: { readonly sizesCenti?: readonly number[] } = {}): KalshiEnvMetadata {
+  const actions = createActionSpace({ sizesCenti: options.sizesCenti ?? DEFAULT_SIZES_CENTI });
+  return {
+    observationSize: OBSERVATION_SIZE,
+    actionCount: actions.count,
+    featureSetVersion: FEATURE_SET_VERSION,
+    featureNames: FEATURE_SPEC.features.map((f) => f.name),
+    actionKinds: actions.actions.map((a) => a.kind),
+    sizesCenti: actions.sizesCenti,
+  };
+}
+
 /**
  * The market-agnostic Kalshi env: each episode is a window of one market's recorded events from an
  * in-memory session pool (no database or socket handle can reach it). Actions are `@kflow/paper`'s
@@ -110,7 +133,7 @@ const NO_FILLS: readonly KalshiFill[] = Object.freeze([]);
  * and temporal checkpoint and replays at most `checkpointInterval − 1` events. `step` executes the
  * action at the current book, replays the next event (or every event of the next `everyMs`), and
  * returns reward = Δ(portfolio value marked to mid) × `rewardScale`, fees included and nothing else.
- * `terminated` when the market's data ends (after settling if the session recorded a settlement);
+ * `terminated` at the recorded settlement (paid out through the tracker) or when the market's data ends;
  * `truncated` at the episode length limit.
  *
  * Reset options (`reset({ options })`): `marketIndex`, `startEvent`, `steps` pin the episode (tests,
@@ -128,8 +151,7 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
   readonly pool: MarketPool;
   readonly actions: ActionSpace;
   readonly sampler: MarketSampler;
-  /** The account numbers behind the position features (updated every step; read by parity tests). */
-  readonly account = {
+  private readonly acct = {
     positionCenti: 0,
     positionLimitCenti: 0,
     unrealizedPnlMicros: 0,
@@ -186,12 +208,12 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     if (!Number.isInteger(this.stepsMin) || this.stepsMin < 1 || !Number.isInteger(this.stepsMax) || this.stepsMax < this.stepsMin) {
       throw envError('INVALID_ARGUMENT', `episodeSteps must be integers with 1 ≤ min ≤ max, got ${JSON.stringify(steps)}`);
     }
-    this.actions = createActionSpace({ sizesCenti: options.sizesCenti ?? [100, 500] });
+    this.actions = createActionSpace({ sizesCenti: options.sizesCenti ?? DEFAULT_SIZES_CENTI });
     const positionLimit = options.positionLimitCenti ?? 1000;
     if (!Number.isSafeInteger(positionLimit) || positionLimit <= 0) {
       throw envError('INVALID_ARGUMENT', `positionLimitCenti must be a positive integer, got ${positionLimit}`);
     }
-    this.account.positionLimitCenti = positionLimit;
+    this.acct.positionLimitCenti = positionLimit;
     this.initialCashMicros = options.initialCashMicros ?? 2 * positionLimit * PRICE_ONE;
     this.rewardScale = options.rewardScale ?? 1e-4;
     this.fees = options.fees;
@@ -206,14 +228,12 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
       [OBSERVATION_SIZE],
     );
     this.actionSpace = new Discrete(this.actions.count);
-    this.metadata = {
-      observationSize: OBSERVATION_SIZE,
-      actionCount: this.actions.count,
-      featureSetVersion: FEATURE_SET_VERSION,
-      featureNames: FEATURE_SPEC.features.map((f) => f.name),
-      actionKinds: this.actions.actions.map((a) => a.kind),
-      sizesCenti: this.actions.sizesCenti,
-    };
+    this.metadata = kalshiEnvMetadata({ sizesCenti: this.actions.sizesCenti });
+  }
+
+  /** The account numbers behind the position features of the latest observation (what the live actor passes). */
+  get account(): PositionFeaturesInput {
+    return this.acct;
   }
 
   reset(options: ResetOptions = {}): ResetResult<Float32Array, KalshiEnvInfo> {
@@ -229,6 +249,7 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     if (market === undefined) throw envError('INVALID_ARGUMENT', `marketIndex ${marketIndex} is outside the pool of ${markets.length}`);
     const series = market.series;
     this.limit = typeof pinned['steps'] === 'number' ? pinned['steps'] : this.stepsMin + this.rng.int(this.stepsMax - this.stepsMin + 1);
+    if (!(Number.isInteger(this.limit) && this.limit >= 1)) throw envError('INVALID_ARGUMENT', `steps must be a positive integer, got ${this.limit}`);
     // Leave room for a full episode when the market has it (event cadence); never start at the very end.
     const room = this.cadenceMs === 0 ? Math.min(this.limit, series.length - 1) : 1;
     const start = typeof pinned['startEvent'] === 'number' ? pinned['startEvent'] : this.rng.int(Math.max(1, series.length - room));
@@ -303,12 +324,11 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     }
     this.steps++;
 
-    // 3. End of data: settle if the session recorded a settlement.
-    const terminated = this.next >= n;
-    if (terminated && series.settlement !== undefined) {
-      const s = series.settlement;
-      engine.settle(s.result, s.yesPayoutUnits, Math.max(this.nowMs, s.tsMs));
-    }
+    // 3. Settlement (once exchange time reaches it, or at the end of the data) or end of data.
+    const settlement = series.settlement;
+    const settles = settlement !== undefined && (this.next >= n || this.nowMs >= settlement.tsMs);
+    const terminated = settles || this.next >= n;
+    if (settles) engine.settle(settlement.result, settlement.yesPayoutUnits, Math.max(this.nowMs, settlement.tsMs));
     const truncated = !terminated && this.steps >= this.limit;
     this.needsReset = terminated || truncated;
 
@@ -347,7 +367,7 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     const tracker = this.tracker!;
     const engine = this.engine!;
     const m = engine.marketIndex;
-    const a = this.account;
+    const a = this.acct;
     a.positionCenti = tracker.positionCenti(m);
     const mark = tracker.markMicros(m, this.book, 'mid');
     a.unrealizedPnlMicros = mark - tracker.market(m).costMicros;

@@ -57,6 +57,9 @@ describe('createMarketPool', () => {
       expect(m.stats.volatility).toBeGreaterThan(0);
     }
     expect(pool.events).toBe(pool.markets.reduce((s, m) => s + m.series.length, 0));
+    // The same recording twice: ties share a difficulty.
+    const twice = createMarketPool([createSyntheticSession({ seed: 8, markets: 1, eventsPerMarket: 300 }), createSyntheticSession({ seed: 8, markets: 1, eventsPerMarket: 300 })]);
+    expect(twice.markets[0]!.stats.difficulty).toBe(twice.markets[1]!.stats.difficulty);
   });
 
   it('rejects a pool without usable markets', () => {

@@ -43,6 +43,10 @@ export interface MarketPool {
  * Applies event `i` of `series` to `book`, lets `engine` (our orders, if any) react to it, and records it
  * in `temporal`: the one replay step shared by pool preparation, `reset` and `step`. Order actions due by
  * the event's time reach the book first, as in `@kflow/paper`'s own replay.
+ *
+ * @example
+ * startMarket(series, book, temporal);
+ * for (let i = 0; i < series.length; i++) replaySeriesEvent(series, i, book, temporal);
  */
 export function replaySeriesEvent(
   series: MarketSeries,
@@ -81,18 +85,31 @@ export function replaySeriesEvent(
   }
 }
 
-/** Puts `book` and `temporal` in the state after the initial snapshot (the state before event 0). */
+/**
+ * Puts `book` and `temporal` in the state after the initial snapshot (the state before event 0).
+ *
+ * @example
+ * startMarket(session.markets[0]!, new OrderBook('x'), new TemporalState());
+ */
 export function startMarket(series: MarketSeries, book: OrderBook, temporal: TemporalState): void {
   book.applySnapshot(series.initial.yes, series.initial.no);
   temporal.reset();
   temporal.update(series.initialTsMs, book);
 }
 
+/** Fraction of the other values strictly below each value (ties share a rank), in [0, 1]. */
 function percentileRanks(values: readonly number[]): number[] {
-  const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
-  const ranks = new Array<number>(values.length).fill(0);
-  order.forEach(([, i], r) => (ranks[i] = values.length > 1 ? r / (values.length - 1) : 0));
-  return ranks;
+  const sorted = [...values].sort((a, b) => a - b);
+  return values.map((v) => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return values.length > 1 ? lo / (values.length - 1) : 0;
+  });
 }
 
 /**

@@ -1,0 +1,101 @@
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { CAC } from 'cac';
+import { checkEnv, createKalshiEnv } from '@kflow/env';
+import { type SessionData, createRng, sessionDataFromCapture } from '@kflow/orderbook';
+import { printJson } from '../output';
+
+/** The `--json` object of `kflow env-check`. */
+export interface EnvCheckSummary {
+  ok: boolean;
+  /** Markets with enough events to sample episodes from. */
+  markets: number;
+  /** Recorded events in those markets. */
+  events: number;
+  /** Episodes finished in the random rollout. */
+  episodes: number;
+  steps: number;
+  meanReward: number;
+  observationSize: number;
+  actionCount: number;
+  featureSetVersion: string;
+}
+
+export interface EnvCheckOptions {
+  readonly seed: number;
+  readonly steps: number;
+}
+
+/**
+ * Builds a Kalshi env from sessions, runs `checkEnv`, then a seeded random rollout (uniform over the
+ * masked-in actions) of `steps` steps. Throws (`ENV_CHECK_FAILED`, ...) if the env breaks its contract.
+ */
+export function runEnvCheck(sessions: readonly SessionData[], options: EnvCheckOptions): EnvCheckSummary {
+  // Short episodes so a few minutes of recording still yields several of them.
+  const env = createKalshiEnv({ sessions, episodeSteps: { min: 50, max: 400 } });
+  checkEnv(env, { seed: options.seed, steps: 300 });
+  const rng = createRng(options.seed);
+  let { info } = env.reset({ seed: options.seed });
+  let episodes = 0;
+  let rewardSum = 0;
+  for (let i = 0; i < options.steps; i++) {
+    let k = 0;
+    for (const m of info.actionMask) k += m;
+    let pick = rng.int(k);
+    let action = 0;
+    while (info.actionMask[action] === 0 || pick-- > 0) action++;
+    const step = env.step(action);
+    rewardSum += step.reward;
+    info = step.info;
+    if (step.terminated || step.truncated) {
+      episodes++;
+      info = env.reset().info;
+    }
+  }
+  const { observationSize, actionCount, featureSetVersion } = env.metadata;
+  return {
+    ok: true,
+    markets: env.pool.markets.length,
+    events: env.pool.events,
+    episodes,
+    steps: options.steps,
+    meanReward: rewardSum / options.steps,
+    observationSize,
+    actionCount,
+    featureSetVersion,
+  };
+}
+
+async function loadCapture(path: string): Promise<SessionData> {
+  await access(path);
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
+  return sessionDataFromCapture(lines, { id: basename(path) });
+}
+
+export function registerEnvCheck(cli: CAC): void {
+  cli
+    .command('env-check <...captures>', 'Build Kalshi env sessions from capture files, run checkEnv and a seeded random rollout')
+    .option('--seed <n>', 'Seed of checkEnv and the rollout', { default: 0 })
+    .option('--steps <n>', 'Steps of the random rollout', { default: 2000 })
+    .option('--json', 'Print one JSON object')
+    .action(async (captures: string[], options: { seed: number; steps: number; json?: boolean }) => {
+      const sessions = await Promise.all(captures.map(loadCapture));
+      let summary: EnvCheckSummary;
+      try {
+        summary = runEnvCheck(sessions, { seed: Number(options.seed), steps: Number(options.steps) });
+      } catch (error) {
+        if (!options.json) throw error;
+        printJson({ ok: false, error: error instanceof Error ? error.message : String(error) });
+        process.exitCode = 1;
+        return;
+      }
+      if (options.json) printJson(summary);
+      else {
+        console.log(`env-check ok: ${summary.markets} markets, ${summary.events} events`);
+        console.log(`rollout: ${summary.steps} steps, ${summary.episodes} episodes, mean reward ${summary.meanReward.toFixed(6)}`);
+        console.log(`observation ${summary.observationSize} (${summary.featureSetVersion}), ${summary.actionCount} actions`);
+      }
+    });
+}

@@ -1,0 +1,133 @@
+import type { CAC } from 'cac';
+import {
+  type TrainingEvent,
+  type TrainResult,
+  PPO_ZOO_CARTPOLE,
+  createCheckpoint,
+  evaluate,
+  trainA2c,
+  trainPpo,
+  writeCheckpoint,
+} from '@kflow/agents';
+import { SyncVectorEnv, createCartPole } from '@kflow/env';
+import { systemClock } from '@kflow/orderbook';
+import { printJson } from '../output';
+
+interface TrainOptions {
+  env: string;
+  algo: string;
+  timesteps?: string;
+  seed: string;
+  nEnvs?: string;
+  preset: string;
+  out?: string;
+  json?: boolean;
+}
+
+/** Deterministic evaluation episodes after training, and the seed offset that keeps them apart from training. */
+export const EVAL_EPISODES = 20;
+export const EVAL_SEED_OFFSET = 10_000;
+
+function integer(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+/** A one-line progress bar redrawn in place on a TTY. */
+function progressLine(total: number) {
+  let last = 0;
+  return {
+    update(timesteps: number, meanReturn: number, sps: number | undefined) {
+      const now = systemClock.now();
+      if (now - last < 100 && timesteps < total) return;
+      last = now;
+      const frac = Math.min(1, timesteps / total);
+      const bar = '█'.repeat(Math.round(frac * 30)).padEnd(30, '░');
+      const ret = Number.isNaN(meanReturn) ? '   -  ' : meanReturn.toFixed(1).padStart(6);
+      const speed = sps === undefined ? '' : `  ${Math.round(sps)} steps/s`;
+      process.stderr.write(`\r${bar} ${timesteps}/${total}  return ${ret}${speed}   `);
+    },
+    done() {
+      process.stderr.write('\n');
+    },
+  };
+}
+
+export function registerTrain(cli: CAC): void {
+  cli
+    .command('train', 'Train PPO or A2C on CartPole-v1 and evaluate the result')
+    .option('--env <id>', 'Environment id', { default: 'CartPole-v1' })
+    .option('--algo <algo>', 'ppo | a2c', { default: 'ppo' })
+    .option('--timesteps <n>', 'Env steps to train for (default 100000 for ppo, 200000 for a2c)')
+    .option('--seed <n>', 'Seed of the run', { default: '0' })
+    .option('--n-envs <k>', 'Parallel envs (default 1 for ppo, 8 for --preset zoo and for a2c)')
+    .option('--preset <preset>', 'default (SB3 defaults) | zoo (rl-baselines3-zoo CartPole settings)', { default: 'default' })
+    .option('--out <dir>', 'Save a checkpoint (manifest.json + weights.bin) to this directory')
+    .option('--json', 'Print progress as JSON lines; the last line is the summary')
+    .action(async (o: TrainOptions) => {
+      if (o.env !== 'CartPole-v1') throw new Error(`--env must be CartPole-v1, got "${o.env}"`);
+      if (o.algo !== 'ppo' && o.algo !== 'a2c') throw new Error(`--algo must be ppo or a2c, got "${o.algo}"`);
+      if (o.preset !== 'default' && o.preset !== 'zoo') throw new Error(`--preset must be default or zoo, got "${o.preset}"`);
+      const seed = integer(o.seed, 'seed');
+      const totalTimesteps = integer(o.timesteps ?? (o.algo === 'ppo' ? '100000' : '200000'), 'timesteps');
+      const nEnvs = integer(o.nEnvs ?? (o.preset === 'zoo' || o.algo === 'a2c' ? '8' : '1'), 'n-envs');
+      if (nEnvs === 0) throw new Error('--n-envs must be at least 1');
+      const envs = new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createCartPole()));
+
+      const bar = o.json || !process.stderr.isTTY ? undefined : progressLine(totalTimesteps);
+      let meanReturn = Number.NaN;
+      const recent: number[] = [];
+      let lastJsonMs = 0;
+      const onEvent = (event: TrainingEvent) => {
+        if (event.kind === 'episode') {
+          recent.push(event.metrics['charts/episodic_return']!);
+          if (recent.length > 100) recent.shift();
+          meanReturn = recent.reduce((s, r) => s + r, 0) / recent.length;
+          return;
+        }
+        bar?.update(event.timesteps, meanReturn, event.metrics['charts/SPS']);
+        // A2C updates every few steps: JSON progress lines are throttled to ~4 per second.
+        const now = systemClock.now();
+        if (o.json && (now - lastJsonMs >= 250 || event.timesteps >= totalTimesteps)) {
+          lastJsonMs = now;
+          printJson({ timesteps: event.timesteps, episodes: event.episodes, 'charts/mean_episodic_return': meanReturn, ...event.metrics });
+        }
+      };
+
+      const common = { envs, totalTimesteps, seed, clock: systemClock, onEvent };
+      const result: TrainResult<object> =
+        o.algo === 'ppo' ? trainPpo({ ...common, ...(o.preset === 'zoo' ? PPO_ZOO_CARTPOLE : {}) }) : trainA2c(common);
+      bar?.done();
+      envs.close();
+
+      const evalResult = evaluate(result.policy, createCartPole(), EVAL_EPISODES, { seed: seed + EVAL_SEED_OFFSET });
+      const summary = {
+        algo: o.algo,
+        env: o.env,
+        timesteps: result.timesteps,
+        seconds: Math.round(result.seconds * 1000) / 1000,
+        sps: Math.round(result.timesteps / result.seconds),
+        evalMeanReturn: evalResult.meanReturn,
+        evalStdReturn: evalResult.stdReturn,
+        evalEpisodes: EVAL_EPISODES,
+      };
+      if (o.out !== undefined) {
+        await writeCheckpoint(
+          o.out,
+          createCheckpoint(result, {
+            envId: o.env,
+            training: { preset: o.preset, nEnvs, evalMeanReturn: evalResult.meanReturn, evalStdReturn: evalResult.stdReturn },
+          }),
+        );
+      }
+      if (o.json) printJson(summary);
+      else {
+        console.log(
+          `${o.algo} on ${o.env}: ${summary.timesteps} steps in ${summary.seconds.toFixed(1)} s (${summary.sps} steps/s); ` +
+            `eval ${summary.evalMeanReturn.toFixed(1)} ± ${summary.evalStdReturn.toFixed(1)} over ${EVAL_EPISODES} episodes`,
+        );
+        if (o.out !== undefined) console.log(`checkpoint written to ${o.out}`);
+      }
+    });
+}

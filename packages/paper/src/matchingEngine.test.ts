@@ -1,0 +1,349 @@
+import { type BookEvent, OrderBook, createRng } from '@kflow/orderbook';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type MatchingEngineOptions, createMatchingEngine, replayEvent } from './matchingEngine';
+import { buyNo, buyYes, sellYes } from './orders';
+import { PositionTracker } from './positionTracker';
+
+const T = 'TEST-MKT';
+
+interface Fill {
+  id: number;
+  price: number;
+  count: number;
+  taker: boolean;
+  ts: number;
+}
+
+/** YES bids 0.40 ×10, 0.39 ×20; NO bids 0.50 ×5, 0.49 ×10, 0.48 ×30 (YES asks 0.50 / 0.51 / 0.52). */
+function setup(options: Partial<MatchingEngineOptions> = {}) {
+  const book = new OrderBook(T);
+  book.applySnapshot(
+    [
+      [3900, 2_000],
+      [4000, 1_000],
+    ],
+    [
+      [4800, 3_000],
+      [4900, 1_000],
+      [5000, 500],
+    ],
+  );
+  const tracker = new PositionTracker({ cashMicros: 1_000_000_000 });
+  const fills: Fill[] = [];
+  const engine = createMatchingEngine({
+    ticker: T,
+    book,
+    tracker,
+    onFill: (order, price, count, taker, _outcome, ts) => fills.push({ id: order.id, price, count, taker, ts }),
+    ...options,
+  });
+  const delta = (side: 'yes' | 'no', priceUnits: number, deltaCenti: number, tsMs = 1): void =>
+    replayEvent(engine, book, { kind: 'delta', ticker: T, tsMs, side, priceUnits, deltaCenti });
+  const trade = (yesPriceUnits: number, countCenti: number, takerSide: 'yes' | 'no', tsMs = 1): void =>
+    replayEvent(engine, book, { kind: 'trade', ticker: T, tsMs, yesPriceUnits, countCenti, takerSide });
+  return { book, tracker, engine, fills, delta, trade };
+}
+
+describe('taker orders', () => {
+  it('walk the opposite side level by level at each level’s price (VWAP), then rest', () => {
+    const { engine, tracker, fills, book } = setup();
+    const before = book.clone();
+    const r = engine.submit(buyYes(5100, 2_000), 0);
+    expect(r.ok).toBe(true);
+    expect(fills.map((f) => [f.price, f.count, f.taker])).toEqual([
+      [5000, 500, true],
+      [5100, 1_000, true],
+    ]);
+    if (!r.ok) return;
+    expect(r.order.filledCenti).toBe(1_500);
+    expect(r.order.status).toBe('resting');
+    expect(r.order.remainingCenti).toBe(500);
+    expect(r.order.takerFillCostMicros).toBe(500 * 5000 + 1_000 * 5100);
+    expect(tracker.positionCenti(engine.marketIndex)).toBe(1_500);
+    expect(book.equals(before)).toBe(true); // recorded books are never changed by our orders
+  });
+
+  it('a sell YES hits YES bids; IOC cancels the rest', () => {
+    const { engine, fills } = setup();
+    const r = engine.submit(sellYes(3900, 5_000, { timeInForce: 'immediate_or_cancel' }), 0);
+    expect(fills.map((f) => [f.price, f.count])).toEqual([
+      [4000, 1_000],
+      [3900, 2_000],
+    ]);
+    expect(r.ok && r.order.status).toBe('canceled');
+    expect(r.ok && r.order.lastUpdateReason).toBe('ImmediateOrCancel');
+    expect(engine.restingCount).toBe(0);
+  });
+
+  it('never fills the same recorded size twice until the level replenishes', () => {
+    const { engine, fills, delta } = setup();
+    engine.submit(buyYes(5000, 500, { timeInForce: 'immediate_or_cancel' }), 0);
+    engine.submit(buyYes(5000, 500, { timeInForce: 'immediate_or_cancel' }), 0);
+    expect(fills.reduce((a, f) => a + f.count, 0)).toBe(500);
+    delta('no', 5000, 200); // someone adds 2 contracts at the level
+    engine.submit(buyYes(5000, 500, { timeInForce: 'immediate_or_cancel' }), 2);
+    expect(fills.reduce((a, f) => a + f.count, 0)).toBe(700);
+    delta('no', 5000, -600); // the level shrinks to 1: our consumption is capped at what is left
+    engine.submit(buyYes(5000, 500, { timeInForce: 'immediate_or_cancel' }), 3);
+    expect(fills.reduce((a, f) => a + f.count, 0)).toBe(700);
+  });
+
+  it('fill_or_kill fills completely or not at all', () => {
+    const { engine, fills } = setup();
+    const killed = engine.submit(buyYes(5100, 1_600, { timeInForce: 'fill_or_kill' }), 0);
+    expect(killed.ok && killed.order.lastUpdateReason).toBe('FillOrKillCancel');
+    expect(fills).toHaveLength(0);
+    const done = engine.submit(buyYes(5100, 1_500, { timeInForce: 'fill_or_kill' }), 0);
+    expect(done.ok && done.order.status).toBe('executed');
+  });
+
+  it('post_only orders that would cross are refused; others rest', () => {
+    const { engine, tracker } = setup();
+    const state = tracker.state();
+    const r = engine.submit(buyYes(5000, 100, { postOnly: true }), 0);
+    expect(r).toMatchObject({ ok: false, reason: 'post_only_cross' });
+    expect(tracker.state()).toEqual(state);
+    expect(engine.submit(buyYes(4900, 100, { postOnly: true }), 0)).toMatchObject({ ok: true, order: { status: 'resting' } });
+  });
+
+  it('reduce_only needs a position and is capped at it', () => {
+    const { engine, tracker } = setup();
+    expect(engine.submit(sellYes(3900, 100, { reduceOnly: true }), 0)).toMatchObject({ reason: 'reduce_only_no_position' });
+    engine.submit(buyYes(5000, 300, { timeInForce: 'immediate_or_cancel' }), 0);
+    const r = engine.submit(sellYes(3900, 1_000, { reduceOnly: true, timeInForce: 'immediate_or_cancel' }), 0);
+    expect(r.ok && r.order.filledCenti).toBe(300);
+    expect(tracker.positionCenti(engine.marketIndex)).toBe(0);
+  });
+
+  it('refuses bad prices, counts and orders the balance cannot cover, changing nothing', () => {
+    const { engine, tracker } = setup({ tracker: new PositionTracker({ cashMicros: 1_000_000 }) });
+    const state = tracker.state();
+    expect(engine.submit(buyYes(5050, 100), 0)).toMatchObject({ reason: 'invalid_price' }); // off the cent grid
+    expect(engine.submit(buyYes(0, 100), 0)).toMatchObject({ reason: 'invalid_price' });
+    expect(engine.submit(buyYes(10_000, 100), 0)).toMatchObject({ reason: 'invalid_price' });
+    expect(engine.submit(buyYes(5000, 0), 0)).toMatchObject({ reason: 'invalid_count' });
+    expect(engine.submit(buyYes(5000, 1.5), 0)).toMatchObject({ reason: 'invalid_count' });
+    expect(engine.submit(buyYes(4000, 300), 0)).toMatchObject({ reason: 'insufficient_balance' }); // $1.20 > $1
+    expect(tracker.state()).toEqual(state);
+    expect(tracker.reservedMicros).toBe(0);
+    expect(engine.openOrders()).toHaveLength(0);
+    // Two resting orders may not together exceed the balance.
+    expect(engine.submit(buyYes(3000, 200), 0).ok).toBe(true);
+    expect(engine.submit(buyYes(3000, 200), 0)).toMatchObject({ reason: 'insufficient_balance' });
+  });
+});
+
+describe('resting orders', () => {
+  it('conservative queue: reductions come from behind until the level is smaller than the queue ahead', () => {
+    const { engine, fills, delta } = setup();
+    const r = engine.submit(buyYes(4000, 300), 0); // joins 10 contracts at 0.40
+    if (!r.ok) throw new Error('rejected');
+    expect(r.order.queueAheadCenti).toBe(1_000);
+    delta('yes', 4000, 500); // joins behind us
+    delta('yes', 4000, -700); // 15 → 8: from behind, but only 8 left, so at most 8 ahead
+    expect(r.order.queueAheadCenti).toBe(800);
+    delta('yes', 4000, -800); // level empties: the queue ahead is gone
+    expect(r.order.queueAheadCenti).toBe(0);
+    expect(fills).toHaveLength(0);
+    delta('yes', 4000, 400);
+    delta('yes', 4000, -100); // the level keeps trading down: through us first
+    expect(fills).toEqual([{ id: r.order.id, price: 4000, count: 100, taker: false, ts: 1 }]);
+    delta('yes', 4000, -300);
+    expect(r.order.status).toBe('executed');
+    expect(engine.restingCount).toBe(0);
+  });
+
+  it('proportional queue: reductions are shared pro rata', () => {
+    const { engine, delta } = setup({ queueModel: 'proportional' });
+    const r = engine.submit(buyYes(4000, 300), 0);
+    if (!r.ok) throw new Error('rejected');
+    delta('yes', 4000, 1_000); // 20 at the level, 10 ahead of us
+    delta('yes', 4000, -500); // 20 → 15: ahead 10 × 15/20
+    expect(r.order.queueAheadCenti).toBe(750);
+  });
+
+  it('public trades at the price fill beyond the queue ahead, without double counting the book update', () => {
+    const { engine, fills, trade, delta } = setup({ queueModel: 'proportional' });
+    const r = engine.submit(buyYes(4000, 300), 0);
+    if (!r.ok) throw new Error('rejected');
+    trade(4000, 1_100, 'no'); // a NO taker hits YES bids at 0.40: 10 ahead, 1 for us
+    expect(fills.map((f) => [f.price, f.count, f.taker])).toEqual([[4000, 100, false]]);
+    expect(r.order.queueAheadCenti).toBe(0);
+    delta('yes', 4000, -1_000); // the book reports the same trade: no second fill
+    expect(fills).toHaveLength(1);
+    delta('yes', 4000, 500);
+    delta('yes', 4000, -100); // a new reduction trades through us
+    expect(fills).toHaveLength(2);
+    // A trade on the other side does nothing to our bid.
+    trade(4000, 5_000, 'yes');
+    expect(fills).toHaveLength(2);
+  });
+
+  it('fills as maker at its own price when the opposite side crosses it', () => {
+    const { engine, fills, delta } = setup();
+    const r = engine.submit(buyYes(4500, 1_000), 0); // inside the spread: nothing ahead
+    if (!r.ok) throw new Error('rejected');
+    expect(r.order.queueAheadCenti).toBe(0);
+    delta('no', 5600, 400); // a NO bid at 0.56 = YES ask 0.44 crosses our 0.45 bid
+    expect(fills).toEqual([{ id: r.order.id, price: 4500, count: 400, taker: false, ts: 1 }]);
+    delta('no', 5500, 300); // still crossing at 0.45
+    expect(fills.at(-1)).toMatchObject({ price: 4500, count: 300 });
+    delta('no', 5600, 100); // only the new 1 contract at 0.56 is fresh liquidity
+    expect(fills.at(-1)).toMatchObject({ count: 100 });
+    expect(r.order.remainingCenti).toBe(200);
+  });
+
+  it('charges maker fees on maker-fee series', () => {
+    const { engine, tracker, delta } = setup({ fees: { feeType: 'quadratic_with_maker_fees' } });
+    engine.submit(buyYes(4500, 10_000), 0);
+    delta('no', 5500, 10_000);
+    expect(tracker.market(engine.marketIndex).feesPaidMicros).toBe(433_200); // 0.0175 × 100 × 0.45 × 0.55 ↑
+  });
+
+  it('decrease keeps the queue position; amend re-queues at the new price; cancel', () => {
+    const { engine, delta } = setup();
+    const r = engine.submit(buyYes(4000, 500), 0);
+    if (!r.ok) throw new Error('rejected');
+    delta('yes', 4000, -400);
+    expect(r.order.queueAheadCenti).toBe(600);
+    expect(engine.decrease(r.order.id, 200, 1).ok).toBe(true);
+    expect(r.order).toMatchObject({ remainingCenti: 200, queueAheadCenti: 600, initialCenti: 200, lastUpdateReason: 'Decrease' });
+    expect(engine.amend(r.order.id, 3900, 400, 1).ok).toBe(true);
+    expect(r.order).toMatchObject({ priceUnits: 3900, remainingCenti: 400, queueAheadCenti: 2_000, status: 'resting' });
+    expect(engine.amend(r.order.id, 5000, 600, 1)).toMatchObject({ ok: true }); // crosses: takes the 5 at 0.50 now
+    expect(r.order).toMatchObject({ status: 'resting', filledCenti: 500, remainingCenti: 100, takerFillCostMicros: 500 * 5000 });
+    expect(engine.cancel(r.order.id, 2).ok).toBe(true);
+    expect(r.order.status).toBe('canceled');
+    expect(engine.cancel(r.order.id, 2)).toMatchObject({ ok: false, reason: 'order_not_found' });
+    expect(engine.restingCount).toBe(0);
+  });
+
+  it('settlement cancels open orders and pays out', () => {
+    const { engine, tracker } = setup();
+    engine.submit(buyNo(6000, 200, { timeInForce: 'immediate_or_cancel' }), 0); // hits the YES 0.40 bid → 2 NO @ 0.60
+    const rest = engine.submit(buyYes(3000, 100), 0);
+    const rec = engine.settle('no', 0, 5);
+    expect(rest.ok && rest.order.status).toBe('canceled');
+    expect(rec.revenueMicros).toBe(2_000_000);
+    expect(tracker.reservedMicros).toBe(0);
+    expect(engine.submit(buyYes(3000, 100), 6)).toMatchObject({ reason: 'market_settled' });
+  });
+});
+
+describe('latency', () => {
+  it('orders reach the book after the latency; events in between do not touch them', () => {
+    const { engine, fills, delta } = setup({ latency: { baseMs: 100 } });
+    const r = engine.submit(buyYes(5000, 500, { timeInForce: 'immediate_or_cancel' }), 1_000);
+    if (!r.ok) throw new Error('rejected');
+    expect(r.order.status).toBe('pending');
+    delta('no', 5000, -300, 1_050); // before arrival: only 2 contracts left at 0.50
+    expect(fills).toHaveLength(0);
+    delta('no', 4900, 100, 1_100); // arrival is processed before this event is applied
+    expect(fills.map((f) => [f.price, f.count, f.ts])).toEqual([[5000, 200, 1_100]]);
+  });
+
+  it('a cancel takes effect only after the latency: the order can fill meanwhile', () => {
+    const { engine, fills, delta } = setup({ latency: { baseMs: 10 } });
+    const r = engine.submit(buyYes(4500, 500), 0);
+    if (!r.ok) throw new Error('rejected');
+    engine.advanceTo(10);
+    expect(r.order.status).toBe('resting');
+    engine.cancel(r.order.id, 20);
+    delta('no', 5500, 200, 25); // crosses before the cancel lands at 30
+    delta('no', 5500, 200, 31);
+    expect(fills.map((f) => f.count)).toEqual([200]);
+    expect(r.order.status).toBe('canceled');
+  });
+
+  it('is deterministic for a seed', () => {
+    const run = (seed: number) => {
+      const { engine, fills, delta } = setup({ latency: { baseMs: 5, jitterMs: 50 }, rng: createRng(seed) });
+      for (let i = 0; i < 20; i++) {
+        engine.submit(buyYes(4500, 100), i * 10);
+        delta('no', 5500, 50, i * 10 + 7);
+      }
+      return fills.map((f) => `${f.id}:${f.count}@${f.ts}`).join(',');
+    };
+    expect(run(1)).toBe(run(1));
+    expect(run(1)).not.toBe(run(2));
+  });
+});
+
+describe('properties', () => {
+  it('taker orders never fill more than the visible size they could reach, and never change the book', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ bid: fc.boolean(), cents: fc.integer({ min: 1, max: 99 }), count: fc.integer({ min: 1, max: 5_000 }) }),
+          { maxLength: 20 },
+        ),
+        (orders) => {
+          const { engine, fills, book } = setup();
+          const before = book.clone();
+          const visible = { bid: book.totalDepth('no'), ask: book.totalDepth('yes') };
+          for (const o of orders) {
+            const price = o.cents * 100;
+            engine.submit(o.bid ? buyYes(price, o.count, { timeInForce: 'immediate_or_cancel' }) : sellYes(price, o.count, { timeInForce: 'immediate_or_cancel' }), 0);
+          }
+          const byBid = fills.filter((f) => f.price >= 5000).reduce((a, f) => a + f.count, 0);
+          const byAsk = fills.filter((f) => f.price <= 4000).reduce((a, f) => a + f.count, 0);
+          expect(byBid).toBeLessThanOrEqual(visible.bid);
+          expect(byAsk).toBeLessThanOrEqual(visible.ask);
+          expect(book.equals(before)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('resting orders fill at most their size and the account stays consistent under random event streams', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant('order' as const), bid: fc.boolean(), cents: fc.integer({ min: 35, max: 55 }), count: fc.integer({ min: 1, max: 2_000 }) }),
+            fc.record({ kind: fc.constant('delta' as const), yes: fc.boolean(), cents: fc.integer({ min: 35, max: 55 }), d: fc.integer({ min: -3_000, max: 3_000 }) }),
+            fc.record({ kind: fc.constant('trade' as const), yes: fc.boolean(), cents: fc.integer({ min: 35, max: 55 }), n: fc.integer({ min: 1, max: 3_000 }) }),
+          ),
+          { maxLength: 60 },
+        ),
+        fc.constantFrom('conservative', 'proportional' as const),
+        (steps, queueModel) => {
+          const { engine, fills, book, tracker } = setup({ queueModel });
+          const orders = new Map<number, number>();
+          let t = 0;
+          for (const s of steps) {
+            t++;
+            if (s.kind === 'order') {
+              const r = engine.submit(s.bid ? buyYes(s.cents * 100, s.count) : sellYes(s.cents * 100, s.count), t);
+              if (r.ok) orders.set(r.order.id, s.count);
+            } else if (s.kind === 'delta') {
+              const side = s.yes ? 'yes' : 'no';
+              const price = s.yes ? s.cents * 100 : 10_000 - s.cents * 100;
+              const size = book.sizeAtPrice(side, price);
+              const d = s.d < 0 ? Math.max(s.d, -size) : s.d;
+              const event: BookEvent = { kind: 'delta', ticker: T, tsMs: t, side, priceUnits: price, deltaCenti: d };
+              if (d !== 0 && !wouldCross(book, side, price, d)) replayEvent(engine, book, event);
+            } else {
+              replayEvent(engine, book, { kind: 'trade', ticker: T, tsMs: t, yesPriceUnits: s.cents * 100, countCenti: s.n, takerSide: s.yes ? 'yes' : 'no' });
+            }
+          }
+          const filled = new Map<number, number>();
+          for (const f of fills) filled.set(f.id, (filled.get(f.id) ?? 0) + f.count);
+          for (const [id, n] of filled) expect(n).toBeLessThanOrEqual(orders.get(id)!);
+          expect(tracker.reservedMicros).toBeGreaterThanOrEqual(0);
+          expect(tracker.availableMicros).toBeGreaterThanOrEqual(0);
+          engine.cancelAll(t);
+          expect(tracker.reservedMicros).toBe(0);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+function wouldCross(book: OrderBook, side: 'yes' | 'no', price: number, d: number): boolean {
+  if (d < 0) return false;
+  const other = book.bestBid(side === 'yes' ? 'no' : 'yes');
+  return other >= 0 && other + price >= 10_000;
+}
