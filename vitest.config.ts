@@ -1,4 +1,21 @@
+import type { Reporter, TestModule } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
+
+/** Ends the run with a plain `Tests: N passed, N failed, N skipped` line that any CI log reader understands. */
+const summaryReporter: Reporter = {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>) {
+    const count = { passed: 0, failed: 0, skipped: 0 };
+    for (const module of testModules) {
+      for (const test of module.children.allTests()) {
+        const state = test.result().state;
+        if (state === 'passed') count.passed++;
+        else if (state === 'failed') count.failed++;
+        else count.skipped++;
+      }
+    }
+    process.stdout.write(`\nTests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped\n`);
+  },
+};
 
 const packages = ['orderbook', 'features', 'paper', 'env', 'agents', 'ingest', 'sim'];
 
@@ -10,7 +27,7 @@ export default defineConfig({
   // CommonJS require() pick ESM entries (pg requiring pg-pool breaks): Vite adds import/require per import itself.
   ssr: { resolve: { conditions: ['@kflow/source', 'module', 'node'] } },
   test: {
-    reporters: ['default'],
+    reporters: ['default', summaryReporter],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     projects: [

@@ -132,6 +132,7 @@ export class KalshiClient {
   private readonly desired: Set<string>;
   private readonly channels = new Map<KalshiChannel, ChannelState>();
   private readonly sinks: FrameSink[] = [];
+  private WebSocketCtor: typeof WebSocketType | undefined;
   private ws: WebSocketType | undefined;
   private conn = 0;
   private nextId = 1;
@@ -173,8 +174,6 @@ export class KalshiClient {
     this.stopped = false;
     this.connect();
   }
-
-  private WebSocketCtor: typeof WebSocketType | undefined;
 
   /** Closes the connection and stops reconnecting. */
   async stop(): Promise<void> {

@@ -115,7 +115,7 @@ export async function connectPostgres(options: ConnectPostgresOptions): Promise<
 
 /** PostgreSQL COPY text format: tab-separated, `\N` for NULL, backslash escapes. */
 export function copyText(rows: readonly (readonly SqlValue[])[]): string {
-  const out: string[] = new Array<string>(rows.length);
+  const out: string[] = [];
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
     let line = '';
@@ -126,7 +126,7 @@ export function copyText(rows: readonly (readonly SqlValue[])[]): string {
       else if (typeof v === 'string') line += /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, escapeChar) : v;
       else line += String(v);
     }
-    out[r] = line;
+    out.push(line);
   }
   return out.join('\n') + '\n';
 }

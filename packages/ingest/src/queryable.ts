@@ -54,7 +54,7 @@ export function unnestInsert(db: Queryable): BulkInsert {
         `FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')}) ON CONFLICT DO NOTHING`;
       sqlByTable.set(spec.name, sql);
     }
-    const columns: SqlValue[][] = spec.columns.map(() => new Array<SqlValue>(rows.length));
+    const columns: SqlValue[][] = spec.columns.map(() => []);
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
       for (let c = 0; c < columns.length; c++) columns[c]![r] = row[c] ?? null;

@@ -139,7 +139,10 @@ export async function startLoopbackServer(options: { publicKey: KeyObject; marke
         const tickers = p.market_tickers as string[];
         if (p.action === 'get_snapshot') for (const m of tickers) snapshot(c, sub, m, cmd.id);
         else {
-          for (const m of tickers) p.action === 'add_markets' ? sub.markets.add(m) : sub.markets.delete(m);
+          for (const m of tickers) {
+            if (p.action === 'add_markets') sub.markets.add(m);
+            else sub.markets.delete(m);
+          }
           sendSeq(c, sub, 'ok', { market_tickers: [...sub.markets] }, cmd.id);
           if (p.action === 'add_markets') for (const m of tickers) if (books.has(m)) snapshot(c, sub, m);
         }

@@ -1,0 +1,222 @@
+import { createRng, createSharedOrderbookState, isKflowError, parseFrame } from '@kflow/orderbook';
+import { describe, expect, it } from 'vitest';
+import type { UserEvent } from './kalshiTypes';
+import { type PaperClientOptions, createPaperClient } from './paperClient';
+
+const T = 'KXTEST-26JAN01-B50';
+
+/** YES bids 0.40 ×10, 0.39 ×20; NO bids 0.55 ×5, 0.54 ×10 (YES asks 0.45, 0.46). */
+function setup(options: Partial<PaperClientOptions> = {}) {
+  const state = createSharedOrderbookState();
+  state.applyEvent({
+    kind: 'snapshot',
+    ticker: T,
+    tsMs: 0,
+    yes: [
+      [3900, 2_000],
+      [4000, 1_000],
+    ],
+    no: [
+      [5400, 1_000],
+      [5500, 500],
+    ],
+  });
+  let now = 1_750_000_000_000;
+  const clock = { now: () => now };
+  const client = createPaperClient({ mode: 'paper', state, clock, rng: createRng(3), cashMicros: 100_000_000, ...options });
+  const events: UserEvent[] = [];
+  client.subscribe((e) => events.push(e));
+  const delta = (side: 'yes' | 'no', priceUnits: number, deltaCenti: number) =>
+    state.applyEvent({ kind: 'delta', ticker: T, tsMs: now, side, priceUnits, deltaCenti });
+  const tick = (ms: number) => {
+    now += ms;
+  };
+  return { state, client, events, delta, tick, clock };
+}
+
+describe('paper client', () => {
+  it('refuses any mode but paper', () => {
+    for (const mode of ['live', 'training', 'LIVE', '']) {
+      try {
+        setup({ mode });
+        expect.unreachable();
+      } catch (e) {
+        expect(isKflowError(e, 'LIVE_MODE_FORBIDDEN')).toBe(true);
+      }
+    }
+  });
+
+  it('takes liquidity with a V2 order and reports Kalshi-shaped results', () => {
+    const { client, events } = setup();
+    const r = client.createOrder({ ticker: T, side: 'bid', price: '0.4600', count: '7.00', time_in_force: 'immediate_or_cancel', client_order_id: 'a1' });
+    expect(r).toMatchObject({ ok: true, status: 201 });
+    if (!r.ok) return;
+    expect(r.body).toMatchObject({ client_order_id: 'a1', fill_count: '7.00', remaining_count: '0.00', average_fill_price: '0.452857' });
+    const fills = client.getFills();
+    if (!fills.ok) return;
+    expect(fills.body.fills.map((f) => [f.yes_price_dollars, f.count_fp, f.is_taker, f.fee_cost, f.post_position_fp])).toEqual([
+      ['0.4600', '2.00', true, '0.035000', '7.00'], // 0.07 × 2 × 0.46 × 0.54 = 0.034776 → 0.0348? see below
+      ['0.4500', '5.00', true, '0.086700', '5.00'],
+    ].map(([p, c, t, , pos]) => [p, c, t, expect.any(String), pos]));
+    expect(fills.body.fills[1]!.fee_cost).toBe('0.086700'); // 0.07 × 5 × 0.45 × 0.55 = 0.086625 → 0.0867
+    expect(fills.body.fills[0]!.fee_cost).toBe('0.034800'); // 0.034776 → 0.0348
+    const positions = client.getPositions();
+    expect(positions.ok && positions.body.market_positions).toEqual([
+      expect.objectContaining({ ticker: T, position_fp: '7.00', market_exposure_dollars: '3.170000', fees_paid_dollars: '0.121500' }),
+    ]);
+    const balance = client.getBalance();
+    expect(balance.ok && balance.body.balance_dollars).toBe('96.708500'); // 100 − 3.17 − 0.1215
+    const order = client.getOrder(r.body.order_id);
+    expect(order.ok && order.body.order).toMatchObject({ status: 'executed', fill_count_fp: '7.00', taker_fill_cost_dollars: '3.170000' });
+    // Events parse as Kalshi frames.
+    expect(events.map((e) => e.type)).toEqual(['fill', 'market_position', 'fill', 'market_position', 'user_order']);
+    for (const e of events) expect(parseFrame(e).type).toBe(e.type);
+    const lastFill = parseFrame(events[2]);
+    expect(lastFill).toMatchObject({ type: 'fill', yesPriceUnits: 4600, countCenti: 200, postPositionCenti: 700, feeMicros: 34_800 });
+  });
+
+  it('accepts V1 bodies: sell YES from flat buys NO and costs collateral', () => {
+    const { client } = setup();
+    const r = client.createOrder({ ticker: T, side: 'yes', action: 'sell', count: 3, yes_price: 40, time_in_force: 'immediate_or_cancel' });
+    expect(r.ok && r.body.order).toMatchObject({ side: 'yes', action: 'sell', book_side: 'ask', outcome_side: 'no', fill_count_fp: '3.00' });
+    const positions = client.getPositions();
+    expect(positions.ok && positions.body.market_positions[0]).toMatchObject({ position_fp: '-3.00', market_exposure_dollars: '1.800000' });
+    const balance = client.getBalance();
+    expect(balance.ok && balance.body.balance).toBeLessThan(10_000 - 180 + 1); // paid $1.80 + fees, never credited
+    // Buy NO with a NO price in dollars (= ask at YES 0.40), then sell NO (= bid at YES 1 − 0.55).
+    expect(client.createOrder({ ticker: T, side: 'no', action: 'buy', count_fp: '1.50', no_price_dollars: '0.6000', time_in_force: 'immediate_or_cancel' }).ok).toBe(true);
+    const sellNo = client.createOrder({ ticker: T, side: 'no', action: 'sell', count: 2, no_price: 55, time_in_force: 'immediate_or_cancel' });
+    expect(sellNo.ok && sellNo.body.order).toMatchObject({ book_side: 'bid', yes_price_dollars: '0.4500', fill_count_fp: '2.00' });
+    const after = client.getPositions();
+    expect(after.ok && after.body.market_positions[0]!.position_fp).toBe('-2.50');
+  });
+
+  it('refused requests return Kalshi errors and change nothing', () => {
+    const { client } = setup({ cashMicros: 5_000_000 });
+    client.createOrder({ ticker: T, side: 'bid', price: '0.3000', count: '1.00', client_order_id: 'taken' });
+    const before = client.snapshot();
+    const cases: [unknown, number, string][] = [
+      [{ ticker: T, side: 'bid', price: '0.3050', count: '1.00' }, 400, 'invalid_price'], // off the cent grid
+      [{ ticker: T, side: 'bid', price: '1.5000', count: '1.00' }, 400, 'invalid_price'],
+      [{ ticker: T, side: 'bid', price: '0.0000', count: '1.00' }, 400, 'invalid_price'],
+      [{ ticker: T, side: 'bid', price: 'abc', count: '1.00' }, 400, 'invalid_price'],
+      [{ ticker: T, side: 'bid', price: '0.3000', count: '0.00' }, 400, 'invalid_order'],
+      [{ ticker: T, side: 'bid', price: '0.3000', count: '-1' }, 400, 'invalid_order'],
+      [{ ticker: T, side: 'bid', price: '0.3000', count: '0.001' }, 400, 'invalid_order'],
+      [{ ticker: 'NOPE', side: 'bid', price: '0.3000', count: '1.00' }, 404, 'market_not_found'],
+      [{ ticker: T, side: 'bid', price: '0.3000', count: '100.00' }, 400, 'insufficient_balance'],
+      [{ ticker: T, side: 'bid', price: '0.4500', count: '1.00', post_only: true }, 400, 'post_only_cross'],
+      [{ ticker: T, side: 'bid', price: '0.3000', count: '1.00', client_order_id: 'taken' }, 409, 'order_already_exists'],
+      [{ ticker: T, side: 'ask', price: '0.3000', count: '1.00', reduce_only: true }, 400, 'invalid_order'],
+      [{ ticker: T, side: 'up', price: '0.3000', count: '1.00' }, 400, 'invalid_parameters'],
+      [{ ticker: T, side: 'bid', price: '0.3000', count: '1.00', time_in_force: 'day' }, 400, 'invalid_parameters'],
+      [{ ticker: T, side: 'yes', action: 'buy', count: 1, yes_price: 30, no_price: 70 }, 400, 'invalid_order'],
+      [{ ticker: T, side: 'yes', action: 'buy', count: 1, yes_price: 130 }, 400, 'invalid_price'],
+      [null, 400, 'invalid_parameters'],
+    ];
+    for (const [body, status, code] of cases) {
+      const r = client.createOrder(body);
+      expect(r, JSON.stringify(body)).toMatchObject({ ok: false, status, error: { code } });
+      expect(client.snapshot()).toEqual(before);
+    }
+    for (const r of [
+      client.cancelOrder('unknown'),
+      client.amendOrder('unknown', { ticker: T, side: 'bid', price: '0.3000', count: '1.00' }),
+      client.decreaseOrder('unknown', { reduce_by: '1.00' }),
+      client.getOrder('unknown'),
+    ]) {
+      expect(r).toMatchObject({ ok: false, status: 404, error: { code: 'not_found' } });
+    }
+    const id = client.getOrders().ok ? (client.getOrders() as { body: { orders: { order_id: string }[] } }).body.orders[0]!.order_id : '';
+    expect(client.amendOrder(id, { ticker: T, side: 'bid', price: '0.3010', count: '1.00' })).toMatchObject({ error: { code: 'invalid_price' } });
+    expect(client.amendOrder(id, { ticker: T, side: 'ask', price: '0.3000', count: '1.00' })).toMatchObject({ error: { code: 'invalid_order' } });
+    expect(client.decreaseOrder(id, { reduce_by: '5.00' })).toMatchObject({ error: { code: 'invalid_order' } });
+    expect(client.decreaseOrder(id, { reduce_by: '0.50', reduce_to: '0.50' })).toMatchObject({ error: { code: 'invalid_parameters' } });
+    expect(client.snapshot()).toEqual(before);
+  });
+
+  it('resting orders fill as the live book moves, with queue position', () => {
+    const { client, events, delta } = setup();
+    const r = client.createOrder({ ticker: T, side: 'bid', price: '0.4000', count: '5.00', client_order_id: 'rest' });
+    if (!r.ok) throw new Error('refused');
+    const id = r.body.order_id;
+    expect(client.getOrder(id)).toMatchObject({ body: { order: { status: 'resting', queue_position_fp: '10.00' } } });
+    expect(events.map((e) => e.type)).toEqual(['user_order']);
+    delta('yes', 4000, -1_000); // the 10 ahead of us trade or cancel away
+    expect(client.getFills().ok && (client.getFills() as { body: { fills: unknown[] } }).body.fills).toHaveLength(0);
+    delta('yes', 4000, 500);
+    delta('yes', 4000, -300); // trading down through the front of the queue: us
+    const fills = client.getFills();
+    expect(fills.ok && fills.body.fills.map((f) => [f.count_fp, f.is_taker, f.yes_price_dollars])).toEqual([['3.00', false, '0.4000']]);
+    delta('yes', 4000, -200); // the level empties: 1 more through us
+    expect(client.getOrder(id)).toMatchObject({ body: { order: { status: 'resting', fill_count_fp: '4.00' } } });
+    delta('no', 6000, 500); // a NO bid at 0.60 (YES ask 0.40) crosses our bid: the last contract fills as maker
+    expect(client.getOrder(id)).toMatchObject({ body: { order: { status: 'executed', fill_count_fp: '5.00', maker_fill_cost_dollars: '2.000000' } } });
+    const types = events.map((e) => e.type);
+    expect(types.filter((t) => t === 'fill')).toHaveLength(3);
+    expect(types.at(-1)).toBe('user_order');
+    for (const e of events) expect(parseFrame(e).type).toBe(e.type);
+  });
+
+  it('cancel, decrease and amend', () => {
+    const { client } = setup();
+    const r = client.createOrder({ ticker: T, side: 'bid', price: '0.3500', count: '5.00' });
+    if (!r.ok) throw new Error('refused');
+    const id = r.body.order_id;
+    expect(client.decreaseOrder(id, { reduce_by: '1.00' })).toMatchObject({ ok: true, body: { remaining_count: '4.00' } });
+    expect(client.decreaseOrder(id, { reduce_to: '3.00' })).toMatchObject({ ok: true, body: { remaining_count: '3.00' } });
+    expect(client.amendOrder(id, { ticker: T, side: 'bid', price: '0.3600', count: '6.00', updated_client_order_id: 'new-id' })).toMatchObject({
+      ok: true,
+      body: { remaining_count: '6.00', fill_count: '0.00' },
+    });
+    expect(client.getOrder(id)).toMatchObject({ body: { order: { yes_price_dollars: '0.3600', client_order_id: 'new-id' } } });
+    expect(client.getOrders({ status: 'resting' })).toMatchObject({ body: { orders: [{ order_id: id }] } });
+    const balanceWhileResting = client.getBalance();
+    expect(balanceWhileResting.ok && balanceWhileResting.body.balance).toBeLessThan(10_000); // held back for the order
+    expect(client.cancelOrder(id)).toMatchObject({ ok: true, body: { reduced_by: '6.00' } });
+    expect(client.getOrder(id)).toMatchObject({ body: { order: { status: 'canceled', remaining_count_fp: '0.00' } } });
+    expect(client.cancelOrder(id)).toMatchObject({ ok: false, status: 404 });
+    expect(client.getBalance()).toMatchObject({ body: { balance: 10_000 } });
+  });
+
+  it('orders arrive after the configured latency', () => {
+    const { client, tick } = setup({ latency: { baseMs: 200 } });
+    const r = client.createOrder({ ticker: T, side: 'bid', price: '0.4500', count: '1.00', time_in_force: 'immediate_or_cancel' });
+    expect(r).toMatchObject({ ok: true, body: { fill_count: '0.00', remaining_count: '1.00' } });
+    tick(199);
+    expect(client.getFills()).toMatchObject({ body: { fills: [] } });
+    tick(1);
+    expect(client.getFills()).toMatchObject({ body: { fills: [{ count_fp: '1.00' }] } });
+  });
+
+  it('settles markets and records settlements', () => {
+    const { client, events } = setup();
+    client.createOrder({ ticker: T, side: 'bid', price: '0.4500', count: '5.00', time_in_force: 'immediate_or_cancel' });
+    client.createOrder({ ticker: T, side: 'bid', price: '0.3000', count: '2.00' });
+    const cashBefore = client.tracker.cashMicros;
+    const s = client.settle(T, 'yes');
+    expect(s).toMatchObject({ ok: true, body: { market_result: 'yes', yes_count_fp: '5.00', yes_total_cost_dollars: '2.250000', revenue: 500, value: 100 } });
+    expect(client.tracker.cashMicros - cashBefore).toBe(5_000_000);
+    expect(client.tracker.reservedMicros).toBe(0); // the resting order was canceled
+    expect(client.getSettlements()).toMatchObject({ body: { settlements: [{ ticker: T, event_ticker: 'KXTEST-26JAN01' }] } });
+    expect(client.getPositions()).toMatchObject({ body: { market_positions: [] } });
+    expect(client.getPositions({ settlement_status: 'settled' })).toMatchObject({ body: { market_positions: [{ position_fp: '0.00' }] } });
+    expect(client.getOrders({ status: 'resting' })).toMatchObject({ body: { orders: [] } });
+    expect(client.settle(T, 'no')).toMatchObject({ ok: false, error: { code: 'market_closed' } });
+    expect(client.createOrder({ ticker: T, side: 'bid', price: '0.3000', count: '1.00' })).toMatchObject({ error: { code: 'market_closed' } });
+    expect(events.at(-1)?.type).toBe('market_position');
+  });
+
+  it('is deterministic for a seed', () => {
+    const run = () => {
+      const { client, delta } = setup();
+      client.createOrder({ ticker: T, side: 'bid', price: '0.4000', count: '2.00' });
+      client.createOrder({ ticker: T, side: 'ask', price: '0.3900', count: '1.00', time_in_force: 'immediate_or_cancel' });
+      delta('yes', 4000, -1_000);
+      delta('yes', 4000, 300);
+      delta('yes', 4000, -300);
+      return client.snapshot();
+    };
+    expect(run()).toEqual(run());
+  });
+});
