@@ -8,7 +8,8 @@ export type AgentsErrorCode =
   | 'CHECKPOINT_INVALID'
   | 'CHECKPOINT_MISMATCH'
   | 'FEATURE_SET_MISMATCH'
-  | 'DEPENDENCY_NOT_INSTALLED';
+  | 'DEPENDENCY_NOT_INSTALLED'
+  | 'UNSUPPORTED_RUNTIME';
 
 /** Builds a `KflowError` with an agents code. */
 export function agentsError(

@@ -95,7 +95,8 @@ describe('computeGae', () => {
     computeGae({ ...base, gaeLambda: 1, advantages: adv, returns: new Float32Array(3) });
     expect(adv[0]).toBeCloseTo(1 + 0.5 * 2 + 0.25 * 3 + 0.125 * 10 - 0.5);
     computeGae({ ...base, gaeLambda: 0, advantages: adv, returns: new Float32Array(3) });
-    expect(adv[1]).toBeCloseTo(2 + 0.5 * 0 - 0.25);
-    expect(adv[2]).toBeCloseTo(3 + 0.5 * 10 - 0);
+    // δ_1 = r_1 + γ·V(s_2) − V(s_1) with V(s_2) = 0; δ_2 bootstraps from lastValues.
+    expect(adv[1]).toBeCloseTo(2 - 0.25);
+    expect(adv[2]).toBeCloseTo(3 + 0.5 * 10);
   });
 });

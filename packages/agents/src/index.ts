@@ -39,3 +39,4 @@ export {
 export { writeCheckpoint, readCheckpoint } from './checkpointFiles';
 export { isWasmSimdSupported, wasmBackend, defaultBackend } from './wasmBackend';
 export { type BaselinePolicyOptions, createRandomPolicy, createHoldPolicy } from './baselines';
+export { type KalshiHeuristicOptions, type KalshiEvaluation, createKalshiHeuristicPolicy, evaluateKalshi } from './kalshi';

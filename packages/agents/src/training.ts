@@ -14,7 +14,12 @@ export type DiscreteVectorEnv = VectorEnv<Box, Discrete> | VectorEnv<Box, MultiD
  */
 export type Schedule = number | { readonly kind: 'linear'; readonly start: number; readonly end?: number };
 
-/** Value of `schedule` when `progressRemaining` (1 at the start, 0 at the end) of training is left. */
+/**
+ * Value of `schedule` when `progressRemaining` (1 at the start, 0 at the end) of training is left.
+ *
+ * @example
+ * scheduleValue({ kind: 'linear', start: 1e-3 }, 0.25); // 2.5e-4
+ */
 export function scheduleValue(schedule: Schedule, progressRemaining: number): number {
   if (typeof schedule === 'number') return schedule;
   const end = schedule.end ?? 0;
@@ -101,7 +106,13 @@ export function createActorCritic(options: TrainerCommonOptions, maxBatch: numbe
   return policy;
 }
 
-/** `1 - Var(returns - values) / Var(returns)` over entries with `valid = 1` (NaN when returns are constant). */
+/**
+ * `1 - Var(returns - values) / Var(returns)` over entries with `valid = 1` (NaN when returns are constant),
+ * SB3's `explained_variance` of the value function on a rollout.
+ *
+ * @example
+ * explainedVariance(buffer.values, buffer.returns, buffer.valid); // 1 = perfect, ≤ 0 = useless
+ */
 export function explainedVariance(values: Float32Array, returns: Float32Array, valid: Uint8Array): number {
   let n = 0;
   let sy = 0;

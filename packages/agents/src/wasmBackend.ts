@@ -57,7 +57,7 @@ export const wasmBackend: Backend = {
   name: 'wasm',
   createArena(floats: number): Arena {
     const module = kernelModule();
-    if (module === null || wasmApi === undefined) throw agentsError('DEPENDENCY_NOT_INSTALLED', 'this runtime has no WebAssembly SIMD; use jsBackend');
+    if (module === null || wasmApi === undefined) throw agentsError('UNSUPPORTED_RUNTIME', 'this runtime has no WebAssembly SIMD; use jsBackend');
     const memory = new wasmApi.Memory({ initial: Math.max(1, Math.ceil((floats * 4) / 65536)) });
     const exports = new wasmApi.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     const kernels: Kernels = {

@@ -19,9 +19,15 @@ export interface CaptureRecorder {
  * const recorder = createCaptureRecorder({ path: 'session.jsonl' });
  * recorder.append(text, clock.now()); ... await recorder.close();
  */
-export function createCaptureRecorder(options: { readonly path: string; readonly flushIntervalMs?: number; readonly timers?: Timers }): CaptureRecorder {
+export function createCaptureRecorder(options: {
+  readonly path: string;
+  /** Append to an existing file instead of starting it afresh. Default false. */
+  readonly append?: boolean;
+  readonly flushIntervalMs?: number;
+  readonly timers?: Timers;
+}): CaptureRecorder {
   const timers = options.timers ?? systemTimers;
-  const stream: WriteStream = createWriteStream(options.path, { flags: 'a' });
+  const stream: WriteStream = createWriteStream(options.path, { flags: options.append ? 'a' : 'w' });
   let failure: Error | undefined;
   stream.on('error', (error) => {
     failure = error;

@@ -183,6 +183,36 @@ describe('collector connection handling', () => {
     expect(events.some((e) => e.type === 'disconnected' && /401/.test(e.reason))).toBe(true);
   });
 
+  it('keeps the market set across reconnects (add_markets, delete_markets, resubscribe)', async () => {
+    const server = await startLoopbackServer({ publicKey, markets: MARKETS, seed: 5 });
+    const collector = createCollector({
+      url: server.url,
+      signer: await createKalshiSigner({ apiKeyId: 'k', privateKeyPem: PEM }),
+      markets: [MARKETS[0]!],
+      rng: createRng(2),
+      initialBackoffMs: 5,
+      maxBackoffMs: 10,
+    });
+    const books = (ms: readonly string[]) => json(clientBooks(collector, ms)) === json(serverBooks(server, ms));
+    try {
+      await collector.start();
+      await waitFor(() => server.liveSubscriptions === 1, 'subscription');
+      collector.addMarkets([MARKETS[1]!, MARKETS[2]!]);
+      collector.removeMarkets([MARKETS[0]!]);
+      await waitFor(() => json(server.subscribedMarkets('orderbook_delta')) === json([[MARKETS[1], MARKETS[2]]]), 'updated orderbook subscription');
+      // The trade channel cannot be updated in place: it is re-subscribed with the new list.
+      await waitFor(() => json(server.subscribedMarkets('trade')) === json([[MARKETS[1], MARKETS[2]]]), 'trade subscription');
+      server.dropConnections();
+      await waitFor(() => collector.client.stats.reconnects === 1 && server.liveSubscriptions === 1, 'reconnect');
+      expect(server.subscribedMarkets('orderbook_delta')).toEqual([[MARKETS[1], MARKETS[2]]]);
+      server.step(300);
+      await waitFor(() => books(MARKETS.slice(1)), 'books of the current markets');
+    } finally {
+      await collector.stop();
+      await server.close();
+    }
+  });
+
   it('reconnects when the read watchdog sees a silent server', async () => {
     // A server that accepts and then says nothing, not even pongs.
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });

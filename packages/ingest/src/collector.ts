@@ -17,7 +17,7 @@ export interface CollectorOptions {
   readonly db?: IngestDatabase;
   /** Write-queue tuning (batch size, interval, spill file ...). */
   readonly queue?: Omit<OrderbookWriteQueueOptions, 'db' | 'clock' | 'timers'>;
-  /** Append every frame to this JSONL capture (envelope format). */
+  /** Write every frame that parses to this JSONL capture (envelope format; malformed frames are only counted). */
   readonly recordPath?: string;
   /** Default `<environment>-<startedMs>-<random hex>`. */
   readonly sessionId?: string;

@@ -338,10 +338,17 @@ export class KalshiClient {
 
   private onServerError(id: number | undefined, sid: number | undefined, code: number, message: string): void {
     this.emit({ type: 'server-error', code, message });
+    const failedSubscribe = id === undefined ? undefined : [...this.channels].find(([, c]) => c.pendingId === id);
+    if (failedSubscribe) failedSubscribe[1].pendingId = undefined;
     if (!TERMINAL_ERROR_CODES.has(code)) return;
     // The subscription is dead: find it by sid, else by the command that failed, else renew them all.
-    let affected = [...this.channels].filter(([, c]) => (sid !== undefined ? c.sid === sid : id !== undefined && c.pendingId === id));
-    if (affected.length === 0) affected = [...this.channels];
+    // An unknown sid is a subscription already replaced: nothing to renew.
+    const affected =
+      sid !== undefined
+        ? [...this.channels].filter(([, c]) => c.sid === sid)
+        : failedSubscribe !== undefined
+          ? [failedSubscribe]
+          : [...this.channels];
     for (const [channel, c] of affected) {
       this.stats.resubscribes++;
       this.emit({ type: 'resubscribe', channel, code });

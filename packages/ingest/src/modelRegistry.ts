@@ -41,7 +41,7 @@ export interface WatchModelOptions {
   readonly intervalMs?: number;
   /** Only versions above this are reported (default: the first poll reports the current latest). */
   readonly afterVersion?: number;
-  /** Called with each newer model, in version order. */
+  /** Called with the newest loadable model whenever its version rises (intermediate versions may be skipped). */
   readonly onModel: (model: ModelRecord) => void;
   /** Called when a poll fails; polling continues. */
   readonly onError?: (error: unknown) => void;

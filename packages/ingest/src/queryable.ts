@@ -65,19 +65,22 @@ export function unnestInsert(db: Queryable): BulkInsert {
 
 /**
  * Wraps any `Queryable` (your own `pg.Pool`, a PGlite instance) as an `IngestDatabase` using the
- * portable unnest bulk path; `close()` is left to the owner of the driver.
+ * portable unnest bulk path; `close()` is left to the owner of the driver. Tables go wherever the
+ * driver's search_path points.
  *
  * @example
  * const db = fromQueryable(new pg.Pool({ connectionString })); await migrate(db);
  */
-export function fromQueryable(db: Queryable): IngestDatabase {
+export function fromQueryable(db: Queryable & { exec?(script: string): Promise<unknown> }): IngestDatabase {
   return {
     kind: 'custom',
     query: (text, params) => db.query(text, params),
     insertRows: unnestInsert(db),
-    // A parameterless multi-statement query runs as one implicit transaction on PostgreSQL.
+    // PGlite runs scripts through exec(); on pg a parameterless multi-statement query does the same, as one
+    // implicit transaction.
     exec: async (script) => {
-      await db.query(script);
+      if (typeof db.exec === 'function') await db.exec(script);
+      else await db.query(script);
     },
     close: async () => {},
   };

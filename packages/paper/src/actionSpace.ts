@@ -60,7 +60,12 @@ export interface ActionSpaceOptions {
   readonly maxSlippageUnits?: number;
 }
 
-/** Number of actions for a list of sizes: HOLD + 8 trading kinds × sizes + CANCEL_ALL. */
+/**
+ * Number of actions for a list of sizes: HOLD + 8 trading kinds × sizes + CANCEL_ALL.
+ *
+ * @example
+ * actionCount([100, 500]); // 18
+ */
 export function actionCount(sizesCenti: readonly number[]): number {
   return 2 + TRADING_ACTION_KINDS.length * sizesCenti.length;
 }
@@ -104,7 +109,12 @@ export function createActionSpace(options: ActionSpaceOptions): ActionSpace {
   return { sizesCenti: sizes, count: actions.length, actions, maxSlippageUnits };
 }
 
-/** Decodes an action index (throws `UNKNOWN_ACTION` outside `[0, count)`). One decoder for env and actor. */
+/**
+ * Decodes an action index (throws `UNKNOWN_ACTION` outside `[0, count)`). One decoder for env and actor.
+ *
+ * @example
+ * decodeAction(space, space.count - 1).kind; // 'CANCEL_ALL'
+ */
 export function decodeAction(space: ActionSpace, action: number): DecodedAction {
   const decoded = space.actions[action];
   if (decoded === undefined || !Number.isInteger(action)) {
@@ -113,7 +123,12 @@ export function decodeAction(space: ActionSpace, action: number): DecodedAction 
   return decoded;
 }
 
-/** The index of `kind` at `sizeIndex` (the inverse of `decodeAction`). */
+/**
+ * The index of `kind` at `sizeIndex` (the inverse of `decodeAction`).
+ *
+ * @example
+ * encodeAction(space, 'BUY_NO_WAIT', 1);
+ */
 export function encodeAction(space: ActionSpace, kind: ActionKind, sizeIndex = 0): number {
   if (kind === 'HOLD') return 0;
   if (kind === 'CANCEL_ALL') return space.count - 1;
@@ -177,6 +192,9 @@ function feasible(a: DecodedAction, ctx: ActionContext, grid: PriceGrid, price: 
  * Infeasible: a stale book, nothing to take or join on the needed side, a price off the market's grid,
  * a buy that would push |position| past the limit, a sell of an outcome not held, CANCEL_ALL with no
  * open orders. HOLD is always feasible.
+ *
+ * @example
+ * actionMask(space, { book, positionCenti: 0, maxPositionCenti: 5_000 }, maskBuffer);
  */
 export function actionMask(space: ActionSpace, ctx: ActionContext, out: Uint8Array = new Uint8Array(space.count)): Uint8Array {
   const grid = ctx.grid ?? LINEAR_CENT_GRID;

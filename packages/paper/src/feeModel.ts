@@ -48,11 +48,22 @@ export interface FeeModel {
   tradeFeeMicros(priceUnits: number, countCenti: number, isTaker: boolean): number;
 }
 
+/**
+ * Narrows a series `fee_type` string to a known {@link FeeType}.
+ *
+ * @example
+ * isFeeType('quadratic'); // true
+ */
 export function isFeeType(value: string): value is FeeType {
   return Object.hasOwn(FEE_RATES, value);
 }
 
-/** Compiles a fee schedule; throws `UNKNOWN_FEE_TYPE` or `INVALID_ARGUMENT` for bad input. */
+/**
+ * Compiles a fee schedule; throws `UNKNOWN_FEE_TYPE` or `INVALID_ARGUMENT` for bad input.
+ *
+ * @example
+ * createFeeModel({ feeType: 'quadratic_with_maker_fees' }).tradeFeeMicros(5000, 10_000, false); // 437500
+ */
 export function createFeeModel(schedule: FeeSchedule = DEFAULT_FEE_SCHEDULE): FeeModel {
   const { feeType } = schedule;
   if (!isFeeType(feeType)) {

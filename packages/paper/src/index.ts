@@ -73,3 +73,33 @@ export {
   actionMask,
   actionToOrder,
 } from './actionSpace';
+export type {
+  CreateOrderV2Request,
+  CreateOrderV1Request,
+  CreateOrderV2Response,
+  CancelOrderResponse,
+  AmendOrderRequest,
+  AmendOrderResponse,
+  DecreaseOrderRequest,
+  DecreaseOrderResponse,
+  KalshiOrderStatus,
+  KalshiOrder,
+  KalshiFill,
+  KalshiMarketPosition,
+  KalshiBalance,
+  KalshiSettlement,
+  KalshiError,
+  PaperErrorCodeWire,
+  PaperResponse,
+  FillMessage,
+  UserOrderMessage,
+  MarketPositionMessage,
+  UserEvent,
+} from './kalshiTypes';
+export {
+  type PaperMarketConfig,
+  type PaperClientOptions,
+  type PaperClientState,
+  PaperClient,
+  createPaperClient,
+} from './paperClient';

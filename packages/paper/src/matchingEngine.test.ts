@@ -132,6 +132,36 @@ describe('taker orders', () => {
     expect(engine.submit(buyYes(3000, 200), 0).ok).toBe(true);
     expect(engine.submit(buyYes(3000, 200), 0)).toMatchObject({ reason: 'insufficient_balance' });
   });
+  it('never trades with our own resting orders (self-trade prevention, taker_at_cross)', () => {
+    const { engine, fills } = setup();
+    const own = engine.submit(buyYes(4000, 500), 0); // rests behind the recorded 10 at 0.40
+    if (!own.ok) throw new Error('rejected');
+    // Selling 30 YES down to 0.39 may take only the 10 ahead of our own bid, then stops.
+    const sell = engine.submit(sellYes(3900, 3_000, { timeInForce: 'immediate_or_cancel' }), 1);
+    expect(fills.map((f) => [f.id, f.price, f.count])).toEqual([[sell.ok ? sell.order.id : 0, 4000, 1_000]]);
+    expect(sell.ok && sell.order).toMatchObject({ status: 'canceled', lastUpdateReason: 'SelfTradeCancel', filledCenti: 1_000 });
+    expect(own.order).toMatchObject({ status: 'resting', queueAheadCenti: 0, filledCenti: 0 });
+    // An ask inside the spread; a later bid reaching it is canceled, a post-only one refused.
+    const ask = engine.submit(sellYes(4600, 100), 2);
+    expect(ask.ok && ask.order.status).toBe('resting');
+    const bid = engine.submit(buyYes(4700, 100), 3);
+    expect(bid.ok && bid.order).toMatchObject({ status: 'canceled', lastUpdateReason: 'SelfTradeCancel', filledCenti: 0 });
+    expect(engine.submit(buyYes(4600, 100, { postOnly: true }), 4)).toMatchObject({ ok: false, reason: 'post_only_cross' });
+    expect(engine.submit(buyYes(4500, 100, { postOnly: true }), 4).ok).toBe(true);
+    // 5 at 0.50 would be there, but only past our own 0.46 ask: fill-or-kill finds nothing it may take.
+    expect(engine.submit(buyYes(5000, 500, { timeInForce: 'fill_or_kill' }), 5)).toMatchObject({ order: { lastUpdateReason: 'FillOrKillCancel' } });
+    expect(fills).toHaveLength(1);
+  });
+
+  it('a closing order nets against the position only once', () => {
+    const tracker = new PositionTracker({ cashMicros: 6_000_000 });
+    const { engine } = setup({ tracker });
+    engine.submit(buyYes(5100, 1_000, { timeInForce: 'immediate_or_cancel' }), 0); // 5 @ 0.50 + 5 @ 0.51
+    expect(tracker.positionCenti(engine.marketIndex)).toBe(1_000);
+    // Selling the 10 YES needs no collateral; a second sell of 10 would open NO and needs 10 × 0.55.
+    expect(engine.submit(sellYes(5500, 1_000), 1).ok).toBe(true);
+    expect(engine.submit(sellYes(5500, 1_000), 1)).toMatchObject({ ok: false, reason: 'insufficient_balance' });
+  });
 });
 
 describe('resting orders', () => {
@@ -140,6 +170,7 @@ describe('resting orders', () => {
     const r = engine.submit(buyYes(4000, 300), 0); // joins 10 contracts at 0.40
     if (!r.ok) throw new Error('rejected');
     expect(r.order.queueAheadCenti).toBe(1_000);
+    expect([engine.restingCenti('bid'), engine.restingCenti('ask')]).toEqual([300, 0]);
     delta('yes', 4000, 500); // joins behind us
     delta('yes', 4000, -700); // 15 → 8: from behind, but only 8 left, so at most 8 ahead
     expect(r.order.queueAheadCenti).toBe(800);
@@ -194,6 +225,28 @@ describe('resting orders', () => {
     expect(r.order.remainingCenti).toBe(200);
   });
 
+  it('a fresh snapshot caps the queue ahead and what we consumed at each level', () => {
+    const { engine, book, fills } = setup();
+    const r = engine.submit(buyYes(3900, 100), 0); // 20 ahead at 0.39
+    if (!r.ok) throw new Error('rejected');
+    engine.submit(buyYes(5000, 500, { timeInForce: 'immediate_or_cancel' }), 0); // consumes the 5 at 0.50
+    const snapshot = (no5000: number) =>
+      replayEvent(engine, book, {
+        kind: 'snapshot',
+        ticker: T,
+        tsMs: 1,
+        yes: [[3900, 300]],
+        no: [[5000, no5000]],
+      });
+    snapshot(200);
+    expect(r.order.queueAheadCenti).toBe(300);
+    engine.submit(buyYes(5000, 500, { timeInForce: 'immediate_or_cancel' }), 2);
+    expect(fills.reduce((a, f) => a + f.count, 0)).toBe(500); // the 2 left are the ones we already took
+    snapshot(800);
+    engine.submit(buyYes(5000, 1_000, { timeInForce: 'immediate_or_cancel' }), 3);
+    expect(fills.reduce((a, f) => a + f.count, 0)).toBe(1_100); // 8 − 2 still taken = 6 new
+  });
+
   it('charges maker fees on maker-fee series', () => {
     const { engine, tracker, delta } = setup({ fees: { feeType: 'quadratic_with_maker_fees' } });
     engine.submit(buyYes(4500, 10_000), 0);
@@ -208,7 +261,7 @@ describe('resting orders', () => {
     delta('yes', 4000, -400);
     expect(r.order.queueAheadCenti).toBe(600);
     expect(engine.decrease(r.order.id, 200, 1).ok).toBe(true);
-    expect(r.order).toMatchObject({ remainingCenti: 200, queueAheadCenti: 600, initialCenti: 200, lastUpdateReason: 'Decrease' });
+    expect(r.order).toMatchObject({ remainingCenti: 200, queueAheadCenti: 600, initialCenti: 500, lastUpdateReason: 'Decrease' });
     expect(engine.amend(r.order.id, 3900, 400, 1).ok).toBe(true);
     expect(r.order).toMatchObject({ priceUnits: 3900, remainingCenti: 400, queueAheadCenti: 2_000, status: 'resting' });
     expect(engine.amend(r.order.id, 5000, 600, 1)).toMatchObject({ ok: true }); // crosses: takes the 5 at 0.50 now

@@ -285,6 +285,21 @@ export class MatchingEngine {
     return this.resting.length;
   }
 
+  /** Number of open orders (pending and resting). */
+  get openOrderCount(): number {
+    return this.open.size;
+  }
+
+  /** Remaining size of the resting orders on one side (allocation-free; e.g. for observations). */
+  restingCenti(side: BookSide): number {
+    let sum = 0;
+    for (let i = 0; i < this.resting.length; i++) {
+      const o = this.resting[i]!;
+      if (o.side === side && o.status === 'resting') sum += o.remainingCenti;
+    }
+    return sum;
+  }
+
   /** Open orders (pending and resting), oldest first. Allocates. */
   openOrders(): SimOrder[] {
     return [...this.open.values()];
@@ -301,10 +316,9 @@ export class MatchingEngine {
    * at once; otherwise it waits for `advanceTo` to reach its arrival time.
    */
   submit(request: OrderRequest, nowMs: number): OrderActionResult {
-    const refused = this.validate(request);
-    if (refused) return refused;
+    const reserve = this.check(request);
+    if (typeof reserve !== 'number') return reserve;
     const { side, priceUnits, countCenti } = request;
-    const reserve = this.enforceBalance ? this.requiredMicros(side, priceUnits, countCenti) : 0;
     const order = new EngineOrder(
       this.nextId++,
       this.ticker,
@@ -331,9 +345,15 @@ export class MatchingEngine {
 
   /** Why `submit` would refuse `request` right now, or undefined. Changes nothing. */
   validate(request: OrderRequest): (OrderActionResult & { readonly ok: false }) | undefined {
+    const checked = this.check(request);
+    return typeof checked === 'number' ? undefined : checked;
+  }
+
+  /** The refusal, or the cash the order must hold back. */
+  private check(request: OrderRequest): (OrderActionResult & { readonly ok: false }) | number {
     const { side, priceUnits, countCenti } = request;
     if (this.settled) return reject('market_settled', `${this.ticker} has settled`);
-    if (side !== 'bid' && side !== 'ask') return reject('invalid_price', `Unknown side ${String(side)}`);
+    if (side !== 'bid' && side !== 'ask') return reject('invalid_side', `Unknown side ${String(side)}`);
     if (!isValidOrderPrice(this.grid, priceUnits)) {
       return reject('invalid_price', `Price ${priceUnits} is outside (0, 10000) or off the market's grid`);
     }
@@ -343,14 +363,14 @@ export class MatchingEngine {
     if (request.reduceOnly && this.closable(side) === 0) {
       return reject('reduce_only_no_position', 'reduce_only order with no position to reduce');
     }
-    if (request.postOnly && this.takeable(side, priceUnits, 1) > 0) {
+    if (request.postOnly && this.wouldTake(side, priceUnits)) {
       return reject('post_only_cross', 'post_only order would cross the book');
     }
     const need = this.enforceBalance ? this.requiredMicros(side, priceUnits, countCenti) : 0;
     if (need > this.tracker.availableMicros) {
       return reject('insufficient_balance', `Order needs ${need} micro-dollars, ${this.tracker.availableMicros} available`);
     }
-    return undefined;
+    return need;
   }
 
   /** Cancels an open order (after the latency). */
@@ -365,7 +385,8 @@ export class MatchingEngine {
   cancelAll(nowMs: number): number {
     const n = this.open.size;
     if (n === 0) return 0;
-    for (const order of [...this.open.values()]) this.cancel(order.id, nowMs);
+    // A copy: listeners may place new orders while these are canceled.
+    for (const order of Array.from(this.open.values())) this.cancel(order.id, nowMs);
     return n;
   }
 
@@ -392,11 +413,11 @@ export class MatchingEngine {
     if (!Number.isSafeInteger(countCenti) || remainingCenti <= 0) {
       return reject('invalid_count', `Amended count must exceed the filled ${order.filledCenti}, got ${countCenti}`);
     }
-    if (order.postOnly && this.takeable(order.side, priceUnits, 1) > 0) {
+    if (order.postOnly && this.wouldTake(order.side, priceUnits)) {
       return reject('post_only_cross', 'post_only order would cross the book');
     }
     if (this.enforceBalance) {
-      const need = this.requiredMicros(order.side, priceUnits, remainingCenti);
+      const need = this.requiredMicros(order.side, priceUnits, remainingCenti, order);
       if (need > this.tracker.availableMicros + order.reservedMicros) {
         return reject('insufficient_balance', `Amended order needs ${need} micro-dollars`);
       }
@@ -477,7 +498,7 @@ export class MatchingEngine {
 
   /** Settles the market: cancels open orders, then pays out through the tracker. */
   settle(result: SettlementResult, yesPayoutUnits: number, tsMs: number): SettlementRecord {
-    for (const order of [...this.open.values()]) this.finish(order, 'canceled', 'CloseCancel', tsMs);
+    for (const order of Array.from(this.open.values())) this.finish(order, 'canceled', 'CloseCancel', tsMs);
     this.pending.length = 0;
     this.compact();
     this.settled = true;
@@ -514,7 +535,7 @@ export class MatchingEngine {
         this.resize(order, Math.min(action.remainingCenti, order.remainingCenti), 'Decrease', action.atMs);
         return;
       case 'amend': {
-        const need = this.enforceBalance ? this.requiredMicros(order.side, action.priceUnits, action.remainingCenti) : 0;
+        const need = this.enforceBalance ? this.requiredMicros(order.side, action.priceUnits, action.remainingCenti, order) : 0;
         this.tracker.reservedMicros += need - order.reservedMicros;
         order.reservedMicros = need;
         order.setPrice(action.priceUnits);
@@ -535,7 +556,7 @@ export class MatchingEngine {
       if (order.remainingCenti > cap) this.resize(order, cap, order.lastUpdateReason, tsMs);
     }
     if (order.postOnly) {
-      if (this.takeable(order.side, order.priceUnits, 1) > 0) return this.finish(order, 'canceled', 'PostOnlyCrossCancel', tsMs);
+      if (this.wouldTake(order.side, order.priceUnits)) return this.finish(order, 'canceled', 'PostOnlyCrossCancel', tsMs);
     } else {
       if (
         order.timeInForce === 'fill_or_kill' &&
@@ -567,24 +588,67 @@ export class MatchingEngine {
     return side === 'bid' ? (pos < 0 ? -pos : 0) : pos > 0 ? pos : 0;
   }
 
-  /** Cash an order could need: its net cost if it filled now (netting the position) plus a fee bound. */
-  private requiredMicros(side: BookSide, priceUnits: number, countCenti: number): number {
-    const flow = this.tracker.cashFlowMicros(this.marketIndex, side, priceUnits, countCenti);
+  /**
+   * Cash an order could need: its net cost if it filled now plus a fee bound. It nets against the position
+   * only as far as other open orders on the same side have not already claimed it.
+   */
+  private requiredMicros(side: BookSide, priceUnits: number, countCenti: number, except?: EngineOrder): number {
+    let claimed = 0;
+    if (this.open.size > 0) for (const o of this.open.values()) if (o.side === side && o !== except) claimed += o.remainingCenti;
+    const flow = this.tracker.cashFlowMicros(this.marketIndex, side, priceUnits, countCenti, claimed);
     // Taker rates are at least maker rates for every fee type, so the taker fee bounds both.
     const feeBound = this.fees.tradeFeeMicros(priceUnits, countCenti, true);
     return Math.max(0, -flow) + feeBound + this.precisionMicros;
   }
 
-  /** Unconsumed opposite size an order at `limit` could take now, up to `max`. */
+  /**
+   * Our own front-most resting order on `side` at its best price (highest bid / lowest ask), or undefined.
+   * An incoming order that reaches its price would trade with ourselves.
+   */
+  private ownBest(side: BookSide): EngineOrder | undefined {
+    let best: EngineOrder | undefined;
+    for (let i = 0; i < this.resting.length; i++) {
+      const o = this.resting[i]!;
+      if (o.side !== side || o.status !== 'resting') continue;
+      if (
+        !best ||
+        (side === 'bid' ? o.priceUnits > best.priceUnits : o.priceUnits < best.priceUnits) ||
+        (o.priceUnits === best.priceUnits && o.queueAheadCenti < best.queueAheadCenti)
+      ) {
+        best = o;
+      }
+    }
+    return best;
+  }
+
+  /** Our own resting order that an order of `side` at `limit` would cross (self-trade), or undefined. */
+  private selfCross(side: BookSide, limit: number): EngineOrder | undefined {
+    const own = this.resting.length > 0 ? this.ownBest(side === 'bid' ? 'ask' : 'bid') : undefined;
+    return own && (side === 'bid' ? limit >= own.priceUnits : limit <= own.priceUnits) ? own : undefined;
+  }
+
+  /** Whether an order at `limit` would trade at once (with the book or with our own resting order). */
+  private wouldTake(side: BookSide, limit: number): boolean {
+    return this.takeable(side, limit, 1) > 0 || this.selfCross(side, limit) !== undefined;
+  }
+
+  /**
+   * Unconsumed opposite size an order at `limit` could take now, up to `max`. It stops at our own resting
+   * order on the other side: only the recorded size ahead of it can be taken (self-trade prevention).
+   */
   private takeable(side: BookSide, limit: number, max: number): number {
     const opp: Side = side === 'bid' ? 'no' : 'yes';
     const consumed = opp === 'yes' ? this.consumedYes : this.consumedNo;
+    const own = this.selfCross(side, limit);
     const n = this.book.levelCount(opp);
     let total = 0;
     for (let i = 0; i < n && total < max; i++) {
       const lp = this.book.priceAt(opp, i);
-      if (side === 'bid' ? ONE - lp > limit : lp < limit) break;
-      const avail = this.book.sizeAt(opp, i) - consumed.get(lp);
+      const yesPrice = side === 'bid' ? ONE - lp : lp;
+      if (side === 'bid' ? yesPrice > limit : yesPrice < limit) break;
+      if (own && (side === 'bid' ? yesPrice > own.priceUnits : yesPrice < own.priceUnits)) break;
+      let avail = this.book.sizeAt(opp, i) - consumed.get(lp);
+      if (own && yesPrice === own.priceUnits && avail > own.queueAheadCenti) avail = own.queueAheadCenti;
       if (avail > 0) total += avail;
     }
     return Math.min(total, max);
@@ -592,23 +656,31 @@ export class MatchingEngine {
 
   /**
    * Walks the opposite side up to the order's price, taking unconsumed size level by level. As a taker
-   * each level fills at its own price; as a resting order crossed by the book (`taker` false) every fill
-   * is at the order's price.
+   * each level fills at its own price, and the walk stops at our own resting order on the other side
+   * (Kalshi's default self-trade prevention, `taker_at_cross`: the incoming order's rest is canceled). As a
+   * resting order crossed by the book (`taker` false) every fill is at the order's price.
    */
   private walk(order: EngineOrder, taker: boolean, tsMs: number): void {
     const bid = order.side === 'bid';
     const opp: Side = bid ? 'no' : 'yes';
     const consumed = bid ? this.consumedNo : this.consumedYes;
+    const own = taker ? this.selfCross(order.side, order.priceUnits) : undefined;
     const n = this.book.levelCount(opp);
     for (let i = 0; i < n && order.isOpen; i++) {
       const lp = this.book.priceAt(opp, i);
       const yesPrice = bid ? ONE - lp : lp;
       if (bid ? yesPrice > order.priceUnits : yesPrice < order.priceUnits) break;
-      const avail = this.book.sizeAt(opp, i) - consumed.get(lp);
+      if (own && (bid ? yesPrice > own.priceUnits : yesPrice < own.priceUnits)) break;
+      const atOwn = own !== undefined && yesPrice === own.priceUnits;
+      let avail = this.book.sizeAt(opp, i) - consumed.get(lp);
+      if (atOwn && avail > own.queueAheadCenti) avail = own.queueAheadCenti;
       if (avail <= 0) continue;
       const take = this.fill(order, taker ? yesPrice : order.priceUnits, Math.min(avail, order.remainingCenti), taker, tsMs);
       if (take > 0) consumed.add(lp, take);
+      // What we took at our own order's level was ahead of it.
+      if (atOwn) own.queueAheadCenti -= take;
     }
+    if (own && order.isOpen) this.finish(order, 'canceled', 'SelfTradeCancel', tsMs);
   }
 
   /** A public trade: fills our orders at (or better than) its price beyond the recorded queue ahead. */
@@ -715,7 +787,6 @@ export class MatchingEngine {
 
   private resize(order: EngineOrder, remainingCenti: number, reason: OrderUpdateReason, tsMs: number): void {
     this.release(order, remainingCenti);
-    order.initialCenti -= order.remainingCenti - remainingCenti;
     order.remainingCenti = remainingCenti;
     order.lastUpdateReason = reason;
     order.lastUpdateMs = tsMs;
@@ -757,7 +828,12 @@ export class MatchingEngine {
   }
 }
 
-/** Creates a {@link MatchingEngine}. */
+/**
+ * Creates a {@link MatchingEngine}.
+ *
+ * @example
+ * const engine = createMatchingEngine({ ticker: book.ticker, book, tracker, queueModel: 'proportional' });
+ */
 export function createMatchingEngine(options: MatchingEngineOptions): MatchingEngine {
   return new MatchingEngine(options);
 }
@@ -765,6 +841,9 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
 /**
  * Replays one recorded event: order actions due by its time, then the book update, then fills.
  * For callers that own a mutable `OrderBook` (the env, tests).
+ *
+ * @example
+ * for (const event of events) replayEvent(engine, book, event);
  */
 export function replayEvent(engine: MatchingEngine, book: OrderBook, event: BookEvent): void {
   engine.advanceTo(event.tsMs);

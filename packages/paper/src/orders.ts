@@ -61,18 +61,19 @@ export type OrderUpdateReason =
   | 'FillOrKillCancel'
   | 'PostOnlyCrossCancel'
   | 'ReduceOnlyCancel'
+  | 'SelfTradeCancel'
   | 'CloseCancel';
 
 /** Why the engine refused an order (expected outcome: data, not an exception). */
 export type OrderRejectReason =
+  | 'invalid_side'
   | 'invalid_price'
   | 'invalid_count'
   | 'insufficient_balance'
   | 'post_only_cross'
   | 'reduce_only_no_position'
   | 'market_settled'
-  | 'order_not_found'
-  | 'order_not_active';
+  | 'order_not_found';
 
 /** An order as the matching engine tracks it (read-only view; money in micro-dollars). */
 export interface SimOrder {
@@ -85,7 +86,7 @@ export interface SimOrder {
   readonly postOnly: boolean;
   readonly reduceOnly: boolean;
   readonly clientOrderId: string | undefined;
-  /** Count asked for; an amend changes it to filled + new remaining. */
+  /** Count asked for (decreases and cancels leave it; an amend sets it to filled + new remaining). */
   readonly initialCenti: number;
   readonly filledCenti: number;
   readonly remainingCenti: number;

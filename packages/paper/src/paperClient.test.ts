@@ -1,4 +1,5 @@
 import { createRng, createSharedOrderbookState, isKflowError, parseFrame } from '@kflow/orderbook';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { UserEvent } from './kalshiTypes';
 import { type PaperClientOptions, createPaperClient } from './paperClient';
@@ -54,12 +55,11 @@ describe('paper client', () => {
     expect(r.body).toMatchObject({ client_order_id: 'a1', fill_count: '7.00', remaining_count: '0.00', average_fill_price: '0.452857' });
     const fills = client.getFills();
     if (!fills.ok) return;
+    // Newest first. Fees: 0.07 × 2 × 0.46 × 0.54 = 0.034776 → 0.0348; 0.07 × 5 × 0.45 × 0.55 = 0.086625 → 0.0867.
     expect(fills.body.fills.map((f) => [f.yes_price_dollars, f.count_fp, f.is_taker, f.fee_cost, f.post_position_fp])).toEqual([
-      ['0.4600', '2.00', true, '0.035000', '7.00'], // 0.07 × 2 × 0.46 × 0.54 = 0.034776 → 0.0348? see below
+      ['0.4600', '2.00', true, '0.034800', '7.00'],
       ['0.4500', '5.00', true, '0.086700', '5.00'],
-    ].map(([p, c, t, , pos]) => [p, c, t, expect.any(String), pos]));
-    expect(fills.body.fills[1]!.fee_cost).toBe('0.086700'); // 0.07 × 5 × 0.45 × 0.55 = 0.086625 → 0.0867
-    expect(fills.body.fills[0]!.fee_cost).toBe('0.034800'); // 0.034776 → 0.0348
+    ]);
     const positions = client.getPositions();
     expect(positions.ok && positions.body.market_positions).toEqual([
       expect.objectContaining({ ticker: T, position_fp: '7.00', market_exposure_dollars: '3.170000', fees_paid_dollars: '0.121500' }),
@@ -137,7 +137,7 @@ describe('paper client', () => {
 
   it('resting orders fill as the live book moves, with queue position', () => {
     const { client, events, delta } = setup();
-    const r = client.createOrder({ ticker: T, side: 'bid', price: '0.4000', count: '5.00', client_order_id: 'rest' });
+    const r = client.createOrder({ ticker: T, side: 'bid', price: '0.4000', count: '6.00', client_order_id: 'rest' });
     if (!r.ok) throw new Error('refused');
     const id = r.body.order_id;
     expect(client.getOrder(id)).toMatchObject({ body: { order: { status: 'resting', queue_position_fp: '10.00' } } });
@@ -148,10 +148,10 @@ describe('paper client', () => {
     delta('yes', 4000, -300); // trading down through the front of the queue: us
     const fills = client.getFills();
     expect(fills.ok && fills.body.fills.map((f) => [f.count_fp, f.is_taker, f.yes_price_dollars])).toEqual([['3.00', false, '0.4000']]);
-    delta('yes', 4000, -200); // the level empties: 1 more through us
-    expect(client.getOrder(id)).toMatchObject({ body: { order: { status: 'resting', fill_count_fp: '4.00' } } });
+    delta('yes', 4000, -200); // the level empties: 2 more through us
+    expect(client.getOrder(id)).toMatchObject({ body: { order: { status: 'resting', fill_count_fp: '5.00' } } });
     delta('no', 6000, 500); // a NO bid at 0.60 (YES ask 0.40) crosses our bid: the last contract fills as maker
-    expect(client.getOrder(id)).toMatchObject({ body: { order: { status: 'executed', fill_count_fp: '5.00', maker_fill_cost_dollars: '2.000000' } } });
+    expect(client.getOrder(id)).toMatchObject({ body: { order: { status: 'executed', fill_count_fp: '6.00', maker_fill_cost_dollars: '2.400000' } } });
     const types = events.map((e) => e.type);
     expect(types.filter((t) => t === 'fill')).toHaveLength(3);
     expect(types.at(-1)).toBe('user_order');
@@ -207,6 +207,34 @@ describe('paper client', () => {
     expect(events.at(-1)?.type).toBe('market_position');
   });
 
+  it('follows markets that appear later, public trades and resyncs after a gap', () => {
+    const { client, state, delta, clock } = setup();
+    state.applyEvent({ kind: 'snapshot', ticker: 'KXOTHER-1', tsMs: 0, yes: [[2000, 100]], no: [[7000, 100]] });
+    expect(client.createOrder({ ticker: 'KXOTHER-1', side: 'bid', price: '0.3000', count: '1.00', time_in_force: 'immediate_or_cancel' })).toMatchObject({
+      body: { fill_count: '1.00' },
+    });
+    const r = client.createOrder({ ticker: T, side: 'bid', price: '0.4000', count: '3.00' });
+    if (!r.ok) throw new Error('refused');
+    // A public trade of 12 at 0.40 (a NO buyer hitting YES bids): 10 were ahead of us, 2 are ours.
+    client.onTrade({ kind: 'trade', ticker: T, tsMs: clock.now(), yesPriceUnits: 4000, countCenti: 1_200, takerSide: 'no' });
+    expect(client.getOrder(r.body.order_id)).toMatchObject({ body: { order: { fill_count_fp: '2.00', queue_position_fp: '0.00' } } });
+    const inside = client.createOrder({ ticker: T, side: 'bid', price: '0.4200', count: '1.00' }); // alone at 0.42
+    if (!inside.ok) throw new Error('refused');
+    state.resetSequences(); // e.g. a reconnect: every book is stale until its next snapshot
+    delta('yes', 4000, -1_000); // applied to the stale book, not trusted: no fill
+    delta('yes', 4200, 500);
+    delta('yes', 4200, -500); // would trade through our 0.42 bid if it were trusted
+    expect(client.getOrder(r.body.order_id)).toMatchObject({ body: { order: { fill_count_fp: '2.00' } } });
+    expect(client.getOrder(inside.body.order_id)).toMatchObject({ body: { order: { fill_count_fp: '0.00' } } });
+    state.applyEvent({ kind: 'snapshot', ticker: T, tsMs: 0, yes: [[3900, 2_000]], no: [[5500, 500]] });
+    // The resync is replayed as one difference from the last trusted book: the 0.40 level lost the 10 that
+    // the public trade already accounted for, so no second fill.
+    expect(client.getOrder(r.body.order_id)).toMatchObject({ body: { order: { fill_count_fp: '2.00', status: 'resting' } } });
+    delta('yes', 4000, 500);
+    delta('yes', 4000, -100); // new size at 0.40 trades down through us
+    expect(client.getOrder(r.body.order_id)).toMatchObject({ body: { order: { fill_count_fp: '3.00', status: 'executed' } } });
+  });
+
   it('is deterministic for a seed', () => {
     const run = () => {
       const { client, delta } = setup();
@@ -218,5 +246,61 @@ describe('paper client', () => {
       return client.snapshot();
     };
     expect(run()).toEqual(run());
+  });
+
+  it('under random requests and book moves: refusals change nothing, events parse, cash stays covered', () => {
+    const request = fc.record({
+      side: fc.constantFrom('bid', 'ask', 'sideways'),
+      cents: fc.integer({ min: -5, max: 105 }),
+      sub: fc.constantFrom('00', '00', '00', '50'),
+      count: fc.integer({ min: -100, max: 1_500 }),
+      tif: fc.constantFrom('good_till_canceled', 'immediate_or_cancel', 'fill_or_kill'),
+      postOnly: fc.constantFrom(false, false, true),
+      reduceOnly: fc.constantFrom(false, false, false, true),
+    });
+    const step = fc.oneof(
+      request.map((r) => ({ kind: 'order' as const, r })),
+      fc.record({ kind: fc.constant('delta' as const), yes: fc.boolean(), cents: fc.integer({ min: 35, max: 60 }), d: fc.integer({ min: -1_500, max: 1_500 }) }),
+      fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 10, maxLength: 40 }), (steps) => {
+        const { client, events, state } = setup({ cashMicros: 60_000_000 });
+        const ids: string[] = [];
+        for (const s of steps) {
+          const before = client.snapshot();
+          if (s.kind === 'order') {
+            const { r } = s;
+            const price = `${r.cents < 0 ? '-' : ''}${Math.floor(Math.abs(r.cents) / 100)}.${String(Math.abs(r.cents) % 100).padStart(2, '0')}${r.sub}`;
+            const res = client.createOrder({
+              ticker: T,
+              side: r.side as 'bid',
+              price,
+              count: (r.count / 100).toFixed(2),
+              time_in_force: r.tif as 'fill_or_kill',
+              post_only: r.postOnly,
+              reduce_only: r.reduceOnly,
+            });
+            if (res.ok) ids.push(res.body.order_id);
+            else expect(client.snapshot()).toEqual(before);
+          } else if (s.kind === 'cancel') {
+            const res = client.cancelOrder(ids[s.pick % Math.max(ids.length, 1)] ?? 'none');
+            if (!res.ok) expect(client.snapshot()).toEqual(before);
+          } else {
+            const side = s.yes ? 'yes' : 'no';
+            const price = s.yes ? s.cents * 100 : 10_000 - s.cents * 100;
+            const book = state.book(T)!;
+            const size = book.sizeAtPrice(side, price);
+            const d = s.d < 0 ? Math.max(s.d, -size) : s.d;
+            const other = book.bestBid(s.yes ? 'no' : 'yes');
+            if (d === 0 || (d > 0 && other >= 0 && other + price >= 10_000)) continue;
+            state.applyEvent({ kind: 'delta', ticker: T, tsMs: 0, side, priceUnits: price, deltaCenti: d });
+          }
+          expect(client.tracker.availableMicros).toBeGreaterThanOrEqual(0);
+        }
+        for (const e of events) expect(parseFrame(e).type).toBe(e.type);
+      }),
+      { numRuns: 150 },
+    );
   });
 });

@@ -114,6 +114,7 @@ function ok<T>(body: T, status: 200 | 201 = 200): PaperResponse<T> {
 }
 
 const REJECT_CODES: Readonly<Record<OrderRejectReason, readonly [400 | 404 | 409, PaperErrorCodeWire]>> = {
+  invalid_side: [400, 'invalid_parameters'],
   invalid_price: [400, 'invalid_price'],
   invalid_count: [400, 'invalid_order'],
   insufficient_balance: [400, 'insufficient_balance'],
@@ -121,7 +122,6 @@ const REJECT_CODES: Readonly<Record<OrderRejectReason, readonly [400 | 404 | 409
   reduce_only_no_position: [400, 'invalid_order'],
   market_settled: [400, 'market_closed'],
   order_not_found: [404, 'not_found'],
-  order_not_active: [400, 'invalid_order'],
 };
 
 function refused(result: OrderActionResult & { readonly ok: false }): PaperResponse<never> {
@@ -505,28 +505,29 @@ export class PaperClient {
     const live = engine.book;
     const now = this.clock.now();
     engine.advanceTo(now);
-    if (!live.stale) {
-      for (const side of ['yes', 'no'] as const) {
-        // Merge both ladders (best first) and report every level whose size changed.
-        let i = 0;
-        let j = 0;
-        const n = live.levelCount(side);
-        const m = shadow.levelCount(side);
-        while (i < n || j < m) {
-          const lp = i < n ? live.priceAt(side, i) : -1;
-          const sp = j < m ? shadow.priceAt(side, j) : -1;
-          if (lp === sp) {
-            const d = live.sizeAt(side, i) - shadow.sizeAt(side, j);
-            if (d !== 0) engine.onDelta(side, lp, d, now);
-            i++;
-            j++;
-          } else if (lp > sp) {
-            engine.onDelta(side, lp, live.sizeAt(side, i), now);
-            i++;
-          } else {
-            engine.onDelta(side, sp, -shadow.sizeAt(side, j), now);
-            j++;
-          }
+    // A stale book (sequence gap) is not trusted: keep the shadow at the last trusted state, so the resync
+    // snapshot is replayed as one difference.
+    if (live.stale) return;
+    for (const side of ['yes', 'no'] as const) {
+      // Merge both ladders (best first) and report every level whose size changed.
+      let i = 0;
+      let j = 0;
+      const n = live.levelCount(side);
+      const m = shadow.levelCount(side);
+      while (i < n || j < m) {
+        const lp = i < n ? live.priceAt(side, i) : -1;
+        const sp = j < m ? shadow.priceAt(side, j) : -1;
+        if (lp === sp) {
+          const d = live.sizeAt(side, i) - shadow.sizeAt(side, j);
+          if (d !== 0) engine.onDelta(side, lp, d, now);
+          i++;
+          j++;
+        } else if (lp > sp) {
+          engine.onDelta(side, lp, live.sizeAt(side, i), now);
+          i++;
+        } else {
+          engine.onDelta(side, sp, -shadow.sizeAt(side, j), now);
+          j++;
         }
       }
     }

@@ -197,12 +197,12 @@ export class PositionTracker {
 
   /**
    * The cash change (before fees) a fill would cause, without applying it: negative when it costs money.
-   * Used for balance checks.
+   * `claimedCenti` of the position are treated as already promised to other orders (they do not net).
    */
-  cashFlowMicros(index: number, side: BookSide, priceUnits: number, countCenti: number): number {
+  cashFlowMicros(index: number, side: BookSide, priceUnits: number, countCenti: number, claimedCenti = 0): number {
     const pos = this.states[index]!.positionCenti;
     // Contracts held on the outcome this fill closes (NO for a bid, YES for an ask).
-    const held = side === 'bid' ? (pos < 0 ? -pos : 0) : pos > 0 ? pos : 0;
+    const held = Math.max(0, (side === 'bid' ? -pos : pos) - claimedCenti);
     const closed = countCenti < held ? countCenti : held;
     const opened = countCenti - closed;
     return side === 'bid'
@@ -374,7 +374,12 @@ export class PositionTracker {
   }
 }
 
-/** Creates a {@link PositionTracker}. */
+/**
+ * Creates a {@link PositionTracker}.
+ *
+ * @example
+ * const tracker = createPositionTracker({ cashMicros: 100_000_000, precision: 'retail' }); // $100
+ */
 export function createPositionTracker(options: PositionTrackerOptions): PositionTracker {
   return new PositionTracker(options);
 }

@@ -13,7 +13,12 @@ export type PriceGrid = readonly PriceRange[];
 /** Whole cents from $0.00 to $1.00 (`linear_cent`, most markets). */
 export const LINEAR_CENT_GRID: PriceGrid = [{ startUnits: 0, endUnits: PRICE_ONE, stepUnits: 100 }];
 
-/** Converts Kalshi's `price_ranges` (`[{start:"0.0000", end:"1.0000", step:"0.0100"}]`) to a grid. */
+/**
+ * Converts Kalshi's `price_ranges` to a grid.
+ *
+ * @example
+ * priceGridFromKalshi([{ start: '0.0000', end: '1.0000', step: '0.0100' }]); // LINEAR_CENT_GRID's ranges
+ */
 export function priceGridFromKalshi(
   ranges: readonly { readonly start: WireNumber; readonly end: WireNumber; readonly step: WireNumber }[],
 ): PriceGrid {
@@ -40,7 +45,12 @@ export function isValidOrderPrice(grid: PriceGrid, priceUnits: number): boolean 
   return false;
 }
 
-/** The lowest and highest valid order prices of a grid (e.g. 100 and 9900 for whole cents). */
+/**
+ * The lowest and highest valid order prices of a grid.
+ *
+ * @example
+ * orderPriceBounds(LINEAR_CENT_GRID); // { minUnits: 100, maxUnits: 9900 }
+ */
 export function orderPriceBounds(grid: PriceGrid): { readonly minUnits: number; readonly maxUnits: number } {
   let minUnits = PRICE_ONE;
   let maxUnits = 0;

@@ -31,7 +31,7 @@ export async function openStorage(o: StorageOptions): Promise<{ db: IngestDataba
 }
 
 interface CollectOptions extends StorageOptions {
-  source: string;
+  source?: string;
   markets?: string;
   record?: string;
   duration?: string;
@@ -52,7 +52,7 @@ async function kalshiSigner(required: boolean): Promise<KalshiSigner | undefined
 }
 
 /** Where the frames come from: Kalshi, a local simulator exchange started here, or any ws:// URL. */
-async function resolveSource(o: CollectOptions) {
+async function resolveSource(o: CollectOptions & { source: string }) {
   if (o.source === 'kalshi' || o.source === 'production' || o.source === 'demo') {
     const url = o.source === 'demo' ? 'demo' : 'production';
     return { url, environment: url as SessionEnvironment, signer: await kalshiSigner(true), markets: list(o.markets, true), server: undefined };
@@ -91,7 +91,9 @@ function statusLine(s: CollectorStatus, perSec: number): string {
   );
 }
 
-async function collect(o: CollectOptions): Promise<void> {
+async function collect(options: CollectOptions): Promise<void> {
+  // Kalshi when credentials are configured, else the local simulator.
+  const o = { ...options, source: options.source ?? (process.env.KALSHI_API_KEY_ID && process.env.KALSHI_PRIVATE_KEY_PATH ? 'kalshi' : 'sim') };
   const source = await resolveSource(o);
   const storage = await openStorage(o);
   const collector = createCollector({
@@ -117,7 +119,9 @@ async function collect(o: CollectOptions): Promise<void> {
     const rate = ((s.counts.frames - lastFrames) * 1000) / Math.max(1, now - lastAt);
     lastFrames = s.counts.frames;
     lastAt = now;
-    if (!o.json) process.stderr.write(process.stderr.isTTY ? `\r\x1b[2K${statusLine(s, rate)}` : `${statusLine(s, rate)}\n`);
+    // The status line goes to stderr (stdout stays one JSON object with --json); piped, it is a log line.
+    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${statusLine(s, rate)}`);
+    else if (!o.json) process.stderr.write(`${statusLine(s, rate)}\n`);
   }, 1000);
 
   await new Promise<void>((resolve) => {
@@ -129,7 +133,7 @@ async function collect(o: CollectOptions): Promise<void> {
     void source.server?.finished.then(() => setTimeout(done, 500));
   });
   clearInterval(ticker);
-  if (!o.json && process.stderr.isTTY) process.stderr.write('\n');
+  if (process.stderr.isTTY) process.stderr.write('\n');
   const final = await collector.stop();
   await source.server?.close();
   await storage.db.close();
@@ -161,17 +165,17 @@ async function collect(o: CollectOptions): Promise<void> {
 export function registerCollect(cli: CAC): void {
   cli
     .command('collect', 'Collect order books from Kalshi, the simulator or any Kalshi-protocol URL into PostgreSQL or PGlite')
-    .option('--source <source>', 'kalshi | demo | sim | ws://host:port/path', { default: 'sim' })
+    .option('--source <source>', 'kalshi | demo | sim | ws://host:port/path (default: kalshi with KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH set, else sim)')
     .option('--markets <tickers>', 'Comma-separated market tickers (sim: default all simulated markets)')
     .option('--db <url>', 'PostgreSQL connection string (default: PGlite in --data-dir)')
     .option('--data-dir <dir>', 'PGlite data directory (default kflow-data)')
-    .option('--record <file>', 'Also append every frame to this JSONL capture')
+    .option('--record <file>', 'Also write every frame to this JSONL capture (replaced if it exists)')
     .option('--duration <seconds>', 'Stop after this long (default: until Ctrl-C, or the end of a simulated session)')
     .option('--preset <name>', 'sim: calm | volatile | informed', { default: 'calm' })
     .option('--seed <n>', 'sim: random seed', { default: '1' })
     .option('--sim-markets <n>', 'sim: number of markets', { default: '3' })
     .option('--sim-minutes <t>', 'sim: session length in exchange minutes', { default: '2' })
     .option('--speed <x>', 'sim: speed factor or max', { default: 'max' })
-    .option('--json', 'Print one JSON summary at the end instead of the status line')
+    .option('--json', 'Print one JSON summary at the end (the live status line stays on a terminal\'s stderr)')
     .action((options: CollectOptions) => collect(options));
 }

@@ -1,53 +1,97 @@
 import type { CAC } from 'cac';
-import { type Policy, createRandomPolicy, evaluate, loadPolicy, readCheckpoint } from '@kflow/agents';
-import { createCartPole } from '@kflow/env';
+import {
+  type Policy,
+  createHoldPolicy,
+  createKalshiHeuristicPolicy,
+  createRandomPolicy,
+  evaluate,
+  evaluateKalshi,
+  loadPolicy,
+  readCheckpoint,
+} from '@kflow/agents';
+import { createCartPole, createKalshiEnv } from '@kflow/env';
 import { createRng } from '@kflow/orderbook';
 import { printJson } from '../output';
+import { capturePaths, loadCapturePool } from './train';
 
 interface EvalOptions {
   model?: string;
   policy?: string;
+  data?: string | string[];
   env: string;
   episodes: string;
   seed: string;
   json?: boolean;
 }
 
+/** Restores a checkpoint, checked against the env it will run in. */
+async function modelPolicy(dir: string, env: { observationSize: number; actionCount: number; featureSetVersion: string }): Promise<Policy> {
+  return loadPolicy(await readCheckpoint(dir), {
+    featureSetVersion: env.featureSetVersion,
+    observationSize: env.observationSize,
+    action: { kind: 'discrete', n: env.actionCount },
+  });
+}
+
 export function registerEval(cli: CAC): void {
   cli
-    .command('eval', 'Evaluate a checkpoint (or a baseline policy) on CartPole-v1')
+    .command('eval [...captures]', 'Evaluate a checkpoint or a baseline policy on CartPole-v1 or (with --data) the Kalshi env')
     .option('--model <dir>', 'Checkpoint directory written by `kflow train --out`')
-    .option('--policy <name>', 'Baseline instead of a checkpoint: random')
-    .option('--env <id>', 'Environment id', { default: 'CartPole-v1' })
+    .option('--policy <name>', 'Baseline instead of a checkpoint: random | hold | heuristic (hold and heuristic: Kalshi only)')
+    .option('--data <captures>', 'Kalshi capture JSONL files (repeat or comma-separate)')
+    .option('--env <id>', 'Environment id without --data', { default: 'CartPole-v1' })
     .option('--episodes <n>', 'Episodes', { default: '20' })
     .option('--seed <n>', 'Seed of the first episode (episode i uses seed + i)', { default: '0' })
     .option('--json', 'Print one JSON object')
-    .action(async (o: EvalOptions) => {
-      if (o.env !== 'CartPole-v1') throw new Error(`--env must be CartPole-v1, got "${o.env}"`);
+    .action(async (positional: string[], o: EvalOptions) => {
       if ((o.model === undefined) === (o.policy === undefined)) throw new Error('give exactly one of --model or --policy');
       const episodes = Number(o.episodes);
       const seed = Number(o.seed);
       if (!Number.isInteger(episodes) || episodes <= 0) throw new Error(`--episodes must be a positive integer, got "${o.episodes}"`);
       if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${o.seed}"`);
-      const env = createCartPole();
-      let policy: Policy;
-      let name: string;
-      if (o.model !== undefined) {
-        policy = loadPolicy(await readCheckpoint(o.model), {
-          featureSetVersion: 'none',
-          observationSize: env.observationSpace.size,
-          action: { kind: 'discrete', n: env.actionSpace.n },
-        });
-        name = o.model;
-      } else if (o.policy === 'random') {
-        policy = createRandomPolicy({ observationSize: env.observationSpace.size, actionCount: env.actionSpace.n, rng: createRng(seed) });
-        name = 'random';
-      } else {
-        throw new Error(`--policy must be random for CartPole-v1, got "${o.policy}"`);
+      const captures = capturePaths(o.data, positional);
+      const name = o.model ?? o.policy!;
+
+      if (captures.length > 0) {
+        const env = createKalshiEnv({ sessions: await loadCapturePool(captures) });
+        const meta = env.metadata;
+        let policy: Policy;
+        if (o.model !== undefined) policy = await modelPolicy(o.model, meta);
+        else if (o.policy === 'random') policy = createRandomPolicy({ ...meta, rng: createRng(seed) });
+        else if (o.policy === 'hold') policy = createHoldPolicy(meta);
+        else if (o.policy === 'heuristic') policy = createKalshiHeuristicPolicy(meta);
+        else throw new Error(`--policy must be random, hold or heuristic, got "${o.policy}"`);
+        const r = evaluateKalshi(policy, env, episodes, { seed });
+        const summary = {
+          policy: name,
+          episodes,
+          meanPnl: r.meanPnl,
+          stdPnl: r.stdPnl,
+          sharpe: r.sharpe,
+          meanTrades: r.meanTrades,
+          winRate: r.winRate,
+          feesPaid: r.feesPaid,
+        };
+        if (o.json) printJson(summary);
+        else {
+          console.log(
+            `${name} on ${captures.length} capture(s), ${episodes} episodes: PnL $${r.meanPnl.toFixed(4)} ± ${r.stdPnl.toFixed(4)} ` +
+              `(Sharpe ${r.sharpe.toFixed(3)}), ${r.meanTrades.toFixed(1)} trades/episode, win rate ${(100 * r.winRate).toFixed(0)}%, ` +
+              `fees $${r.feesPaid.toFixed(4)}`,
+          );
+        }
+        return;
       }
-      const result = evaluate(policy, env, episodes, { seed });
-      const summary = { policy: name, env: o.env, episodes, meanReturn: result.meanReturn, stdReturn: result.stdReturn };
-      if (o.json) printJson(summary);
-      else console.log(`${name} on ${o.env}: ${result.meanReturn.toFixed(1)} ± ${result.stdReturn.toFixed(1)} over ${episodes} episodes`);
+
+      if (o.env !== 'CartPole-v1') throw new Error(`--env must be CartPole-v1 (or pass --data captures), got "${o.env}"`);
+      const env = createCartPole();
+      const meta = { observationSize: env.observationSpace.size, actionCount: env.actionSpace.n, featureSetVersion: 'none' };
+      let policy: Policy;
+      if (o.model !== undefined) policy = await modelPolicy(o.model, meta);
+      else if (o.policy === 'random') policy = createRandomPolicy({ ...meta, rng: createRng(seed) });
+      else throw new Error(`--policy must be random for CartPole-v1, got "${o.policy}"`);
+      const r = evaluate(policy, env, episodes, { seed });
+      if (o.json) printJson({ policy: name, env: o.env, episodes, meanReturn: r.meanReturn, stdReturn: r.stdReturn });
+      else console.log(`${name} on ${o.env}: ${r.meanReturn.toFixed(1)} ± ${r.stdReturn.toFixed(1)} over ${episodes} episodes`);
     });
 }

@@ -1,19 +1,26 @@
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { CAC } from 'cac';
 import {
+  type DiscreteVectorEnv,
   type TrainingEvent,
   type TrainResult,
   PPO_ZOO_CARTPOLE,
   createCheckpoint,
   evaluate,
+  evaluateKalshi,
   trainA2c,
   trainPpo,
   writeCheckpoint,
 } from '@kflow/agents';
-import { SyncVectorEnv, createCartPole } from '@kflow/env';
-import { systemClock } from '@kflow/orderbook';
+import { type MarketPool, SyncVectorEnv, createCartPole, createKalshiEnv, createMarketPool } from '@kflow/env';
+import { type SessionData, sessionDataFromCapture, systemClock } from '@kflow/orderbook';
 import { printJson } from '../output';
 
 interface TrainOptions {
+  data?: string | string[];
   env: string;
   algo: string;
   timesteps?: string;
@@ -27,6 +34,23 @@ interface TrainOptions {
 /** Deterministic evaluation episodes after training, and the seed offset that keeps them apart from training. */
 export const EVAL_EPISODES = 20;
 export const EVAL_SEED_OFFSET = 10_000;
+
+/** Capture paths from `--data` (repeatable, comma-separated) plus positional arguments. */
+export function capturePaths(data: string | string[] | undefined, positional: readonly string[]): string[] {
+  const fromOption = data === undefined ? [] : (Array.isArray(data) ? data : [data]).flatMap((d) => String(d).split(','));
+  return [...fromOption, ...positional].filter((p) => p.length > 0);
+}
+
+/** Builds the Kalshi env's market pool from JSONL captures. */
+export async function loadCapturePool(paths: readonly string[]): Promise<MarketPool> {
+  const sessions: SessionData[] = [];
+  for (const path of paths) {
+    await access(path);
+    const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
+    sessions.push(await sessionDataFromCapture(lines, { id: basename(path) }));
+  }
+  return createMarketPool(sessions);
+}
 
 function integer(value: string, name: string): number {
   const n = Number(value);
@@ -56,8 +80,9 @@ function progressLine(total: number) {
 
 export function registerTrain(cli: CAC): void {
   cli
-    .command('train', 'Train PPO or A2C on CartPole-v1 and evaluate the result')
-    .option('--env <id>', 'Environment id', { default: 'CartPole-v1' })
+    .command('train [...captures]', 'Train PPO or A2C on CartPole-v1 or (with --data) the Kalshi env, then evaluate')
+    .option('--data <captures>', 'Kalshi capture JSONL files (repeat or comma-separate): train on the Kalshi env')
+    .option('--env <id>', 'Environment id (CartPole-v1; ignored with --data)', { default: 'CartPole-v1' })
     .option('--algo <algo>', 'ppo | a2c', { default: 'ppo' })
     .option('--timesteps <n>', 'Env steps to train for (default 100000 for ppo, 200000 for a2c)')
     .option('--seed <n>', 'Seed of the run', { default: '0' })
@@ -65,15 +90,24 @@ export function registerTrain(cli: CAC): void {
     .option('--preset <preset>', 'default (SB3 defaults) | zoo (rl-baselines3-zoo CartPole settings)', { default: 'default' })
     .option('--out <dir>', 'Save a checkpoint (manifest.json + weights.bin) to this directory')
     .option('--json', 'Print progress as JSON lines; the last line is the summary')
-    .action(async (o: TrainOptions) => {
-      if (o.env !== 'CartPole-v1') throw new Error(`--env must be CartPole-v1, got "${o.env}"`);
+    .action(async (positional: string[], o: TrainOptions) => {
+      const captures = capturePaths(o.data, positional);
+      const kalshi = captures.length > 0;
+      if (!kalshi && o.env !== 'CartPole-v1') throw new Error(`--env must be CartPole-v1 (or pass --data captures), got "${o.env}"`);
+      if (kalshi && o.preset === 'zoo') throw new Error('--preset zoo is the CartPole-v1 setting; use the default preset with --data');
       if (o.algo !== 'ppo' && o.algo !== 'a2c') throw new Error(`--algo must be ppo or a2c, got "${o.algo}"`);
       if (o.preset !== 'default' && o.preset !== 'zoo') throw new Error(`--preset must be default or zoo, got "${o.preset}"`);
       const seed = integer(o.seed, 'seed');
       const totalTimesteps = integer(o.timesteps ?? (o.algo === 'ppo' ? '100000' : '200000'), 'timesteps');
       const nEnvs = integer(o.nEnvs ?? (o.preset === 'zoo' || o.algo === 'a2c' ? '8' : '1'), 'n-envs');
       if (nEnvs === 0) throw new Error('--n-envs must be at least 1');
-      const envs = new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createCartPole()));
+      const pool = kalshi ? await loadCapturePool(captures) : undefined;
+      const envId = pool === undefined ? o.env : 'kalshi';
+      const envs: DiscreteVectorEnv =
+        pool === undefined
+          ? new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createCartPole()))
+          : new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createKalshiEnv({ sessions: pool })));
+      const featureSetVersion = pool === undefined ? 'none' : createKalshiEnv({ sessions: pool }).metadata.featureSetVersion;
 
       const bar = o.json || !process.stderr.isTTY ? undefined : progressLine(totalTimesteps);
       let meanReturn = Number.NaN;
@@ -95,37 +129,43 @@ export function registerTrain(cli: CAC): void {
         }
       };
 
-      const common = { envs, totalTimesteps, seed, clock: systemClock, onEvent };
+      const common = { envs, totalTimesteps, seed, clock: systemClock, onEvent, featureSetVersion };
       const result: TrainResult<object> =
         o.algo === 'ppo' ? trainPpo({ ...common, ...(o.preset === 'zoo' ? PPO_ZOO_CARTPOLE : {}) }) : trainA2c(common);
       bar?.done();
       envs.close();
 
-      const evalResult = evaluate(result.policy, createCartPole(), EVAL_EPISODES, { seed: seed + EVAL_SEED_OFFSET });
+      const evalSeed = seed + EVAL_SEED_OFFSET;
+      const evaluation =
+        pool === undefined
+          ? evaluate(result.policy, createCartPole(), EVAL_EPISODES, { seed: evalSeed })
+          : evaluateKalshi(result.policy, createKalshiEnv({ sessions: pool }), EVAL_EPISODES, { seed: evalSeed });
+      const evalFields =
+        'meanReturn' in evaluation
+          ? { evalMeanReturn: evaluation.meanReturn, evalStdReturn: evaluation.stdReturn }
+          : { evalMeanPnl: evaluation.meanPnl, evalStdPnl: evaluation.stdPnl, evalSharpe: evaluation.sharpe };
       const summary = {
         algo: o.algo,
-        env: o.env,
+        env: envId,
         timesteps: result.timesteps,
         seconds: Math.round(result.seconds * 1000) / 1000,
         sps: Math.round(result.timesteps / result.seconds),
-        evalMeanReturn: evalResult.meanReturn,
-        evalStdReturn: evalResult.stdReturn,
+        ...evalFields,
         evalEpisodes: EVAL_EPISODES,
       };
       if (o.out !== undefined) {
-        await writeCheckpoint(
-          o.out,
-          createCheckpoint(result, {
-            envId: o.env,
-            training: { preset: o.preset, nEnvs, evalMeanReturn: evalResult.meanReturn, evalStdReturn: evalResult.stdReturn },
-          }),
-        );
+        const training = { preset: o.preset, nEnvs, ...evalFields, ...(kalshi ? { captures: captures.map((c) => basename(c)) } : {}) };
+        await writeCheckpoint(o.out, createCheckpoint(result, { envId, training }));
       }
       if (o.json) printJson(summary);
       else {
+        const score =
+          'meanReturn' in evaluation
+            ? `return ${evaluation.meanReturn.toFixed(1)} ± ${evaluation.stdReturn.toFixed(1)}`
+            : `PnL $${evaluation.meanPnl.toFixed(4)} ± ${evaluation.stdPnl.toFixed(4)} (Sharpe ${evaluation.sharpe.toFixed(3)})`;
         console.log(
-          `${o.algo} on ${o.env}: ${summary.timesteps} steps in ${summary.seconds.toFixed(1)} s (${summary.sps} steps/s); ` +
-            `eval ${summary.evalMeanReturn.toFixed(1)} ± ${summary.evalStdReturn.toFixed(1)} over ${EVAL_EPISODES} episodes`,
+          `${o.algo} on ${envId}: ${summary.timesteps} steps in ${summary.seconds.toFixed(1)} s (${summary.sps} steps/s); ` +
+            `eval ${score} over ${EVAL_EPISODES} episodes`,
         );
         if (o.out !== undefined) console.log(`checkpoint written to ${o.out}`);
       }

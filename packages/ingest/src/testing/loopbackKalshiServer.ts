@@ -48,6 +48,8 @@ export interface LoopbackServer {
   settle(market: string, result: 'yes' | 'no'): void;
   /** Number of currently open, subscribed connections. */
   readonly liveSubscriptions: number;
+  /** The market lists of the live subscriptions on `channel`. */
+  subscribedMarkets(channel: string): string[][];
   close(): Promise<void>;
 }
 
@@ -171,6 +173,7 @@ export async function startLoopbackServer(options: { publicKey: KeyObject; marke
     get liveSubscriptions() {
       return live('orderbook_delta').length;
     },
+    subscribedMarkets: (channel) => live(channel).map(({ s }) => [...s.markets].sort()),
     step(n) {
       for (let i = 0; i < n; i++) {
         const market = options.markets[rng.int(options.markets.length)]!;

@@ -1,0 +1,89 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRng, replay, sessionDataFromCaptureSync } from '@kflow/orderbook';
+import { createCollector, createKalshiSigner, createSessionLoader, migrate, openPglite } from '@kflow/ingest';
+import { createExchangeServer, generateCapture, resolveSimConfig } from '@kflow/sim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kflow-collect-sim-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the collector against the simulator exchange (@kflow/sim)', () => {
+  it('survives every fault switch and ends with the simulator\'s final books; the database equals the capture', async () => {
+    const config = resolveSimConfig('volatile', { seed: 21, markets: 3, durationMs: 4 * 60_000 });
+    // The books the simulator ends with, from its offline capture of the same config.
+    const lines: string[] = [];
+    generateCapture(config, { onFrame: (l) => lines.push(l) });
+    const truth = replay(lines).state;
+
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const server = await createExchangeServer({ config, speed: 'max', auth: { publicKey }, highWaterMarkBytes: 64 * 1024 });
+    const db = await openPglite();
+    await migrate(db);
+    const recordPath = join(dir, 'sim.jsonl');
+    const collector = createCollector({
+      url: server.url,
+      signer: await createKalshiSigner({ apiKeyId: 'sim', privateKeyPem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() }),
+      markets: server.markets.map((m) => m.ticker),
+      db,
+      recordPath,
+      sessionId: 'sim-faults',
+      rng: createRng(4),
+      initialBackoffMs: 10,
+      maxBackoffMs: 50,
+    });
+    const until = async (what: string, cond: () => boolean) => {
+      const start = performance.now();
+      while (!cond()) {
+        if (performance.now() - start > 20_000) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    let malformedSent = 0;
+    try {
+      await collector.start();
+      const deltas = (n: number) => until(`${n} deltas`, () => collector.status().counts.deltas >= n);
+      await deltas(200);
+      server.faults.sequenceGap();
+      await until('gap', () => collector.client.stats.gaps >= 1);
+      await deltas(collector.status().counts.deltas + 200);
+      server.faults.bufferOverflow();
+      await until('resubscribe', () => collector.client.stats.resubscribes >= 1);
+      await deltas(collector.status().counts.deltas + 200);
+      malformedSent = server.faults.malformedFrame('json') + server.faults.malformedFrame('fields');
+      await deltas(collector.status().counts.deltas + 200);
+      // Last: frames published while the client is away are lost (as on Kalshi, settlements included when
+      // the simulator finishes meanwhile); the resubscription's snapshots repair the books.
+      server.faults.disconnect();
+      await until('reconnect', () => collector.client.stats.reconnects >= 1 && collector.client.stats.connected);
+      await server.finished;
+      await until('final books', () => server.markets.every((m) => JSON.stringify(collector.state.book(m.ticker)?.levels('yes')) === JSON.stringify(truth.book(m.ticker)?.levels('yes'))));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      await collector.stop();
+      await server.close();
+    }
+    const { counts, queue } = collector.status();
+    expect(counts.gaps).toBeGreaterThanOrEqual(1);
+    expect(malformedSent).toBeGreaterThanOrEqual(2);
+    expect(counts.malformed).toBe(malformedSent);
+    expect(counts.reconnects).toBeGreaterThanOrEqual(1);
+    expect(collector.client.stats.resubscribes).toBeGreaterThanOrEqual(1);
+    expect(queue).toMatchObject({ dropped: 0, pending: 0 });
+    for (const m of server.markets) {
+      expect(collector.state.book(m.ticker)?.levels('yes')).toEqual(truth.book(m.ticker)?.levels('yes'));
+      expect(collector.state.book(m.ticker)?.levels('no')).toEqual(truth.book(m.ticker)?.levels('no'));
+    }
+    const fromDb = await createSessionLoader({ db }).load('sim-faults');
+    const fromCapture = sessionDataFromCaptureSync((await readFile(recordPath, 'utf8')).split('\n'), { id: 'sim-faults' });
+    expect(fromDb).toEqual(fromCapture);
+    await db.close();
+  });
+});
