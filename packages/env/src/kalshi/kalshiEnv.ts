@@ -373,15 +373,8 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     a.unrealizedPnlMicros = mark - tracker.market(m).costMicros;
     a.cashMicros = tracker.cashMicros;
     a.portfolioValueMicros = tracker.cashMicros + mark;
-    a.restingBidCenti = 0;
-    a.restingAskCenti = 0;
-    if (engine.restingCount > 0) {
-      for (const o of engine.openOrders()) {
-        if (o.status !== 'resting') continue;
-        if (o.side === 'bid') a.restingBidCenti += o.remainingCenti;
-        else a.restingAskCenti += o.remainingCenti;
-      }
-    }
+    a.restingBidCenti = engine.restingCenti('bid');
+    a.restingAskCenti = engine.restingCenti('ask');
     buildObservation(this.observation, this.book, this.temporal, a, this.nowMs);
     actionMask(this.actions, this.context(), this.mask);
   }
