@@ -8,6 +8,7 @@ import { registerSim } from './commands/sim';
 import { registerEnvCheck } from './commands/envCheck';
 import { registerTrain } from './commands/train';
 import { registerEval } from './commands/eval';
+import { registerLearningCheck } from './commands/learningCheck';
 
 const cli = cac('kflow');
 registerBench(cli);
@@ -19,6 +20,7 @@ registerSim(cli);
 registerEnvCheck(cli);
 registerTrain(cli);
 registerEval(cli);
+registerLearningCheck(cli);
 cli.help();
 cli.version('0.1.0');
 

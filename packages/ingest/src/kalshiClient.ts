@@ -38,7 +38,8 @@ export type KalshiClientEvent =
   | { readonly type: 'reconnect-scheduled'; readonly attempt: number; readonly delayMs: number }
   | { readonly type: 'gap'; readonly sid: number; readonly markets: readonly string[] }
   | { readonly type: 'resubscribe'; readonly channel: KalshiChannel; readonly code: number | undefined }
-  | { readonly type: 'server-error'; readonly code: number; readonly message: string };
+  | { readonly type: 'server-error'; readonly code: number; readonly message: string }
+  | { readonly type: 'sink-error'; readonly message: string };
 
 /** Where a frame came from: its receive time and index in this client's life, and its connection. */
 export interface FrameContext {
@@ -60,6 +61,8 @@ export interface KalshiClientStats {
   gaps: number;
   snapshotRequests: number;
   resubscribes: number;
+  /** Exceptions thrown by sinks (caught; the frame still reached the other sinks). */
+  sinkErrors: number;
   /** Connections opened after the first. */
   reconnects: number;
   connected: boolean;
@@ -122,6 +125,7 @@ export class KalshiClient {
     gaps: 0,
     snapshotRequests: 0,
     resubscribes: 0,
+    sinkErrors: 0,
     reconnects: 0,
     connected: false,
   };
@@ -229,7 +233,15 @@ export class KalshiClient {
     if (frame.type === 'subscribed') this.onSubscribed(frame.id, frame.sid, frame.channel);
     else if (frame.type === 'error') this.onServerError(frame.id, frame.sid, frame.code, frame.message);
     const sinks = this.sinks;
-    for (let i = 0; i < sinks.length; i++) sinks[i]!(frame, result, ctx);
+    for (let i = 0; i < sinks.length; i++) {
+      try {
+        sinks[i]!(frame, result, ctx);
+      } catch (error) {
+        // A failing sink must not take the socket down (or the other sinks with it).
+        stats.sinkErrors++;
+        this.emit({ type: 'sink-error', message: error instanceof Error ? error.message : String(error) });
+      }
+    }
   }
 
   private connect(): void {
@@ -243,10 +255,10 @@ export class KalshiClient {
     const ws = new Ctor(this.url, { headers, perMessageDeflate: false });
     this.ws = ws;
     ws.on('open', () => this.onOpen(ws));
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
+    ws.on('message', (data: Buffer) => {
       this.lastReadMs = this.clock.now();
       if (this.attempt > 0) this.attempt = 0; // the server talks to us: the backoff starts over
-      this.handleMessage(isBinary ? data.toString('utf8') : data.toString(), this.lastReadMs);
+      this.handleMessage(data.toString('utf8'), this.lastReadMs);
     });
     ws.on('ping', () => {
       this.lastReadMs = this.clock.now();

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { importOptional } from './errors';
 import { unnestInsert, type IngestDatabase } from './queryable';
 
@@ -17,6 +18,7 @@ export interface OpenPgliteOptions {
  */
 export async function openPglite(options: OpenPgliteOptions = {}): Promise<IngestDatabase> {
   const { PGlite } = await importOptional('@electric-sql/pglite', () => import('@electric-sql/pglite'));
+  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
   const pg = options.dataDir === undefined ? await PGlite.create() : await PGlite.create(options.dataDir);
   const schema = quoteIdent(options.schema ?? 'kflow');
   // PGlite is a single connection, so the search_path set here holds for every later query.

@@ -124,6 +124,21 @@ describe.each(BACKENDS)('write queues on $name', ({ name, open, skip }) => {
     await q2.close();
   });
 
+  it.skipIf(skip)('a row the database refuses is isolated and rejected; the rest of its batch is written', async () => {
+    const spillPath = join(dir, `poison-${name}.jsonl`);
+    const q = new OrderbookWriteQueue({ db: t.db, batchSize: 1000, spillPath });
+    const session = `poison-${name}`;
+    for (let i = 0; i < 1000; i++) q.enqueueDelta(meta(session, i), i === 613 ? ('maybe' as 'yes') : 'yes', 100, deltaOf(i));
+    const m = await q.close();
+    expect(m).toMatchObject({ enqueued: 1000, written: 999, rejected: 1, dropped: 0, pending: 0 });
+    expect(m.lastError).toMatch(/23514/);
+    expect(await stored(t.db, session)).toEqual({ n: 999, distinct: 999, sum: sumOf(1000) - deltaOf(613) });
+    const rejected = JSON.parse(await readFile(`${spillPath}.rejected`, 'utf8')) as { table: string; row: unknown[] };
+    expect(rejected.table).toBe('orderbook_deltas');
+    expect(rejected.row.slice(0, 3)).toEqual([session, 613, 'MKT-1']);
+    expect(rejected.row[8]).toBe('maybe');
+  });
+
   it.skipIf(skip)('keeps one delta in N when sampling, counting the rest', async () => {
     const q = new OrderbookWriteQueue({ db: t.db, deltaSampleEvery: 4 });
     const session = `sample-${name}`;

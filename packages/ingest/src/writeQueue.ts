@@ -20,8 +20,12 @@ export interface WriteQueueMetrics {
   readonly replayed: number;
   /** Rows lost: only when `close()` could neither write nor spill them. */
   readonly dropped: number;
+  /** Rows the database refused for their content (data or constraint errors), kept in `<spillPath>.rejected`. */
+  readonly rejected: number;
   /** Rows waiting in memory (not yet committed, not spilled). */
   readonly pending: number;
+  /** Age of the oldest row waiting in memory, in ms (0 when empty). */
+  readonly lagMs: number;
   /** Largest enqueue → commit delay of a batch, in ms. */
   readonly maxLagMs: number;
   /** The last database error, without parameters or credentials. */
@@ -94,6 +98,7 @@ export class WriteQueue {
   private metricSpilled = 0;
   private metricReplayed = 0;
   private metricDropped = 0;
+  private metricRejected = 0;
   private pendingRows = 0;
   private metricMaxLagMs = 0;
   private lastError: string | undefined;
@@ -140,13 +145,18 @@ export class WriteQueue {
       spilled: this.metricSpilled,
       replayed: this.metricReplayed,
       dropped: this.metricDropped,
+      rejected: this.metricRejected,
       pending: this.pendingRows,
+      lagMs: this.lagMs(),
       maxLagMs: this.metricMaxLagMs,
       lastError: this.lastError,
     };
   }
 
-  /** Resolves once every row enqueued so far is committed (spilled rows included). */
+  /**
+   * Resolves when the queue is empty: every row in memory committed and the spill file replayed. Rows
+   * enqueued meanwhile are waited for too, so call it when the producer pauses (tests, checkpoints).
+   */
   async flush(): Promise<void> {
     while (this.pendingRows > 0 || (await this.hasSpill())) {
       if (this.giveUp) return;
@@ -181,6 +191,11 @@ export class WriteQueue {
       this.pendingRows = 0;
     }
     return this.metrics;
+  }
+
+  private lagMs(): number {
+    const oldest = this.chunks[0] ?? (this.open.rows.length > 0 ? this.open : undefined);
+    return oldest === undefined ? 0 : Math.max(0, this.clock.now() - oldest.sinceMs);
   }
 
   private newChunk(): Chunk {
@@ -227,7 +242,12 @@ export class WriteQueue {
     }
   }
 
-  /** Writes one chunk, grouped by table; false (after counting the retry) if the database failed. */
+  /**
+   * Writes one chunk, grouped by table. Returns false (after counting the retry) when the database failed
+   * and the chunk must be retried. A chunk the database refuses for its content (a data or constraint
+   * error: retrying cannot help) is halved until the offending rows are alone; every other row is
+   * written and the offending ones are rejected, so one bad row never blocks the queue.
+   */
   private async writeChunk(chunk: Chunk): Promise<boolean> {
     const byTable: SqlValue[][][] = this.tables.map(() => []);
     for (let i = 0; i < chunk.rows.length; i++) byTable[chunk.tables[i]!]!.push(chunk.rows[i]!);
@@ -237,14 +257,35 @@ export class WriteQueue {
         if (rows.length > 0) await this.db.insertRows(this.tables[t]!, rows, chunk.attempts > 0 || chunk.fromSpill);
       }
     } catch (error) {
+      this.lastError = describeError(error);
+      if (isContentError(error)) return this.isolate(chunk, error);
       chunk.attempts++;
       this.metricRetried++;
-      this.lastError = describeError(error);
       return false;
     }
     this.metricWritten += chunk.rows.length;
     if (chunk.fromSpill) this.metricReplayed += chunk.rows.length;
     this.metricMaxLagMs = Math.max(this.metricMaxLagMs, this.clock.now() - chunk.sinceMs);
+    return true;
+  }
+
+  private async isolate(chunk: Chunk, error: unknown): Promise<boolean> {
+    if (chunk.rows.length === 1) {
+      this.metricRejected++;
+      const line = JSON.stringify({ table: this.tables[chunk.tables[0]!]!.name, row: chunk.rows[0], error: describeError(error) });
+      if (this.spillPath !== undefined) await appendFile(`${this.spillPath}.rejected`, `${line}\n`).catch(() => {});
+      return true;
+    }
+    const mid = chunk.rows.length >> 1;
+    for (const [from, to] of [[0, mid], [mid, chunk.rows.length]] as const) {
+      // attempts = 1: part of the chunk may already be stored, so the halves take the conflict-safe path.
+      const half: Chunk = { ...chunk, tables: chunk.tables.slice(from, to), rows: chunk.rows.slice(from, to), attempts: 1 };
+      while (!(await this.writeChunk(half))) {
+        // Given up while isolating: the caller keeps the whole chunk (rows already stored are skipped later).
+        if (this.giveUp) return false;
+        await this.backoff(half.attempts);
+      }
+    }
     return true;
   }
 
@@ -332,6 +373,15 @@ async function fileSize(path: string): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+/**
+ * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation, e.g. a CHECK): the rows
+ * themselves are refused, so retrying the same batch would fail forever.
+ */
+function isContentError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23]/.test(code);
 }
 
 /** An error's message and SQLSTATE only: driver errors can carry parameters, never repeated here. */

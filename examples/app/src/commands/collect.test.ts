@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { createRng, replay, sessionDataFromCaptureSync } from '@kflow/orderbook';
 import { createCollector, createKalshiSigner, createSessionLoader, migrate, openPglite } from '@kflow/ingest';
 import { createExchangeServer, generateCapture, resolveSimConfig } from '@kflow/sim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cac } from 'cac';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { registerCollect } from './collect';
+import { registerSessions } from './sessions';
 
 let dir: string;
 beforeAll(async () => {
@@ -85,5 +88,39 @@ describe('the collector against the simulator exchange (@kflow/sim)', () => {
     const fromCapture = sessionDataFromCaptureSync((await readFile(recordPath, 'utf8')).split('\n'), { id: 'sim-faults' });
     expect(fromDb).toEqual(fromCapture);
     await db.close();
+  });
+});
+
+/** Runs one CLI command in-process and returns what it printed on stdout. */
+async function run(args: string[]): Promise<string> {
+  const cli = cac('kflow');
+  registerCollect(cli);
+  registerSessions(cli);
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    cli.parse(['node', 'kflow', ...args], { run: false });
+    await cli.runMatchedCommand();
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
+
+describe('kflow collect / kflow sessions', () => {
+  it('collect --source sim --json stores a session that sessions --json lists', async () => {
+    const dataDir = join(dir, 'data');
+    const record = join(dir, 'cli.jsonl');
+    const summary = JSON.parse(await run(['collect', '--source', 'sim', '--sim-minutes', '1', '--data-dir', dataDir, '--record', record, '--json'])) as Record<string, unknown>;
+    expect(summary).toMatchObject({ source: 'sim', environment: 'sim', rowsDropped: 0, gaps: 0, malformed: 0 });
+    expect(summary.rowsWritten).toBe(summary.rowsEnqueued);
+    expect(summary.deltas as number).toBeGreaterThan(100);
+    expect(summary.recordedLines).toBe((await readFile(record, 'utf8')).trimEnd().split('\n').length);
+    const listed = JSON.parse(await run(['sessions', '--data-dir', dataDir, '--json'])) as { sessions: { id: string; status: string; stored: { deltas: number } }[] };
+    expect(listed.sessions).toHaveLength(1);
+    expect(listed.sessions[0]).toMatchObject({ id: summary.sessionId, status: 'completed', stored: { deltas: summary.deltas } });
   });
 });

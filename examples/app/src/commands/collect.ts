@@ -86,7 +86,7 @@ function statusLine(s: CollectorStatus, perSec: number): string {
   const q = s.queue;
   return (
     `${s.connected ? 'live' : 'connecting'}  ${perSec.toFixed(0)} msg/s  frames ${s.counts.frames}  ` +
-    `queue ${q?.pending ?? 0}  written ${q?.written ?? 0}  lag ${q?.maxLagMs ?? 0} ms  ` +
+    `queue ${q?.pending ?? 0}  written ${q?.written ?? 0}  lag ${q?.lagMs ?? 0} ms (max ${q?.maxLagMs ?? 0})  ` +
     `gaps ${s.counts.gaps}  reconnects ${s.counts.reconnects}${q && q.spilled > 0 ? `  spilled ${q.spilled}` : ''}`
   );
 }
@@ -124,14 +124,19 @@ async function collect(options: CollectOptions): Promise<void> {
     else if (!o.json) process.stderr.write(`${statusLine(s, rate)}\n`);
   }, 1000);
 
+  let done = () => {};
+  let timeout: ReturnType<typeof setTimeout> | undefined;
   await new Promise<void>((resolve) => {
-    const done = () => resolve();
+    done = resolve;
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
-    if (o.duration !== undefined) setTimeout(done, Number(o.duration) * 1000);
+    if (o.duration !== undefined) timeout = setTimeout(done, Number(o.duration) * 1000);
     // A simulated session ends when its markets settle; give the last frames a moment to arrive.
     void source.server?.finished.then(() => setTimeout(done, 500));
   });
+  process.off('SIGINT', done);
+  process.off('SIGTERM', done);
+  clearTimeout(timeout);
   clearInterval(ticker);
   if (process.stderr.isTTY) process.stderr.write('\n');
   const final = await collector.stop();
@@ -149,6 +154,7 @@ async function collect(options: CollectOptions): Promise<void> {
     rowsWritten: final.queue?.written ?? 0,
     rowsSpilled: final.queue?.spilled ?? 0,
     rowsDropped: final.queue?.dropped ?? 0,
+    rowsRejected: final.queue?.rejected ?? 0,
     maxLagMs: final.queue?.maxLagMs ?? 0,
     ...(o.record ? { record: o.record, recordedLines: final.recordedLines } : {}),
   };

@@ -277,6 +277,30 @@ describe('MarketAgnosticKalshiEnv', () => {
     expect(ends).toBeGreaterThanOrEqual(4 * 6);
   });
 
+  it('restricts the agent to the allowed trading kinds (tradingKinds) without changing the action space', () => {
+    const takerOnly = ['BUY_YES_NOW', 'SELL_YES_NOW', 'BUY_NO_NOW', 'SELL_NO_NOW'] as const;
+    const env = createKalshiEnv({ sessions: [synthetic], cadence: { everyMs: 1000 }, episodeSteps: 200, tradingKinds: takerOnly });
+    expect(env.metadata).toEqual(createKalshiEnv({ sessions: [synthetic] }).metadata);
+    const allowed = (i: number) => { const a = env.actions.actions[i]!; return a.intent === undefined || (takerOnly as readonly string[]).includes(a.kind); };
+    let { info } = env.reset({ seed: 4 });
+    const rng = createRng(4);
+    let sawTrade = false;
+    for (let t = 0; t < 200; t++) {
+      info.actionMask.forEach((m, i) => expect(m === 0 || allowed(i)).toBe(true));
+      const step = env.step(randomMasked(info.actionMask, rng));
+      sawTrade ||= step.info.trades > 0;
+      info = step.info;
+      if (step.terminated || step.truncated) break;
+    }
+    expect(sawTrade).toBe(true);
+    // A disallowed kind chosen anyway is an infeasible HOLD: no order, no fill.
+    env.reset({ seed: 5 });
+    const wait = env.step(encodeAction(env.actions, 'BUY_YES_WAIT'));
+    expect(wait.info).toMatchObject({ infeasible: true, trades: 0 });
+    expect(env.step(encodeAction(env.actions, 'CANCEL_ALL')).info.infeasible).toBe(true);
+    expect(() => createKalshiEnv({ sessions: [synthetic], tradingKinds: ['HOLD'] })).toThrow(/not a trading kind/);
+  });
+
   it('rejects bad options and actions', () => {
     expect(() => createKalshiEnv({ sessions: [synthetic], episodeSteps: { min: 5, max: 2 } })).toThrow(/episodeSteps/);
     expect(() => createKalshiEnv({ sessions: [synthetic], cadence: { everyMs: 0 } })).toThrow(/everyMs/);

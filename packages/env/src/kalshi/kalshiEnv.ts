@@ -19,6 +19,7 @@ import {
   type MemberPrecision,
   PositionTracker,
   type QueueModel,
+  TRADING_ACTION_KINDS,
   actionMask,
   actionToOrder,
   createActionSpace,
@@ -45,6 +46,12 @@ export interface KalshiEnvOptions {
   readonly episodeSteps?: number | { readonly min: number; readonly max: number };
   /** Order sizes of the trading actions (default `[100, 500]`: 1 and 5 contracts). */
   readonly sizesCenti?: readonly number[];
+  /**
+   * Trading kinds the agent may use (default all eight). The others stay in the action space (same
+   * count, so checkpoints keep their shape) but are masked out and, if chosen anyway, act as an
+   * infeasible HOLD. E.g. the four `*_NOW` kinds for a taker-only agent.
+   */
+  readonly tradingKinds?: readonly ActionKind[];
   /** Largest |position| a buy may lead to (default 1,000 = 10 contracts). */
   readonly positionLimitCenti?: number;
   /** Starting cash (default: twice the position limit at $1, i.e. $20 for 10 contracts). */
@@ -175,6 +182,8 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
   private readonly temporal = new TemporalState();
   private readonly observation = new Float32Array(OBSERVATION_SIZE);
   private readonly mask: Uint8Array;
+  /** 1 for each action `tradingKinds` allows; undefined when all are. */
+  private readonly allowed: Uint8Array | undefined;
   private readonly ctx: { book: OrderBook; positionCenti: number; maxPositionCenti: number; openOrderCount: number };
   private market: PoolMarket | undefined;
   private series: MarketSeries | undefined;
@@ -221,6 +230,13 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     this.queueModel = options.queueModel;
     this.latency = options.latency;
     this.mask = new Uint8Array(this.actions.count);
+    const kinds = options.tradingKinds;
+    if (kinds !== undefined) {
+      for (const k of kinds) {
+        if (!TRADING_ACTION_KINDS.includes(k)) throw envError('INVALID_ARGUMENT', `tradingKinds: "${k}" is not a trading kind`);
+      }
+      this.allowed = Uint8Array.from(this.actions.actions, (a) => (a.intent === undefined || kinds.includes(a.kind) ? 1 : 0));
+    } else this.allowed = undefined;
     this.ctx = { book: this.book, positionCenti: 0, maxPositionCenti: positionLimit, openOrderCount: 0 };
     this.observationSpace = new Box(
       FEATURE_SPEC.features.map((f) => f.min),
@@ -300,7 +316,8 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     // 1. Execute the action at the current book, exactly as the live actor would.
     const decoded = decodeAction(this.actions, action);
     let infeasible = false;
-    if (decoded.kind === 'CANCEL_ALL') {
+    if (this.allowed !== undefined && this.allowed[action] === 0) infeasible = true;
+    else if (decoded.kind === 'CANCEL_ALL') {
       if (engine.cancelAll(this.nowMs) === 0) infeasible = true;
     } else if (decoded.intent !== undefined) {
       const order = actionToOrder(this.actions, decoded, this.context());
@@ -377,6 +394,8 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     a.restingAskCenti = engine.restingCenti('ask');
     buildObservation(this.observation, this.book, this.temporal, a, this.nowMs);
     actionMask(this.actions, this.context(), this.mask);
+    const allowed = this.allowed;
+    if (allowed !== undefined) for (let i = 0; i < allowed.length; i++) if (allowed[i] === 0) this.mask[i] = 0;
   }
 
   private info(infeasible: boolean): KalshiEnvInfo {

@@ -1,0 +1,239 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCapture, resolveSimConfig } from '@kflow/sim';
+import type { CAC } from 'cac';
+import { KALSHI_DEMO_TRAINING } from '../kalshiTraining';
+import { printJson } from '../output';
+import { type KalshiEvalSummary, runEval } from './eval';
+import { runTrain } from './train';
+
+/** How much data and training one run of the check uses. */
+export interface LearningCheckSize {
+  readonly trainSeeds: readonly number[];
+  /** Held-out markets come from these simulator seeds, disjoint from `trainSeeds`. */
+  readonly heldOutSeeds: readonly number[];
+  readonly markets: number;
+  readonly minutes: number;
+  readonly timesteps: number;
+  readonly episodes: number;
+}
+
+/** `ci`: the size the test runs (about a minute on 2 cores); `full`: on demand (`kflow learning-check --full`). */
+export const LEARNING_CHECK_SIZES: Readonly<Record<'ci' | 'full', LearningCheckSize>> = {
+  ci: { trainSeeds: [1, 2, 3, 4], heldOutSeeds: [101, 102], markets: 4, minutes: 30, timesteps: 150_000, episodes: 100 },
+  full: {
+    trainSeeds: [1, 2, 3, 4, 5, 6, 7, 8],
+    heldOutSeeds: [101, 102, 103, 104, 105, 106, 107, 108],
+    markets: 4,
+    minutes: 30,
+    timesteps: KALSHI_DEMO_TRAINING.totalTimesteps,
+    episodes: 400,
+  },
+};
+
+/** t-statistic above which a mean (or a paired difference) counts as significantly positive (one-sided, ≈ p < 0.025). */
+export const SIGNIFICANT_T = 2;
+
+/** One policy's held-out figures: `kflow eval --json` plus the t-statistic of its mean PnL. */
+export interface PolicyFigures extends KalshiEvalSummary {
+  /** meanPnl / (sample std / √episodes). */
+  readonly tStat: number;
+}
+
+export interface LearningCheckCriterion {
+  readonly name: string;
+  readonly pass: boolean;
+  readonly detail: string;
+}
+
+export interface LearningCheckReport {
+  readonly preset: 'informed';
+  readonly size: LearningCheckSize;
+  readonly trainSeed: number;
+  /** Seed of the first evaluation episode (episode i uses evalSeed + i, the same windows for every policy). */
+  readonly evalSeed: number;
+  /** Trained and evaluated at the preset's edge (1). */
+  readonly edge1: Readonly<Record<'ppo' | 'random' | 'hold' | 'heuristic', PolicyFigures>>;
+  /**
+   * The leak checks at edge 0: `ppo` trained and evaluated with the edge knob at 0; `ppoEdge1` the edge-1
+   * model above on the edge-0 held-out markets (a profit from peeking at the future would survive there).
+   */
+  readonly edge0: Readonly<Record<'ppo' | 'ppoEdge1', PolicyFigures>>;
+  readonly criteria: readonly LearningCheckCriterion[];
+  readonly pass: boolean;
+  readonly seconds: number;
+}
+
+export interface LearningCheckOptions {
+  readonly size: LearningCheckSize;
+  /** PPO seed (default 0). */
+  readonly trainSeed?: number;
+  /** Default 900,000: far from the seeds `kflow train` evaluates with. */
+  readonly evalSeed?: number;
+  /** Progress lines (default: none). */
+  readonly log?: (line: string) => void;
+}
+
+/** t-statistic of the mean of `xs` (0 when they never vary). */
+export function tStatistic(xs: readonly number[]): number {
+  const n = xs.length;
+  const mean = xs.reduce((s, x) => s + x, 0) / n;
+  const variance = xs.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, n - 1);
+  return variance > 0 ? mean / Math.sqrt(variance / n) : 0;
+}
+
+/** Writes one simulated `informed` capture per seed and returns the file paths. */
+function writeCaptures(dir: string, seeds: readonly number[], size: LearningCheckSize, edge: number): string[] {
+  return seeds.map((seed) => {
+    const path = join(dir, `informed-edge${edge}-seed${seed}.jsonl`);
+    const lines: string[] = [];
+    generateCapture(resolveSimConfig('informed', { seed, markets: size.markets, durationMs: size.minutes * 60_000, edge }), {
+      onFrame: (line) => lines.push(line),
+    });
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    return path;
+  });
+}
+
+/**
+ * The learning check of the Kalshi pipeline: simulated `informed` captures from training seeds and from
+ * disjoint held-out seeds, PPO trained exactly as `kflow train --data` trains, every policy evaluated
+ * exactly as `kflow eval --data` evaluates on the same held-out episodes; then the same protocol with
+ * the simulator's edge knob at 0, where a profit could only come from a leak of future information.
+ *
+ * @example
+ * const report = await runLearningCheck({ size: LEARNING_CHECK_SIZES.ci });
+ * report.edge1.ppo.sharpe;
+ */
+export async function runLearningCheck(options: LearningCheckOptions): Promise<LearningCheckReport> {
+  const { size } = options;
+  const trainSeed = options.trainSeed ?? 0;
+  const evalSeed = options.evalSeed ?? 900_000;
+  const log = options.log ?? (() => {});
+  const started = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), 'kflow-learning-'));
+  try {
+    const evaluate = async (heldOut: string[], which: { model: string } | { policy: string }) => {
+      const r = (await runEval([], { ...which, data: heldOut, env: 'CartPole-v1', episodes: String(size.episodes), seed: String(evalSeed), quiet: true }))!;
+      const { pnls, ...summary } = r;
+      return { figures: { ...summary, tStat: tStatistic(pnls) }, pnls };
+    };
+    const runEdge = async (edge: number, baselines: boolean) => {
+      log(`edge ${edge}: simulating ${size.trainSeeds.length} training and ${size.heldOutSeeds.length} held-out sessions`);
+      const train = writeCaptures(dir, size.trainSeeds, size, edge);
+      const heldOut = writeCaptures(dir, size.heldOutSeeds, size, edge);
+      const model = join(dir, `ppo-edge${edge}`);
+      log(`edge ${edge}: kflow train --data (${size.timesteps} steps)`);
+      await runTrain([], {
+        data: train,
+        env: 'CartPole-v1',
+        algo: 'ppo',
+        seed: String(trainSeed),
+        preset: 'default',
+        timesteps: String(size.timesteps),
+        out: model,
+        quiet: true,
+      });
+      log(`edge ${edge}: kflow eval on ${size.episodes} held-out episodes`);
+      const ppo = await evaluate(heldOut, { model });
+      const others = baselines
+        ? {
+            random: await evaluate(heldOut, { policy: 'random' }),
+            hold: await evaluate(heldOut, { policy: 'hold' }),
+            heuristic: await evaluate(heldOut, { policy: 'heuristic' }),
+          }
+        : undefined;
+      return { ppo, others, model, heldOut };
+    };
+
+    const e1 = await runEdge(1, true);
+    const e0 = await runEdge(0, false);
+    const transfer = (await evaluate(e0.heldOut, { model: e1.model })).figures;
+    const ppo = e1.ppo.figures;
+    const criteria: LearningCheckCriterion[] = [
+      {
+        name: 'edge 1: PPO mean PnL after fees > 0 (significant)',
+        pass: ppo.meanPnl > 0 && ppo.tStat > SIGNIFICANT_T,
+        detail: `mean $${ppo.meanPnl.toFixed(4)}, t = ${ppo.tStat.toFixed(2)}`,
+      },
+      { name: 'edge 1: PPO Sharpe > 1', pass: ppo.sharpe > 1, detail: `Sharpe ${ppo.sharpe.toFixed(3)}` },
+    ];
+    for (const [name, base] of Object.entries(e1.others!)) {
+      // Paired: episode i is the same market window for every policy.
+      const t = tStatistic(e1.ppo.pnls.map((p, i) => p - base.pnls[i]!));
+      criteria.push({
+        name: `edge 1: PPO beats ${name} (paired)`,
+        pass: ppo.meanPnl > base.figures.meanPnl && t > SIGNIFICANT_T,
+        detail: `$${ppo.meanPnl.toFixed(4)} vs $${base.figures.meanPnl.toFixed(4)}, paired t = ${t.toFixed(2)}`,
+      });
+    }
+    const control = e0.ppo.figures;
+    criteria.push({
+      name: 'edge 0: PPO shows no significant profit',
+      pass: control.tStat < SIGNIFICANT_T,
+      detail: `mean $${control.meanPnl.toFixed(4)}, t = ${control.tStat.toFixed(2)}, ${control.meanTrades.toFixed(1)} fills/episode`,
+    });
+    criteria.push({
+      name: 'edge 0: the edge-1 PPO shows no significant profit',
+      pass: transfer.tStat < SIGNIFICANT_T,
+      detail: `mean $${transfer.meanPnl.toFixed(4)}, t = ${transfer.tStat.toFixed(2)}, ${transfer.meanTrades.toFixed(1)} fills/episode`,
+    });
+    const others = e1.others!;
+    return {
+      preset: 'informed',
+      size,
+      trainSeed,
+      evalSeed,
+      edge1: { ppo, random: others.random.figures, hold: others.hold.figures, heuristic: others.heuristic.figures },
+      edge0: { ppo: control, ppoEdge1: transfer },
+      criteria,
+      pass: criteria.every((c) => c.pass),
+      seconds: Math.round(performance.now() - started) / 1000,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface LearningCheckCliOptions {
+  full?: boolean;
+  seed: string;
+  json?: boolean;
+}
+
+export function registerLearningCheck(cli: CAC): void {
+  cli
+    .command('learning-check', 'Can PPO learn the simulator\'s informed edge? Held-out PnL vs baselines, plus the edge-0 leak check')
+    .option('--full', 'Full size (8 training and 8 held-out sessions, 400 episodes) instead of the CI size')
+    .option('--seed <n>', 'PPO seed', { default: '0' })
+    .option('--json', 'Print one JSON object')
+    .action(async (o: LearningCheckCliOptions) => {
+      const trainSeed = Number(o.seed);
+      if (!Number.isInteger(trainSeed)) throw new Error(`--seed must be an integer, got "${o.seed}"`);
+      const report = await runLearningCheck({
+        size: o.full ? LEARNING_CHECK_SIZES.full : LEARNING_CHECK_SIZES.ci,
+        trainSeed,
+        ...(o.json ? {} : { log: (line: string) => void process.stderr.write(`${line}\n`) }),
+      });
+      if (!report.pass) process.exitCode = 1;
+      if (o.json) {
+        printJson(report);
+        return;
+      }
+      const row = (name: string, f: PolicyFigures) =>
+        `${name.padEnd(16)} ${f.meanPnl.toFixed(4).padStart(9)} ${f.stdPnl.toFixed(4).padStart(8)} ${f.sharpe.toFixed(3).padStart(7)} ` +
+        `${f.tStat.toFixed(2).padStart(7)} ${f.meanTrades.toFixed(1).padStart(7)} ${(100 * f.winRate).toFixed(0).padStart(4)}% ${f.feesPaid.toFixed(2).padStart(8)}`;
+      const s = report.size;
+      console.log(
+        `informed preset, ${s.markets} markets × ${s.minutes} min per session; train seeds ${s.trainSeeds.join(',')}, ` +
+          `held-out seeds ${s.heldOutSeeds.join(',')}; PPO ${s.timesteps} steps (seed ${report.trainSeed}); ${s.episodes} held-out episodes`,
+      );
+      console.log(`${'policy'.padEnd(16)} ${'mean $'.padStart(9)} ${'std $'.padStart(8)} ${'Sharpe'.padStart(7)} ${'t'.padStart(7)} ${'fills'.padStart(7)} ${'win'.padStart(5)} ${'fees $'.padStart(8)}`);
+      for (const [name, f] of Object.entries(report.edge1)) console.log(row(`${name} (edge 1)`, f));
+      console.log(row('ppo (edge 0)', report.edge0.ppo));
+      console.log(row('ppo edge 1 → 0', report.edge0.ppoEdge1));
+      for (const c of report.criteria) console.log(`${c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}`);
+      console.log(`${report.pass ? 'learning check passed' : 'learning check FAILED'} in ${report.seconds.toFixed(1)} s`);
+    });
+}

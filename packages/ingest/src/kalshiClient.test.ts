@@ -1,0 +1,42 @@
+import { createRng } from '@kflow/orderbook';
+import { describe, expect, it } from 'vitest';
+import { KalshiClient, type KalshiClientEvent } from './kalshiClient';
+
+const snapshot = (seq: number, ticker: string) =>
+  JSON.stringify({ type: 'orderbook_snapshot', sid: 3, seq, msg: { market_ticker: ticker, market_id: 'm', yes_dollars_fp: [['0.4000', '10.00']], no_dollars_fp: [['0.5000', '4.50']] } });
+const delta = (seq: number, ticker: string) =>
+  JSON.stringify({ type: 'orderbook_delta', sid: 3, seq, msg: { market_ticker: ticker, market_id: 'm', price_dollars: '0.4000', delta_fp: '1.00', side: 'yes', ts_ms: 1_780_000_000_000 + seq } });
+
+describe('KalshiClient.handleMessage (no socket)', () => {
+  it('counts malformed frames, flags gaps on the affected sid and isolates failing sinks', () => {
+    const events: KalshiClientEvent[] = [];
+    const client = new KalshiClient({ url: 'ws://127.0.0.1:9/trade-api/ws/v2', markets: ['A', 'B'], rng: createRng(1), onEvent: (e) => events.push(e) });
+    const seen: number[] = [];
+    client.addSink(() => {
+      throw new Error('sink down');
+    });
+    client.addSink((_, __, ctx) => seen.push(ctx.frameNo));
+    client.handleMessage('{"id":1,"type":"subscribed","msg":{"channel":"orderbook_delta","sid":3}}', 1);
+    client.handleMessage(snapshot(1, 'A'), 2);
+    client.handleMessage(snapshot(2, 'B'), 3);
+    client.handleMessage('not json', 4);
+    client.handleMessage('{"type":"orderbook_delta","sid":3,"msg":{}}', 5);
+    client.handleMessage(delta(3, 'A'), 6);
+    client.handleMessage(delta(5, 'B'), 7); // seq 4 lost
+    expect(client.stats).toMatchObject({ frames: 7, malformed: 2, gaps: 1, sinkErrors: 5 });
+    expect(seen).toEqual([1, 2, 3, 6, 7]);
+    expect(events.find((e) => e.type === 'gap')).toEqual({ type: 'gap', sid: 3, markets: ['A', 'B'] });
+    // Both books of the sid are stale until fresh snapshots arrive.
+    expect(client.state.book('A')?.stale).toBe(true);
+    client.handleMessage(snapshot(6, 'A'), 8);
+    expect(client.state.book('A')?.stale).toBe(false);
+    expect(client.state.book('B')?.stale).toBe(true);
+    expect(client.state.book('A')?.levels('yes')).toEqual([[4000, 1000]]);
+  });
+
+  it('rejects URLs that are not WebSocket URLs and resolves the Kalshi environments', () => {
+    expect(() => new KalshiClient({ url: 'http://example.test', markets: [], rng: createRng(1) })).toThrow(/not a WebSocket URL/);
+    expect(new KalshiClient({ url: 'demo', markets: [], rng: createRng(1) }).url).toBe('wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2');
+    expect(new KalshiClient({ url: 'production', markets: [], rng: createRng(1) }).url).toBe('wss://external-api-ws.kalshi.com/trade-api/ws/v2');
+  });
+});
