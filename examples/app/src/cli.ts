@@ -9,6 +9,7 @@ import { registerEnvCheck } from './commands/envCheck';
 import { registerTrain } from './commands/train';
 import { registerEval } from './commands/eval';
 import { registerLearningCheck } from './commands/learningCheck';
+import { registerDemo } from './commands/demo';
 
 const cli = cac('kflow');
 registerBench(cli);
@@ -21,6 +22,7 @@ registerEnvCheck(cli);
 registerTrain(cli);
 registerEval(cli);
 registerLearningCheck(cli);
+registerDemo(cli);
 cli.help();
 cli.version('0.1.0');
 

@@ -23,6 +23,10 @@ describe('Kalshi baselines and evaluation', () => {
     expect(a.meanTrades).toBeGreaterThan(0);
     expect(a.feesPaid).toBeGreaterThan(0);
     expect(evaluateKalshi(random(), env(), 5, { seed: 1 })).toEqual(a);
+    // Each episode names its market, so error bars can be clustered by market.
+    const markets = session.markets.map((m) => m.ticker);
+    expect(a.tickers).toHaveLength(5);
+    for (const t of a.tickers) expect(markets).toContain(t);
   });
 
   it('the heuristic follows the top-of-book imbalance and falls back to HOLD when masked', () => {

@@ -63,6 +63,8 @@ export interface KalshiEvaluation {
   /** Fees paid over all episodes. */
   readonly feesPaid: number;
   readonly pnls: readonly number[];
+  /** The market of each episode (episodes of one market are correlated: cluster by it for error bars). */
+  readonly tickers: readonly string[];
 }
 
 /**
@@ -84,6 +86,7 @@ export function evaluateKalshi(
   }
   const seed = options.seed ?? 0;
   const pnls: number[] = [];
+  const tickers: string[] = [];
   let trades = 0;
   let feesMicros = 0;
   for (let e = 0; e < episodes; e++) {
@@ -95,6 +98,7 @@ export function evaluateKalshi(
       if (step.terminated || step.truncated) break;
     }
     pnls.push(info.pnlMicros / 1e6);
+    tickers.push(info.ticker);
     trades += info.trades;
     feesMicros += info.feesMicros;
   }
@@ -109,5 +113,6 @@ export function evaluateKalshi(
     winRate: pnls.filter((p) => p > 0).length / episodes,
     feesPaid: feesMicros / 1e6,
     pnls,
+    tickers,
   };
 }

@@ -28,7 +28,7 @@ export interface EvalOptions {
   quiet?: boolean;
 }
 
-/** What `kflow eval --data` reports (dollars), plus the per-episode PnLs for in-process callers. */
+/** What `kflow eval --data` reports (dollars). */
 export interface KalshiEvalSummary {
   readonly policy: string;
   readonly episodes: number;
@@ -38,6 +38,13 @@ export interface KalshiEvalSummary {
   readonly meanTrades: number;
   readonly winRate: number;
   readonly feesPaid: number;
+}
+
+/** `runEval`'s result with `--data`: the summary plus each episode's PnL (dollars) and market. */
+export interface KalshiEvalRun {
+  readonly summary: KalshiEvalSummary;
+  readonly pnls: readonly number[];
+  readonly tickers: readonly string[];
 }
 
 /** Restores a checkpoint, checked against the env it will run in. */
@@ -71,7 +78,7 @@ export function registerEval(cli: CAC): void {
  * @example
  * const r = await runEval([], { policy: 'hold', data: ['held-out.jsonl'], env: 'CartPole-v1', episodes: '100', seed: '0', quiet: true });
  */
-export async function runEval(positional: string[], o: EvalOptions): Promise<(KalshiEvalSummary & { readonly pnls: readonly number[] }) | undefined> {
+export async function runEval(positional: string[], o: EvalOptions): Promise<KalshiEvalRun | undefined> {
   if ((o.model === undefined) === (o.policy === undefined)) throw new Error('give exactly one of --model or --policy');
   const episodes = Number(o.episodes);
   const seed = Number(o.seed);
@@ -100,7 +107,7 @@ export async function runEval(positional: string[], o: EvalOptions): Promise<(Ka
       winRate: r.winRate,
       feesPaid: r.feesPaid,
     };
-    if (o.quiet) return { ...summary, pnls: r.pnls };
+    if (o.quiet) return { summary, pnls: r.pnls, tickers: r.tickers };
     if (o.json) printJson(summary);
     else {
       console.log(
@@ -109,7 +116,7 @@ export async function runEval(positional: string[], o: EvalOptions): Promise<(Ka
           `fees $${r.feesPaid.toFixed(4)}`,
       );
     }
-    return { ...summary, pnls: r.pnls };
+    return { summary, pnls: r.pnls, tickers: r.tickers };
   }
 
   if (o.env !== 'CartPole-v1') throw new Error(`--env must be CartPole-v1 (or pass --data captures), got "${o.env}"`);

@@ -74,7 +74,7 @@ function integer(value: string, name: string): number {
 }
 
 /** A one-line progress bar redrawn in place on a TTY. */
-function progressLine(total: number) {
+export function progressLine(total: number) {
   let last = 0;
   return {
     update(timesteps: number, meanReturn: number, sps: number | undefined) {

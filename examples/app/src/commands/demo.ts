@@ -1,0 +1,285 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { CAC } from 'cac';
+import {
+  type KalshiEvaluation,
+  type Policy,
+  type TrainingEvent,
+  createCheckpoint,
+  createHoldPolicy,
+  createKalshiHeuristicPolicy,
+  createRandomPolicy,
+  evaluateKalshi,
+  trainPpo,
+  writeCheckpoint,
+} from '@kflow/agents';
+import { SyncVectorEnv, createKalshiEnv, createMarketPool } from '@kflow/env';
+import {
+  type CollectorStatus,
+  type IngestDatabase,
+  createCollector,
+  createKalshiSigner,
+  createModelRegistry,
+  createSessionLoader,
+} from '@kflow/ingest';
+import { type SessionData, createRng, systemClock } from '@kflow/orderbook';
+import { createExchangeServer, resolveSimConfig } from '@kflow/sim';
+import { KALSHI_DEMO_TRAINING } from '../kalshiTraining';
+import { formatTable, printJson } from '../output';
+import { openStorage } from './collect';
+import { progressLine } from './train';
+
+/** The demo's size: small enough for a few minutes on 2 cores, large enough for PPO to learn the simulator's edge. */
+export interface DemoOptions {
+  /** PGlite data directory (created under the working directory by default). */
+  readonly dataDir: string;
+  readonly seed: number;
+  /** Simulated markets per session (training and held-out sessions each). */
+  readonly markets: number;
+  /** Simulated minutes per session. */
+  readonly minutes: number;
+  readonly timesteps: number;
+  readonly evalEpisodes: number;
+  readonly json: boolean;
+}
+
+/** Default demo size (the README's `pnpm demo`). */
+export const DEMO_DEFAULTS = { markets: 8, minutes: 30, timesteps: KALSHI_DEMO_TRAINING.totalTimesteps, evalEpisodes: 40 } as const;
+
+const DEMO_PRESET = 'informed';
+const MODEL_NAME = 'kflow-demo';
+
+/** One row of the evaluation table. */
+interface PolicyResult extends Omit<KalshiEvaluation, 'pnls'> {
+  readonly policy: string;
+}
+
+/** Everything the demo measured, in one object (`--json` prints it). */
+export interface DemoReport {
+  readonly storage: string;
+  readonly sessions: readonly { role: 'train' | 'held-out'; id: string; seed: number; markets: number; events: number; frames: number; rowsWritten: number; gaps: number }[];
+  readonly training: { timesteps: number; seconds: number; sps: number; firstReturns: number; lastReturns: number };
+  readonly evaluation: readonly PolicyResult[];
+  readonly model: { name: string; version: number; status: string; checkpointPath: string };
+}
+
+function log(o: DemoOptions, text: string): void {
+  if (!o.json) process.stderr.write(`${text}\n`);
+}
+
+/**
+ * Collects one simulated session through the real collector: a Kalshi-protocol exchange on loopback that
+ * checks the RSA-PSS handshake, the authenticated WebSocket client, the shared books and the write queue
+ * into the database. It ends when the collector has seen every market settle.
+ */
+async function collectSession(db: IngestDatabase, seed: number, o: DemoOptions, spillPath: string): Promise<CollectorStatus> {
+  const config = resolveSimConfig(DEMO_PRESET, { seed, markets: o.markets, durationMs: o.minutes * 60_000 });
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const server = await createExchangeServer({ config, speed: 'max', auth: { publicKey, keyId: 'demo-key' } });
+  const signer = await createKalshiSigner({ apiKeyId: 'demo-key', privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+  const markets = server.markets.map((m) => m.ticker);
+  const collector = createCollector({
+    url: server.url,
+    signer,
+    markets,
+    db,
+    environment: 'sim',
+    queue: { spillPath },
+    rng: createRng(seed),
+    clock: systemClock,
+  });
+  const unsettled = new Set(markets);
+  const allSettled = new Promise<void>((done) => {
+    collector.client.addSink((frame) => {
+      if (frame.type === 'market_lifecycle_v2' && frame.eventType === 'settled' && unsettled.delete(frame.ticker) && unsettled.size === 0) done();
+    });
+  });
+  await collector.start();
+  // The exchange stops once every market settled; the collector is done when it has received those frames.
+  await Promise.race([allSettled, server.finished.then(() => allSettled)]);
+  const status = await collector.stop();
+  await server.close();
+  return status;
+}
+
+function eventsOf(session: SessionData): number {
+  return session.markets.reduce((sum, m) => sum + m.length, 0);
+}
+
+function row(name: string, e: KalshiEvaluation): PolicyResult {
+  const { pnls: _pnls, ...rest } = e;
+  return { policy: name, ...rest };
+}
+
+/** Runs the whole pipeline and returns what it measured. */
+export async function runDemo(o: DemoOptions): Promise<DemoReport> {
+  const storage = await openStorage({ dataDir: o.dataDir });
+  try {
+    log(o, `kflow demo: simulated Kalshi exchange → collector → PGlite (${storage.where}) → PPO → held-out evaluation. Paper only.\n`);
+
+    // 1. Collect a training session and a held-out session (another simulator seed: other markets).
+    const seeds = { train: o.seed, heldOut: o.seed + 1000 };
+    const collected: { role: 'train' | 'held-out'; seed: number; status: CollectorStatus }[] = [];
+    for (const [role, seed] of [['train', seeds.train], ['held-out', seeds.heldOut]] as const) {
+      log(o, `[1/5] collecting the ${role} session: preset ${DEMO_PRESET}, seed ${seed}, ${o.markets} markets × ${o.minutes} simulated minutes ...`);
+      const status = await collectSession(storage.db, seed, o, join(storage.dir, 'kflow-spill.jsonl'));
+      collected.push({ role, seed, status });
+      log(o, `      session ${status.sessionId}: ${status.counts.frames} frames, ${status.queue?.written ?? 0} rows written, ${status.counts.gaps} gaps`);
+    }
+
+    // 2. Load both sessions back from the database (one query per table) into the env's columnar format.
+    log(o, '[2/5] loading sessions from the database ...');
+    const loader = createSessionLoader({ db: storage.db });
+    const loaded = await Promise.all(collected.map((c) => loader.load(c.status.sessionId)));
+    const [trainSession, heldOutSession] = loaded as [SessionData, SessionData];
+    const trainPool = createMarketPool([trainSession]);
+    const heldOutPool = createMarketPool([heldOutSession]);
+
+    // 3. Train PPO on the training session's markets.
+    log(o, `[3/5] training PPO for ${o.timesteps} steps on ${trainPool.markets.length} markets (${KALSHI_DEMO_TRAINING.nEnvs} envs) ...`);
+    const envs = new SyncVectorEnv(
+      Array.from({ length: KALSHI_DEMO_TRAINING.nEnvs }, () => () => createKalshiEnv({ sessions: trainPool, ...KALSHI_DEMO_TRAINING.env })),
+    );
+    const returns: number[] = [];
+    const bar = o.json || !process.stderr.isTTY ? undefined : progressLine(o.timesteps);
+    const onEvent = (event: TrainingEvent) => {
+      if (event.kind === 'episode') returns.push(event.metrics['charts/episodic_return']!);
+      else bar?.update(event.timesteps, mean(returns.slice(-50)), event.metrics['charts/SPS']);
+    };
+    const metadata = createKalshiEnv({ sessions: trainPool, ...KALSHI_DEMO_TRAINING.env }).metadata;
+    const result = trainPpo({
+      envs,
+      totalTimesteps: o.timesteps,
+      seed: o.seed,
+      clock: systemClock,
+      onEvent,
+      featureSetVersion: metadata.featureSetVersion,
+      ...KALSHI_DEMO_TRAINING.ppo,
+      policy: KALSHI_DEMO_TRAINING.policy,
+    });
+    bar?.done();
+    envs.close();
+    const tenth = Math.max(1, Math.floor(returns.length / 10));
+
+    // 4. Evaluate on the held-out markets against the baselines (same env settings, same episode seeds).
+    log(o, `[4/5] evaluating on ${heldOutPool.markets.length} held-out markets, ${o.evalEpisodes} episodes per policy ...`);
+    const evalEnv = () => createKalshiEnv({ sessions: heldOutPool, ...KALSHI_DEMO_TRAINING.env });
+    const policies: [string, Policy][] = [
+      ['ppo', result.policy],
+      ['random', createRandomPolicy({ actionCount: metadata.actionCount, observationSize: metadata.observationSize, featureSetVersion: metadata.featureSetVersion, rng: createRng(o.seed + 7) })],
+      ['hold', createHoldPolicy({ actionCount: metadata.actionCount, observationSize: metadata.observationSize, featureSetVersion: metadata.featureSetVersion })],
+      ['heuristic', createKalshiHeuristicPolicy(metadata)],
+    ];
+    const evaluation = policies.map(([name, policy]) => row(name, evaluateKalshi(policy, evalEnv(), o.evalEpisodes, { seed: o.seed + 50_000 })));
+
+    // 5. Save the checkpoint and register it.
+    const checkpointPath = resolve(storage.dir, 'models', `${MODEL_NAME}-${trainSession.id}`);
+    const ppo = evaluation[0]!;
+    await writeCheckpoint(checkpointPath, createCheckpoint(result, { envId: 'kalshi', training: { sessions: [trainSession.id], kalshiEnv: KALSHI_DEMO_TRAINING.env } }));
+    const registry = createModelRegistry({ db: storage.db });
+    const model = await registry.register({
+      name: MODEL_NAME,
+      architecture: `mlp ${(KALSHI_DEMO_TRAINING.policy.hiddenSizes ?? []).join('x')} (separate policy/value)`,
+      checkpointPath,
+      featureSetVersion: metadata.featureSetVersion,
+      hyperparameters: { ...result.hyperparameters },
+      trainingConfig: { timesteps: result.timesteps, seed: o.seed, trainSession: trainSession.id, env: KALSHI_DEMO_TRAINING.env },
+      status: 'ready',
+      performance: { heldOutSession: heldOutSession.id, meanPnl: ppo.meanPnl, sharpe: ppo.sharpe, episodes: ppo.episodes },
+    });
+    log(o, `[5/5] registered ${model.name} v${model.version} (status ${model.status}) at ${checkpointPath}\n`);
+
+    return {
+      storage: storage.where,
+      sessions: collected.map((c, i) => ({
+        role: c.role,
+        id: c.status.sessionId,
+        seed: c.seed,
+        markets: loaded[i]!.markets.length,
+        events: eventsOf(loaded[i]!),
+        frames: c.status.counts.frames,
+        rowsWritten: c.status.queue?.written ?? 0,
+        gaps: c.status.counts.gaps,
+      })),
+      training: {
+        timesteps: result.timesteps,
+        seconds: Math.round(result.seconds * 10) / 10,
+        sps: Math.round(result.timesteps / result.seconds),
+        firstReturns: mean(returns.slice(0, tenth)),
+        lastReturns: mean(returns.slice(-tenth)),
+      },
+      evaluation,
+      model: { name: model.name, version: model.version, status: model.status, checkpointPath },
+    };
+  } finally {
+    await storage.db.close();
+  }
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? Number.NaN : xs.reduce((s, x) => s + x, 0) / xs.length;
+}
+
+function printReport(r: DemoReport): void {
+  const usd = (x: number) => `${x < 0 ? '-' : ''}$${Math.abs(x).toFixed(4)}`;
+  console.log('Data collected (through the authenticated collector, stored in and loaded back from the database)');
+  console.log(
+    formatTable(
+      ['session', 'role', 'sim seed', 'markets', 'events', 'frames', 'rows written', 'gaps'],
+      r.sessions.map((s) => [s.id, s.role, String(s.seed), String(s.markets), String(s.events), String(s.frames), String(s.rowsWritten), String(s.gaps)]),
+    ),
+  );
+  const t = r.training;
+  console.log(
+    `\nTraining: PPO, ${t.timesteps} steps in ${t.seconds} s (${t.sps} steps/s); mean episodic return (cents) ` +
+      `${t.firstReturns.toFixed(2)} in the first tenth of episodes → ${t.lastReturns.toFixed(2)} in the last tenth`,
+  );
+  console.log('\nEvaluation on held-out markets (PnL per episode after fees, dollars)');
+  console.log(
+    formatTable(
+      ['policy', 'episodes', 'mean PnL', 'std PnL', 'Sharpe', 'trades/ep', 'win rate', 'fees paid'],
+      r.evaluation.map((e) => [
+        e.policy,
+        String(e.episodes),
+        usd(e.meanPnl),
+        usd(e.stdPnl),
+        e.sharpe.toFixed(2),
+        e.meanTrades.toFixed(1),
+        `${(e.winRate * 100).toFixed(0)}%`,
+        usd(e.feesPaid),
+      ]),
+    ),
+  );
+  console.log(`\nModel: ${r.model.name} v${r.model.version} (${r.model.status}) → ${r.model.checkpointPath}`);
+}
+
+function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+export function registerDemo(cli: CAC): void {
+  cli
+    .command('demo', 'Run the whole pipeline on a simulated exchange: collect → store → load → train PPO → evaluate → register')
+    .option('--data-dir <dir>', 'PGlite data directory', { default: '.kflow/demo' })
+    .option('--seed <n>', 'Seed of the simulator, collector and trainer', { default: '1' })
+    .option('--markets <n>', 'Simulated markets per session', { default: String(DEMO_DEFAULTS.markets) })
+    .option('--minutes <n>', 'Simulated minutes per session', { default: String(DEMO_DEFAULTS.minutes) })
+    .option('--timesteps <n>', 'PPO training steps', { default: String(DEMO_DEFAULTS.timesteps) })
+    .option('--episodes <n>', 'Evaluation episodes per policy', { default: String(DEMO_DEFAULTS.evalEpisodes) })
+    .option('--json', 'Print one JSON object with every figure')
+    .action(async (raw: { dataDir: string; seed: string; markets: string; minutes: string; timesteps: string; episodes: string; json?: boolean }) => {
+      const report = await runDemo({
+        dataDir: raw.dataDir,
+        seed: Number(raw.seed),
+        markets: positiveInt(raw.markets, 'markets'),
+        minutes: positiveInt(raw.minutes, 'minutes'),
+        timesteps: positiveInt(raw.timesteps, 'timesteps'),
+        evalEpisodes: positiveInt(raw.episodes, 'episodes'),
+        json: raw.json === true,
+      });
+      if (raw.json) printJson(report);
+      else printReport(report);
+    });
+}
