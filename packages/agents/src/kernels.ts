@@ -53,16 +53,8 @@ export interface Backend {
   createArena(floats: number): Arena;
 }
 
-function linearForward(
-  x: Float32Array,
-  w: Float32Array,
-  bias: Float32Array,
-  y: Float32Array,
-  batch: number,
-  inSize: number,
-  outSize: number,
-  act: ActivationCode,
-): void {
+// Typed through `Kernels` so the parameter lists are written once (in the interface above).
+const linearForward: Kernels['linearForward'] = (x, w, bias, y, batch, inSize, outSize, act) => {
   for (let b = 0; b < batch; b++) {
     const xo = b * inSize;
     const yo = b * outSize;
@@ -85,21 +77,9 @@ function linearForward(
       y[yo + o] = act === 1 ? Math.tanh(z) : act === 2 ? (z > 0 ? z : 0) : z;
     }
   }
-}
+};
 
-function linearBackward(
-  dy: Float32Array,
-  y: Float32Array,
-  x: Float32Array,
-  w: Float32Array,
-  dw: Float32Array,
-  db: Float32Array,
-  dx: Float32Array | undefined,
-  batch: number,
-  inSize: number,
-  outSize: number,
-  act: ActivationCode,
-): void {
+const linearBackward: Kernels['linearBackward'] = (dy, y, x, w, dw, db, dx, batch, inSize, outSize, act) => {
   const n = batch * outSize;
   if (act === 1) for (let k = 0; k < n; k++) dy[k] = dy[k]! * (1 - y[k]! * y[k]!);
   else if (act === 2) for (let k = 0; k < n; k++) if (y[k]! <= 0) dy[k] = 0;
@@ -130,7 +110,7 @@ function linearBackward(
       for (let i = 0; i < inSize; i++) dx[xo + i] = dx[xo + i]! + g * w[wo + i]!;
     }
   }
-}
+};
 
 const jsKernels: Kernels = { name: 'js', linearForward, linearBackward };
 

@@ -3,17 +3,18 @@
  * bottom like CleanRL's `ppo.py`: options, setup, then the loop "collect a rollout → several epochs of
  * clipped-surrogate minibatch updates → report".
  */
-import { createRng } from '@kflow/orderbook';
-import { createAdam, clipGradNorm } from './optimizers';
-import { RolloutCollector } from './rolloutCollector';
+import { createAdam } from './optimizers';
 import {
   type Schedule,
   type TrainerCommonOptions,
   type TrainResult,
   checkPositiveInteger,
-  createActorCritic,
-  explainedVariance,
+  createMinibatch,
+  loadMinibatch,
+  minibatchStep,
+  resolveHyperparameters,
   scheduleValue,
+  startOnPolicyRun,
 } from './training';
 
 /** PPO hyperparameters (SB3 names in camelCase). */
@@ -81,71 +82,27 @@ export interface PpoOptions extends TrainerCommonOptions, Partial<PpoHyperparame
  */
 export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
   // ── 1. Hyperparameters ────────────────────────────────────────────────────────────────────────────
-  const hp: PpoHyperparameters = {
-    nSteps: options.nSteps ?? PPO_DEFAULTS.nSteps,
-    batchSize: options.batchSize ?? PPO_DEFAULTS.batchSize,
-    nEpochs: options.nEpochs ?? PPO_DEFAULTS.nEpochs,
-    learningRate: options.learningRate ?? PPO_DEFAULTS.learningRate,
-    gamma: options.gamma ?? PPO_DEFAULTS.gamma,
-    gaeLambda: options.gaeLambda ?? PPO_DEFAULTS.gaeLambda,
-    clipRange: options.clipRange ?? PPO_DEFAULTS.clipRange,
-    clipRangeVf: options.clipRangeVf ?? PPO_DEFAULTS.clipRangeVf,
-    normalizeAdvantage: options.normalizeAdvantage ?? PPO_DEFAULTS.normalizeAdvantage,
-    entCoef: options.entCoef ?? PPO_DEFAULTS.entCoef,
-    vfCoef: options.vfCoef ?? PPO_DEFAULTS.vfCoef,
-    maxGradNorm: options.maxGradNorm ?? PPO_DEFAULTS.maxGradNorm,
-    targetKl: options.targetKl ?? PPO_DEFAULTS.targetKl,
-  };
+  const hp = resolveHyperparameters(PPO_DEFAULTS, options);
   checkPositiveInteger('nSteps', hp.nSteps);
   checkPositiveInteger('batchSize', hp.batchSize);
   checkPositiveInteger('nEpochs', hp.nEpochs);
-  const { envs, totalTimesteps, seed, clock, onEvent } = options;
-  const nEnvs = envs.numEnvs;
 
   // ── 2. Setup: seeded streams, networks, optimizer, rollout storage ────────────────────────────────
-  const rng = createRng(seed);
-  const initRng = rng.fork();
-  const actionRng = rng.fork();
-  const shuffleRng = rng.fork();
-  const policy = createActorCritic(options, Math.max(hp.batchSize, nEnvs), initRng);
+  const run = startOnPolicyRun(options, hp, hp.batchSize);
+  const { policy, collector } = run;
+  const shuffleRng = run.rng.fork();
   const optimizer = createAdam({ sizes: policy.parameters().map((p) => p.length), learningRate: 0 });
-  const collector = new RolloutCollector({
-    envs,
-    policy,
-    nSteps: hp.nSteps,
-    gamma: hp.gamma,
-    gaeLambda: hp.gaeLambda,
-    seed,
-    rng: actionRng,
-    onEpisode: (episodicReturn, length) =>
-      onEvent?.({
-        kind: 'episode',
-        timesteps: collector.timesteps,
-        episodes: collector.episodes,
-        metrics: { 'charts/episodic_return': episodicReturn, 'charts/episodic_length': length },
-      }),
-  });
   const buffer = collector.buffer;
   const B = hp.batchSize;
-  const k = policy.nvec.length;
   const indices = new Int32Array(buffer.size);
-  const mbObs = new Float32Array(B * buffer.observationSize);
-  const mbActions = new Int32Array(B * k);
-  const mbMasks = buffer.maskSize > 0 ? new Uint8Array(B * buffer.maskSize) : undefined;
-  const logProbs = new Float32Array(B);
-  const entropies = new Float32Array(B);
-  const values = new Float32Array(B);
-  const advantages = new Float32Array(B);
-  const dLogProb = new Float32Array(B);
-  const dValue = new Float32Array(B);
-  const startMs = clock?.now() ?? 0;
+  const mb = createMinibatch(buffer, B);
   let updates = 0;
 
   // ── 3. Main loop ──────────────────────────────────────────────────────────────────────────────────
-  while (collector.timesteps < totalTimesteps) {
+  while (collector.timesteps < options.totalTimesteps) {
     // 3a. Rollout: nSteps × nEnvs transitions with values, log-probs, GAE advantages and returns.
     collector.collect();
-    const progressRemaining = Math.max(0, 1 - collector.timesteps / totalTimesteps);
+    const progressRemaining = run.progressRemaining();
     optimizer.learningRate = scheduleValue(hp.learningRate, progressRemaining);
     const clipRange = scheduleValue(hp.clipRange, progressRemaining);
     const clipRangeVf = hp.clipRangeVf === null ? null : scheduleValue(hp.clipRangeVf, progressRemaining);
@@ -163,21 +120,8 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
       const count = buffer.shuffledValidIndices(shuffleRng, indices);
       for (let start = 0; start < count; start += B) {
         const n = Math.min(B, count - start);
-        buffer.gather(indices, start, n, mbObs, mbActions, mbMasks);
-        policy.evaluateActions(mbObs, mbActions, mbMasks, n, logProbs, entropies, values);
-
-        // Advantage normalisation per minibatch (torch's unbiased std, as SB3).
-        let mean = 0;
-        for (let b = 0; b < n; b++) mean += buffer.advantages[indices[start + b]!]!;
-        mean /= n;
-        let sq = 0;
-        for (let b = 0; b < n; b++) sq += (buffer.advantages[indices[start + b]!]! - mean) ** 2;
-        const std = n > 1 ? Math.sqrt(sq / (n - 1)) : 1;
-        const normalize = hp.normalizeAdvantage && n > 1;
-        for (let b = 0; b < n; b++) {
-          const a = buffer.advantages[indices[start + b]!]!;
-          advantages[b] = normalize ? (a - mean) / (std + 1e-8) : a;
-        }
+        // Log-probs, entropies and values under the current parameters; advantages normalised per minibatch.
+        loadMinibatch(policy, buffer, indices, start, n, mb, hp.normalizeAdvantage);
 
         // Losses and their gradients w.r.t. log π(a|s) and V(s), sample by sample.
         let pgLoss = 0;
@@ -187,20 +131,21 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
         let clipped = 0;
         for (let b = 0; b < n; b++) {
           const idx = indices[start + b]!;
-          const logRatio = logProbs[b]! - buffer.logProbs[idx]!;
+          const logRatio = mb.logProbs[b]! - buffer.logProbs[idx]!;
           const ratio = Math.exp(logRatio);
-          const adv = advantages[b]!;
+          const adv = mb.advantages[b]!;
           const surrogate = adv * ratio;
           const clippedSurrogate = adv * Math.min(Math.max(ratio, 1 - clipRange), 1 + clipRange);
           // -min(surrogate, clipped): the gradient flows only through the unclipped branch.
           pgLoss -= Math.min(surrogate, clippedSurrogate);
-          dLogProb[b] = surrogate <= clippedSurrogate ? -surrogate / n : 0;
+          mb.dLogProb[b] = surrogate <= clippedSurrogate ? -surrogate / n : 0;
           if (Math.abs(ratio - 1) > clipRange) clipped++;
           approxKl += ratio - 1 - logRatio;
-          entropy += entropies[b]!;
+          entropy += mb.entropies[b]!;
 
+          // SB3's value clipping: the prediction itself is clipped around the rollout's value (no max).
           const oldValue = buffer.values[idx]!;
-          let v = values[b]!;
+          let v = mb.values[b]!;
           let vGrad = 1;
           if (clipRangeVf !== null) {
             const dv = v - oldValue;
@@ -209,7 +154,7 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
           }
           const err = v - buffer.returns[idx]!;
           valueLoss += err * err;
-          dValue[b] = (hp.vfCoef * 2 * err * vGrad) / n;
+          mb.dValue[b] = (hp.vfCoef * 2 * err * vGrad) / n;
         }
         pgLoss /= n;
         valueLoss /= n;
@@ -227,39 +172,24 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
         }
 
         // loss = pg + entCoef·(−mean H) + vfCoef·MSE → backprop, clip the global norm, Adam step.
-        policy.backward(mbActions, mbMasks, n, dLogProb, -hp.entCoef / n, dValue);
-        clipGradNorm(policy.gradients(), hp.maxGradNorm);
-        optimizer.step(policy.parameters(), policy.gradients());
+        minibatchStep(policy, optimizer, mb, n, -hp.entCoef / n, hp.maxGradNorm);
         gradientSteps++;
       }
     }
     updates++;
 
     // 3c. Report.
-    const metrics: Record<string, number> = {
+    run.reportUpdate({
       'losses/policy_loss': pgLossSum / minibatches,
       'losses/value_loss': valueLossSum / minibatches,
       'losses/entropy': entropySum / minibatches,
       'losses/approx_kl': approxKlSum / minibatches,
       'losses/clip_fraction': clipFracSum / minibatches,
-      'losses/explained_variance': explainedVariance(buffer.values, buffer.returns, buffer.valid),
       'charts/learning_rate': optimizer.learningRate,
       'charts/clip_range': clipRange,
       'charts/gradient_steps': gradientSteps,
-    };
-    if (clock !== undefined) metrics['charts/SPS'] = collector.timesteps / Math.max(1e-9, (clock.now() - startMs) / 1000);
-    onEvent?.({ kind: 'update', timesteps: collector.timesteps, episodes: collector.episodes, metrics });
+    });
   }
 
-  return {
-    algorithm: 'ppo',
-    policy,
-    hyperparameters: hp,
-    seed,
-    timesteps: collector.timesteps,
-    episodes: collector.episodes,
-    updates,
-    meanEpisodicReturn: collector.meanRecentReturn,
-    seconds: clock === undefined ? 0 : (clock.now() - startMs) / 1000,
-  };
+  return run.finish('ppo', hp, updates);
 }

@@ -1,9 +1,12 @@
 import type { Box, Discrete, MultiDiscrete, VectorEnv } from '@kflow/env';
-import type { Clock, Rng } from '@kflow/orderbook';
+import { type Clock, type Rng, createRng } from '@kflow/orderbook';
 import { ActorCritic } from './actorCritic';
 import { agentsError } from './errors';
 import type { Backend } from './kernels';
 import type { Activation } from './mlp';
+import { type Optimizer, clipGradNorm } from './optimizers';
+import type { RolloutBuffer } from './rolloutBuffer';
+import { RolloutCollector } from './rolloutCollector';
 
 /** A vector env with flat float observations and discrete actions. */
 export type DiscreteVectorEnv = VectorEnv<Box, Discrete> | VectorEnv<Box, MultiDiscrete>;
@@ -90,22 +93,6 @@ export function actionNvec(envs: DiscreteVectorEnv): number[] {
   throw agentsError('UNSUPPORTED_SPACE', `unsupported action space ${String(space)}`);
 }
 
-/** Builds and initialises the actor-critic for `envs`. */
-export function createActorCritic(options: TrainerCommonOptions, maxBatch: number, rng: Rng): ActorCritic {
-  const policy = new ActorCritic({
-    observationSize: options.envs.observationSize,
-    nvec: actionNvec(options.envs),
-    maxBatch,
-    ...(options.policy?.hiddenSizes === undefined ? {} : { hiddenSizes: options.policy.hiddenSizes }),
-    ...(options.policy?.activation === undefined ? {} : { activation: options.policy.activation }),
-    ...(options.policy?.shared === undefined ? {} : { shared: options.policy.shared }),
-    ...(options.backend === undefined ? {} : { backend: options.backend }),
-    ...(options.featureSetVersion === undefined ? {} : { featureSetVersion: options.featureSetVersion }),
-  });
-  policy.init(rng);
-  return policy;
-}
-
 /**
  * `1 - Var(returns - values) / Var(returns)` over entries with `valid = 1` (NaN when returns are constant),
  * SB3's `explained_variance` of the value function on a rollout.
@@ -136,4 +123,163 @@ export function explainedVariance(values: Float32Array, returns: Float32Array, v
 
 export function checkPositiveInteger(name: string, value: number): void {
   if (!Number.isInteger(value) || value <= 0) throw agentsError('INVALID_OPTIONS', `${name} must be a positive integer, got ${value}`);
+}
+
+// ── Pieces PPO and A2C share (internal; the loops themselves stay in ppo.ts and a2c.ts) ──────────────
+
+/** Every field of `defaults`, overridden by the ones `options` sets. */
+export function resolveHyperparameters<H extends object>(defaults: Readonly<H>, options: Partial<H>): H {
+  const hp = { ...defaults } as H;
+  for (const key of Object.keys(defaults) as (keyof H)[]) {
+    const value = options[key];
+    if (value !== undefined) hp[key] = value as H[keyof H];
+  }
+  return hp;
+}
+
+/** The state of one on-policy training run: policy, rollout collection, reporting. */
+export interface OnPolicyRun {
+  readonly policy: ActorCritic;
+  readonly collector: RolloutCollector;
+  /** The run's root stream, after the policy-init and action-sampling streams were forked off it. */
+  readonly rng: Rng;
+  /** Fraction of `totalTimesteps` still to go after the last rollout (SB3's `progress_remaining`). */
+  progressRemaining(): number;
+  /** Emits an `'update'` event with `metrics` plus `losses/explained_variance` and, with a clock, `charts/SPS`. */
+  reportUpdate(metrics: Record<string, number>): void;
+  finish<H>(algorithm: 'ppo' | 'a2c', hyperparameters: H, updates: number): TrainResult<H>;
+}
+
+/**
+ * Seeds the run, builds and initialises the actor-critic (for batches up to `maxBatch`) and a rollout
+ * collector whose finished episodes become `'episode'` events.
+ */
+export function startOnPolicyRun(
+  options: TrainerCommonOptions,
+  rollout: { readonly nSteps: number; readonly gamma: number; readonly gaeLambda: number },
+  maxBatch: number,
+): OnPolicyRun {
+  const { envs, totalTimesteps, seed, clock, onEvent } = options;
+  const rng = createRng(seed);
+  const initRng = rng.fork();
+  const actionRng = rng.fork();
+  const policy = new ActorCritic({
+    observationSize: envs.observationSize,
+    nvec: actionNvec(envs),
+    maxBatch: Math.max(maxBatch, envs.numEnvs),
+    ...(options.policy?.hiddenSizes === undefined ? {} : { hiddenSizes: options.policy.hiddenSizes }),
+    ...(options.policy?.activation === undefined ? {} : { activation: options.policy.activation }),
+    ...(options.policy?.shared === undefined ? {} : { shared: options.policy.shared }),
+    ...(options.backend === undefined ? {} : { backend: options.backend }),
+    ...(options.featureSetVersion === undefined ? {} : { featureSetVersion: options.featureSetVersion }),
+  });
+  policy.init(initRng);
+  const collector: RolloutCollector = new RolloutCollector({
+    envs,
+    policy,
+    nSteps: rollout.nSteps,
+    gamma: rollout.gamma,
+    gaeLambda: rollout.gaeLambda,
+    seed,
+    rng: actionRng,
+    onEpisode: (episodicReturn, length) =>
+      onEvent?.({
+        kind: 'episode',
+        timesteps: collector.timesteps,
+        episodes: collector.episodes,
+        metrics: { 'charts/episodic_return': episodicReturn, 'charts/episodic_length': length },
+      }),
+  });
+  const startMs = clock?.now() ?? 0;
+  const seconds = () => (clock === undefined ? 0 : (clock.now() - startMs) / 1000);
+  return {
+    policy,
+    collector,
+    rng,
+    progressRemaining: () => Math.max(0, 1 - collector.timesteps / totalTimesteps),
+    reportUpdate(metrics) {
+      const { buffer } = collector;
+      metrics['losses/explained_variance'] = explainedVariance(buffer.values, buffer.returns, buffer.valid);
+      if (clock !== undefined) metrics['charts/SPS'] = collector.timesteps / Math.max(1e-9, seconds());
+      onEvent?.({ kind: 'update', timesteps: collector.timesteps, episodes: collector.episodes, metrics });
+    },
+    finish: (algorithm, hyperparameters, updates) => ({
+      algorithm,
+      policy,
+      hyperparameters,
+      seed,
+      timesteps: collector.timesteps,
+      episodes: collector.episodes,
+      updates,
+      meanEpisodicReturn: collector.meanRecentReturn,
+      seconds: seconds(),
+    }),
+  };
+}
+
+/** Preallocated minibatch rows and per-sample outputs of the policy. */
+export interface Minibatch {
+  readonly observations: Float32Array;
+  readonly actions: Int32Array;
+  readonly masks: Uint8Array | undefined;
+  /** log π(a|s), entropy and V(s) under the current parameters. */
+  readonly logProbs: Float32Array;
+  readonly entropies: Float32Array;
+  readonly values: Float32Array;
+  /** Advantages of the rows (normalised when asked). */
+  readonly advantages: Float32Array;
+  /** Loss gradients w.r.t. log π(a|s) and V(s), filled by the algorithm. */
+  readonly dLogProb: Float32Array;
+  readonly dValue: Float32Array;
+}
+
+export function createMinibatch(buffer: RolloutBuffer, size: number): Minibatch {
+  return {
+    observations: new Float32Array(size * buffer.observationSize),
+    actions: new Int32Array(size * buffer.actionDims),
+    masks: buffer.maskSize > 0 ? new Uint8Array(size * buffer.maskSize) : undefined,
+    logProbs: new Float32Array(size),
+    entropies: new Float32Array(size),
+    values: new Float32Array(size),
+    advantages: new Float32Array(size),
+    dLogProb: new Float32Array(size),
+    dValue: new Float32Array(size),
+  };
+}
+
+/**
+ * Gathers rows `indices[start … start+n)` of `buffer` into `mb`, evaluates the policy on them and copies
+ * their advantages, normalised over the minibatch when `normalize` (torch's unbiased std, as SB3).
+ */
+export function loadMinibatch(
+  policy: ActorCritic,
+  buffer: RolloutBuffer,
+  indices: Int32Array,
+  start: number,
+  n: number,
+  mb: Minibatch,
+  normalize: boolean,
+): void {
+  buffer.gather(indices, start, n, mb.observations, mb.actions, mb.masks);
+  policy.evaluateActions(mb.observations, mb.actions, mb.masks, n, mb.logProbs, mb.entropies, mb.values);
+  let mean = 0;
+  let std = 1;
+  if (normalize && n > 1) {
+    for (let b = 0; b < n; b++) mean += buffer.advantages[indices[start + b]!]!;
+    mean /= n;
+    let sq = 0;
+    for (let b = 0; b < n; b++) sq += (buffer.advantages[indices[start + b]!]! - mean) ** 2;
+    std = Math.sqrt(sq / (n - 1)) + 1e-8;
+  }
+  for (let b = 0; b < n; b++) mb.advantages[b] = (buffer.advantages[indices[start + b]!]! - mean) / std;
+}
+
+/**
+ * One optimiser step on the minibatch loss whose gradients w.r.t. log π and V are in `mb.dLogProb` and
+ * `mb.dValue` (and `dEntropy` per unit of summed entropy): backprop, clip the global norm, step.
+ */
+export function minibatchStep(policy: ActorCritic, optimizer: Optimizer, mb: Minibatch, n: number, dEntropy: number, maxGradNorm: number): void {
+  policy.backward(mb.actions, mb.masks, n, mb.dLogProb, dEntropy, mb.dValue);
+  clipGradNorm(policy.gradients(), maxGradNorm);
+  optimizer.step(policy.parameters(), policy.gradients());
 }

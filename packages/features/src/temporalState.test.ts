@@ -92,6 +92,8 @@ describe('TemporalState', () => {
       restored.update(T0 + i * 333, i % 3 ? b : c);
     }
     expect(obsAt(restored, b, T0 + 30_000)).toEqual(obsAt(a, b, T0 + 30_000));
+    // Every field is saved: a field added without extending the list would not survive a checkpoint.
+    expect(Object.keys(new TemporalState())).toHaveLength(TEMPORAL_STATE_SIZE);
     restored.reset();
     expect(obsAt(restored, b, T0)).toEqual(obsAt(new TemporalState(), b, T0));
   });

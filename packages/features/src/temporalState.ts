@@ -6,8 +6,6 @@ const TAU_1S = 1_000;
 const TAU_10S = 10_000;
 const TAU_60S = 60_000;
 
-/** Number of values in `TemporalState.save` / `load`. */
-export const TEMPORAL_STATE_SIZE = 13;
 
 /**
  * Streaming activity and price-dynamics statistics of one market, keyed on exchange time.
@@ -114,35 +112,31 @@ export class TemporalState {
 
   /** Writes the state into `out` at `offset` (`TEMPORAL_STATE_SIZE` values). */
   save(out: Float64Array, offset = 0): void {
-    out[offset] = this.count;
-    out[offset + 1] = this.lastTsMs;
-    out[offset + 2] = this.gapMs;
-    out[offset + 3] = this.mid;
-    out[offset + 4] = this.count1s;
-    out[offset + 5] = this.count10s;
-    out[offset + 6] = this.count60s;
-    out[offset + 7] = this.midEma10s;
-    out[offset + 8] = this.midEma60s;
-    out[offset + 9] = this.realizedVar10s;
-    out[offset + 10] = this.realizedVar60s;
-    out[offset + 11] = this.tradeFlow60s;
-    out[offset + 12] = this.tradeVolume60s;
+    for (let i = 0; i < FIELDS.length; i++) out[offset + i] = this[FIELDS[i]!];
   }
 
   /** Restores a state written by `save` (bit-exact). */
   load(from: Float64Array, offset = 0): void {
-    this.count = from[offset]!;
-    this.lastTsMs = from[offset + 1]!;
-    this.gapMs = from[offset + 2]!;
-    this.mid = from[offset + 3]!;
-    this.count1s = from[offset + 4]!;
-    this.count10s = from[offset + 5]!;
-    this.count60s = from[offset + 6]!;
-    this.midEma10s = from[offset + 7]!;
-    this.midEma60s = from[offset + 8]!;
-    this.realizedVar10s = from[offset + 9]!;
-    this.realizedVar60s = from[offset + 10]!;
-    this.tradeFlow60s = from[offset + 11]!;
-    this.tradeVolume60s = from[offset + 12]!;
+    for (let i = 0; i < FIELDS.length; i++) this[FIELDS[i]!] = from[offset + i]!;
   }
 }
+
+/** Every field of the state, in `save` / `load` order (one list, so the two cannot disagree). */
+const FIELDS = [
+  'count',
+  'lastTsMs',
+  'gapMs',
+  'mid',
+  'count1s',
+  'count10s',
+  'count60s',
+  'midEma10s',
+  'midEma60s',
+  'realizedVar10s',
+  'realizedVar60s',
+  'tradeFlow60s',
+  'tradeVolume60s',
+] as const satisfies readonly (keyof TemporalState)[];
+
+/** Number of values in `TemporalState.save` / `load`. */
+export const TEMPORAL_STATE_SIZE: number = FIELDS.length;

@@ -1,21 +1,18 @@
-import type { TableSpec } from './queryable';
+import { tableSpec } from './queryable';
 import { WriteQueue, type WriteQueueOptions } from './writeQueue';
 
-export const ACTION_TABLE: TableSpec = {
-  name: 'trading_actions',
-  columns: [
-    { name: 'episode_id', type: 'integer' },
-    { name: 'step', type: 'integer' },
-    { name: 'ts_ms', type: 'bigint' },
-    { name: 'market', type: 'text' },
-    { name: 'action', type: 'integer' },
-    { name: 'details', type: 'jsonb' },
-    { name: 'observation_hash', type: 'text' },
-    { name: 'reward', type: 'double precision' },
-    { name: 'executed', type: 'boolean' },
-    { name: 'execution_result', type: 'jsonb' },
-  ],
-};
+export const ACTION_TABLE = tableSpec('trading_actions', {
+  episode_id: 'integer',
+  step: 'integer',
+  ts_ms: 'bigint',
+  market: 'text',
+  action: 'integer',
+  details: 'jsonb',
+  observation_hash: 'text',
+  reward: 'double precision',
+  executed: 'boolean',
+  execution_result: 'jsonb',
+});
 
 /** One decision of a training or paper episode; (episodeId, step) is its unique key. */
 export interface TradingActionRecord {

@@ -1,16 +1,16 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventKind, OrderBook, createRng, sessionDataFromCaptureSync, type BookView, type SessionData } from '@kflow/orderbook';
 import { WebSocketServer } from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKalshiSigner } from './auth';
 import { createCollector, type Collector } from './collector';
 import type { KalshiClientEvent } from './kalshiClient';
+import type { IngestDatabase } from './queryable';
 import { createSessionLoader } from './sessionLoader';
-import { BACKENDS, waitFor, type TestDatabase } from './testing/databases';
+import { describeEachBackend, useTempDir, waitFor } from './testing/databases';
 import { startLoopbackServer, type LoopbackServer } from './testing/loopbackKalshiServer';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -50,22 +50,14 @@ function rebuild(session: SessionData): Record<string, { yes: Levels; no: Levels
 
 const json = (v: unknown) => JSON.stringify(v);
 
-describe.each(BACKENDS)('collector against a loopback Kalshi server, stored in $name', ({ name, open, skip }) => {
-  let t: TestDatabase;
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kflow-collect-'));
-    if (!skip) t = await open('collect');
-  });
-  afterAll(async () => {
-    await t?.dispose();
-    await rm(dir, { recursive: true, force: true });
-  });
+describeEachBackend('collector against a loopback Kalshi server, stored', 'collect', (t) => {
+  const { name } = t;
+  const dir = useTempDir('kflow-collect-');
 
-  it.skipIf(skip)('recovers from a gap, error 25, a dropped connection and malformed frames; the database rebuilds the server books', async () => {
+  it('recovers from a gap, error 25, a dropped connection and malformed frames; the database rebuilds the server books', async () => {
     const server = await startLoopbackServer({ publicKey, markets: MARKETS, seed: name === 'pglite' ? 11 : 12 });
     const events: KalshiClientEvent[] = [];
-    const recordPath = join(dir, `capture-${name}.jsonl`);
+    const recordPath = join(dir(), `capture-${name}.jsonl`);
     const collector = createCollector({
       url: server.url,
       signer: await createKalshiSigner({ apiKeyId: 'test-key', privateKeyPem: PEM }),
@@ -155,6 +147,35 @@ describe.each(BACKENDS)('collector against a loopback Kalshi server, stored in $
 });
 
 describe('collector connection handling', () => {
+  it('the socket handler never awaits or starts I/O: rows reach the database after it returned', async () => {
+    const inserts: number[] = [];
+    const db: IngestDatabase = {
+      kind: 'custom',
+      query: async () => ({ rows: [] }),
+      exec: async () => {},
+      insertRows: async (_, rows) => {
+        inserts.push(rows.length);
+      },
+      close: async () => {},
+    };
+    const collector = createCollector({ url: 'ws://127.0.0.1:9/trade-api/ws/v2', markets: ['A'], db, queue: { batchSize: 100 }, rng: createRng(4) });
+    const frames = [
+      '{"id":1,"type":"subscribed","msg":{"channel":"orderbook_delta","sid":1}}',
+      '{"type":"orderbook_snapshot","sid":1,"seq":1,"msg":{"market_ticker":"A","market_id":"a","yes_dollars_fp":[["0.4000","10.00"]],"no_dollars_fp":[]}}',
+      ...Array.from({ length: 999 }, (_, i) =>
+        JSON.stringify({ type: 'orderbook_delta', sid: 1, seq: i + 2, msg: { market_ticker: 'A', market_id: 'a', price_dollars: '0.4000', delta_fp: '1.00', side: 'yes', ts_ms: 1 + i } }),
+      ),
+    ];
+    for (const [i, raw] of frames.entries()) expect(collector.client.handleMessage(raw, 1000 + i)).toBeUndefined();
+    // Ten full batches were sealed, yet no write has started: the pump runs on a later tick.
+    expect(collector.status().queue).toMatchObject({ enqueued: 1000, pending: 1000 });
+    expect(inserts).toEqual([]);
+    const final = await collector.stop();
+    expect(final.queue).toMatchObject({ written: 1000, pending: 0 });
+    expect(inserts.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(collector.state.book('A')?.levels('yes')).toEqual([[4000, 1000 + 99_900]]);
+  });
+
   it('keeps retrying with capped, jittered backoff when the signature is wrong', async () => {
     const server = await startLoopbackServer({ publicKey, markets: MARKETS, seed: 1 });
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();

@@ -1,18 +1,16 @@
-import { systemClock, type Clock, type Rng, type SharedOrderbookState } from '@kflow/orderbook';
-import type { KalshiSigner } from './auth';
+import { systemClock, type SharedOrderbookState } from '@kflow/orderbook';
 import { createCaptureRecorder, type CaptureRecorder } from './captureRecorder';
-import { KalshiClient, isKalshiEnvironment, type FrameSink, type KalshiChannel, type KalshiClientEvent } from './kalshiClient';
+import { KalshiClient, isKalshiEnvironment, type FrameSink, type KalshiClientOptions } from './kalshiClient';
 import { OrderbookWriteQueue, type FrameMeta, type OrderbookWriteQueueMetrics, type OrderbookWriteQueueOptions } from './orderbookWriteQueue';
 import type { IngestDatabase } from './queryable';
 import { createSessionRecord, updateSessionRecord, type SessionCounts, type SessionEnvironment } from './sessionStore';
-import { systemTimers, type Timers } from './timers';
+import { systemTimers } from './timers';
 
-export interface CollectorOptions {
-  /** `'production'`, `'demo'` or any `ws://` URL, and the signer for its handshake. */
-  readonly url: 'production' | 'demo' | (string & {});
-  readonly signer?: KalshiSigner;
-  readonly markets: readonly string[];
-  readonly channels?: readonly KalshiChannel[];
+/**
+ * The client's options (URL, signer, markets, channels, rng, clock, timers, ping/watchdog/backoff,
+ * onEvent) plus where the frames go.
+ */
+export interface CollectorOptions extends Omit<KalshiClientOptions, 'state'> {
   /** Where rows go (migrated). Without it the collector only keeps books and records. */
   readonly db?: IngestDatabase;
   /** Write-queue tuning (batch size, interval, spill file ...). */
@@ -23,16 +21,8 @@ export interface CollectorOptions {
   readonly sessionId?: string;
   /** Default from the URL: production, demo, else custom. */
   readonly environment?: SessionEnvironment;
-  readonly rng: Rng;
-  readonly clock?: Clock;
-  readonly timers?: Timers;
   /** How often the session row's counts are refreshed. Default 5 s. */
   readonly sessionUpdateIntervalMs?: number;
-  readonly pingIntervalMs?: number;
-  readonly readTimeoutMs?: number;
-  readonly initialBackoffMs?: number;
-  readonly maxBackoffMs?: number;
-  readonly onEvent?: (event: KalshiClientEvent) => void;
 }
 
 export interface CollectorStatus {
@@ -66,29 +56,16 @@ export interface Collector {
  * await collector.start(); ... const summary = await collector.stop();
  */
 export function createCollector(options: CollectorOptions): Collector {
+  const { db, queue: queueOptions, recordPath, sessionId: givenSessionId, environment: givenEnvironment, sessionUpdateIntervalMs, ...clientOptions } =
+    options;
   const clock = options.clock ?? systemClock;
   const timers = options.timers ?? systemTimers;
-  const { db } = options;
-  const client = new KalshiClient({
-    url: options.url,
-    ...(options.signer ? { signer: options.signer } : {}),
-    markets: options.markets,
-    ...(options.channels ? { channels: options.channels } : {}),
-    rng: options.rng,
-    clock,
-    timers,
-    ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
-    ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
-    ...(options.initialBackoffMs !== undefined ? { initialBackoffMs: options.initialBackoffMs } : {}),
-    ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-  });
-  const environment: SessionEnvironment =
-    options.environment ?? (isKalshiEnvironment(options.url) ? options.url : 'custom');
+  const client = new KalshiClient({ ...clientOptions, clock, timers });
+  const environment: SessionEnvironment = givenEnvironment ?? (isKalshiEnvironment(options.url) ? options.url : 'custom');
   const startedMs = clock.now();
-  const sessionId = options.sessionId ?? `${environment}-${startedMs}-${options.rng.uint32().toString(16).padStart(8, '0')}`;
-  const queue = db ? new OrderbookWriteQueue({ ...options.queue, db, clock, timers }) : undefined;
-  const recorder: CaptureRecorder | undefined = options.recordPath ? createCaptureRecorder({ path: options.recordPath, timers }) : undefined;
+  const sessionId = givenSessionId ?? `${environment}-${startedMs}-${options.rng.uint32().toString(16).padStart(8, '0')}`;
+  const queue = db ? new OrderbookWriteQueue({ ...queueOptions, db, clock, timers }) : undefined;
+  const recorder: CaptureRecorder | undefined = recordPath ? createCaptureRecorder({ path: recordPath, timers }) : undefined;
   const counts = { snapshots: 0, deltas: 0, trades: 0 };
   let updateHandle: unknown;
 
@@ -142,7 +119,7 @@ export function createCollector(options: CollectorOptions): Collector {
       updateSessionRecord(db, sessionId, { counts: countsNow(), markets: client.markets })
         .catch(() => {}) // the database may be down; the final update at stop() retries
         .finally(scheduleUpdate);
-    }, options.sessionUpdateIntervalMs ?? 5000);
+    }, sessionUpdateIntervalMs ?? 5000);
   };
 
   const status = (): CollectorStatus => ({

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createModelRegistry, type ModelRecord } from './modelRegistry';
-import { BACKENDS, waitFor, type TestDatabase } from './testing/databases';
+import { describeEachBackend, waitFor } from './testing/databases';
 import type { Timers } from './timers';
 
 /** Timers a test fires by hand: `tick()` runs everything due. */
@@ -24,16 +24,9 @@ function manualTimers(): Timers & { tick(): void; pending(): number } {
   };
 }
 
-describe.each(BACKENDS)('model registry on $name', ({ open, skip }) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    if (!skip) t = await open('models');
-  });
-  afterAll(async () => {
-    await t?.dispose();
-  });
+describeEachBackend('model registry', 'models', (t) => {
 
-  it.skipIf(skip)('versions per name, status lifecycle, latest ready/deployed, lineage', async () => {
+  it('versions per name, status lifecycle, latest ready/deployed, lineage', async () => {
     let now = 1000;
     const registry = createModelRegistry({ db: t.db, clock: { now: () => now } });
     const base = { architecture: 'mlp-64x64', featureSetVersion: 'fs-1', hyperparameters: { lr: 3e-4 }, trainingConfig: { steps: 1000 } };
@@ -58,7 +51,7 @@ describe.each(BACKENDS)('model registry on $name', ({ open, skip }) => {
     await expect(registry.setStatus(a1.id, 'live' as 'ready')).rejects.toThrow();
   });
 
-  it.skipIf(skip)('concurrent registrations of one name get distinct versions', async () => {
+  it('concurrent registrations of one name get distinct versions', async () => {
     const registry = createModelRegistry({ db: t.db, clock: { now: () => 1 } });
     const made = await Promise.all(
       Array.from({ length: 6 }, (_, i) => registry.register({ name: 'race', architecture: 'x', checkpointPath: `c${i}`, featureSetVersion: 'fs-1' })),
@@ -66,7 +59,7 @@ describe.each(BACKENDS)('model registry on $name', ({ open, skip }) => {
     expect(made.map((m) => m.version).sort()).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
-  it.skipIf(skip)('watch reports the current model, then each newer ready version, until stopped', async () => {
+  it('watch reports the current model, then each newer ready version, until stopped', async () => {
     const registry = createModelRegistry({ db: t.db, clock: { now: () => 1 } });
     const timers = manualTimers();
     const watching = createModelRegistry({ db: t.db, clock: { now: () => 1 }, timers });

@@ -1,40 +1,28 @@
 import type { Level, Side } from '@kflow/orderbook';
-import type { TableSpec } from './queryable';
+import { tableSpec } from './queryable';
 import { WriteQueue, type WriteQueueMetrics, type WriteQueueOptions } from './writeQueue';
 
-const FRAME_COLUMNS = [
-  { name: 'session_id', type: 'text' },
-  { name: 'frame_no', type: 'bigint' },
-  { name: 'market', type: 'text' },
-  { name: 'recv_ms', type: 'bigint' },
-  { name: 'ts_ms', type: 'bigint' },
-  { name: 'conn', type: 'integer' },
-  { name: 'sid', type: 'integer' },
-  { name: 'seq', type: 'bigint' },
-] as const;
+const FRAME_COLUMNS = {
+  session_id: 'text',
+  frame_no: 'bigint',
+  market: 'text',
+  recv_ms: 'bigint',
+  ts_ms: 'bigint',
+  conn: 'integer',
+  sid: 'integer',
+  seq: 'bigint',
+} as const;
 
-export const SNAPSHOT_TABLE: TableSpec = {
-  name: 'orderbook_snapshots',
-  columns: [...FRAME_COLUMNS, { name: 'yes_levels', type: 'jsonb' }, { name: 'no_levels', type: 'jsonb' }],
-};
-export const DELTA_TABLE: TableSpec = {
-  name: 'orderbook_deltas',
-  columns: [...FRAME_COLUMNS, { name: 'side', type: 'text' }, { name: 'price_units', type: 'integer' }, { name: 'delta_centi', type: 'bigint' }],
-};
-export const TRADE_TABLE: TableSpec = {
-  name: 'trades',
-  columns: [
-    ...FRAME_COLUMNS,
-    { name: 'trade_id', type: 'text' },
-    { name: 'yes_price_units', type: 'integer' },
-    { name: 'count_centi', type: 'bigint' },
-    { name: 'taker_side', type: 'text' },
-  ],
-};
-export const LIFECYCLE_TABLE: TableSpec = {
-  name: 'market_lifecycle',
-  columns: [...FRAME_COLUMNS, { name: 'event_type', type: 'text' }, { name: 'payload', type: 'jsonb' }],
-};
+export const SNAPSHOT_TABLE = tableSpec('orderbook_snapshots', { ...FRAME_COLUMNS, yes_levels: 'jsonb', no_levels: 'jsonb' });
+export const DELTA_TABLE = tableSpec('orderbook_deltas', { ...FRAME_COLUMNS, side: 'text', price_units: 'integer', delta_centi: 'bigint' });
+export const TRADE_TABLE = tableSpec('trades', {
+  ...FRAME_COLUMNS,
+  trade_id: 'text',
+  yes_price_units: 'integer',
+  count_centi: 'bigint',
+  taker_side: 'text',
+});
+export const LIFECYCLE_TABLE = tableSpec('market_lifecycle', { ...FRAME_COLUMNS, event_type: 'text', payload: 'jsonb' });
 
 /**
  * Where a stored row came from: its session, the collector's receive index `frameNo` (the unique key

@@ -17,6 +17,11 @@ export interface TableSpec {
   readonly columns: readonly { readonly name: string; readonly type: ColumnType }[];
 }
 
+/** A `TableSpec` from `{ column: type }` in row order (object keys keep their insertion order). */
+export function tableSpec(name: string, columns: Readonly<Record<string, ColumnType>>): TableSpec {
+  return { name, columns: Object.entries(columns).map(([column, type]) => ({ name: column, type })) };
+}
+
 /**
  * Bulk, idempotent insert of `rows` (each in `spec.columns` order); rows whose key already exists are
  * skipped. `mayConflict` says the rows may already be stored (a retry or a spill replay), so a driver

@@ -2,6 +2,19 @@ import { ingestError } from './errors';
 import { selectRows, toInt, type IngestDatabase } from './queryable';
 
 /**
+ * The columns every market-data table starts with (part of migration 1: never edit, add a migration).
+ * The unique key is (session_id, frame_no).
+ */
+const FRAME_COLUMNS = `  session_id text NOT NULL,
+  frame_no bigint NOT NULL,
+  market text NOT NULL,
+  recv_ms bigint NOT NULL,
+  ts_ms bigint,
+  conn integer NOT NULL,
+  sid integer,
+  seq bigint,`;
+
+/**
  * One schema for PostgreSQL and PGlite. Money-free by design: prices are integer 1/10,000 $, sizes
  * integer 1/100 contract, times integer epoch ms. High-volume tables have no foreign keys (they would
  * cost a lookup per row) and are keyed by (session_id, frame_no): the collector's receive index, which
@@ -29,41 +42,20 @@ CREATE TABLE sessions (
   reconnects integer NOT NULL DEFAULT 0
 );
 CREATE TABLE orderbook_snapshots (
-  session_id text NOT NULL,
-  frame_no bigint NOT NULL,
-  market text NOT NULL,
-  recv_ms bigint NOT NULL,
-  ts_ms bigint,
-  conn integer NOT NULL,
-  sid integer,
-  seq bigint,
+${FRAME_COLUMNS}
   yes_levels jsonb NOT NULL,
   no_levels jsonb NOT NULL,
   PRIMARY KEY (session_id, frame_no)
 );
 CREATE TABLE orderbook_deltas (
-  session_id text NOT NULL,
-  frame_no bigint NOT NULL,
-  market text NOT NULL,
-  recv_ms bigint NOT NULL,
-  ts_ms bigint,
-  conn integer NOT NULL,
-  sid integer,
-  seq bigint,
+${FRAME_COLUMNS}
   side text NOT NULL CHECK (side IN ('yes', 'no')),
   price_units integer NOT NULL,
   delta_centi bigint NOT NULL,
   PRIMARY KEY (session_id, frame_no)
 );
 CREATE TABLE trades (
-  session_id text NOT NULL,
-  frame_no bigint NOT NULL,
-  market text NOT NULL,
-  recv_ms bigint NOT NULL,
-  ts_ms bigint,
-  conn integer NOT NULL,
-  sid integer,
-  seq bigint,
+${FRAME_COLUMNS}
   trade_id text,
   yes_price_units integer NOT NULL,
   count_centi bigint NOT NULL,
@@ -71,14 +63,7 @@ CREATE TABLE trades (
   PRIMARY KEY (session_id, frame_no)
 );
 CREATE TABLE market_lifecycle (
-  session_id text NOT NULL,
-  frame_no bigint NOT NULL,
-  market text NOT NULL,
-  recv_ms bigint NOT NULL,
-  ts_ms bigint,
-  conn integer NOT NULL,
-  sid integer,
-  seq bigint,
+${FRAME_COLUMNS}
   event_type text NOT NULL,
   payload jsonb NOT NULL,
   PRIMARY KEY (session_id, frame_no)

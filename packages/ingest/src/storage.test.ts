@@ -1,20 +1,14 @@
-import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copyText } from './pg';
 import { selectRows, toInt } from './queryable';
 import { MIGRATIONS, migrate, schemaVersion } from './schema';
 import { DELTA_TABLE, SNAPSHOT_TABLE } from './orderbookWriteQueue';
-import { BACKENDS, type TestDatabase } from './testing/databases';
+import { describeEachBackend } from './testing/databases';
 
-describe.each(BACKENDS)('storage on $name', ({ name, open, skip }) => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    if (!skip) t = await open('storage');
-  });
-  afterAll(async () => {
-    await t?.dispose();
-  });
+describeEachBackend('storage', 'storage', (t) => {
+  const { name } = t;
 
-  it.skipIf(skip)('migrates once and is idempotent', async () => {
+  it('migrates once and is idempotent', async () => {
     expect(await schemaVersion(t.db)).toBe(MIGRATIONS.at(-1)!.version);
     expect(await migrate(t.db)).toEqual([]);
     const tables = await selectRows<{ table_name: string }>(
@@ -35,7 +29,7 @@ describe.each(BACKENDS)('storage on $name', ({ name, open, skip }) => {
     ]);
   });
 
-  it.skipIf(skip)('bulk inserts are idempotent on the first attempt and on retries', async () => {
+  it('bulk inserts are idempotent on the first attempt and on retries', async () => {
     const rows = Array.from({ length: 50 }, (_, i) => [`s-${name}`, i, 'MKT-A', 1000 + i, i % 3 ? 2000 + i : null, 1, 1, i, i % 2 ? 'yes' : 'no', 100 * (i % 90) + 100, i - 25 || 1]);
     await t.db.insertRows(DELTA_TABLE, rows, false);
     // The same rows again (a first attempt that hits duplicates, then a retry) change nothing.
@@ -51,7 +45,7 @@ describe.each(BACKENDS)('storage on $name', ({ name, open, skip }) => {
     expect(toInt(stored[0]!.nulls)).toBe(rows.filter((r) => r[4] === null).length);
   });
 
-  it.skipIf(skip)('stores text and JSON with tabs, newlines and backslashes exactly', async () => {
+  it('stores text and JSON with tabs, newlines and backslashes exactly', async () => {
     const market = 'ODD\tTICKER\\with\nnewline';
     const levels = JSON.stringify([[1700, 552]]);
     await t.db.insertRows(SNAPSHOT_TABLE, [[`odd-${name}`, 1, market, 5, null, 1, null, null, levels, '[]']], false);
@@ -63,7 +57,7 @@ describe.each(BACKENDS)('storage on $name', ({ name, open, skip }) => {
     expect(rows).toEqual([{ market, yes_levels: [[1700, 552]], no_levels: [] }]);
   });
 
-  it.skipIf(skip)('refuses live trading episodes at the schema level', async () => {
+  it('refuses live trading episodes at the schema level', async () => {
     await expect(t.db.query(`INSERT INTO trading_episodes (market, mode, started_ms) VALUES ('M', 'live', 1)`)).rejects.toThrow();
   });
 });

@@ -22,3 +22,13 @@ export const systemTimers: Timers = {
 export function sleep(timers: Timers, ms: number): Promise<void> {
   return new Promise((resolve) => timers.setTimeout(resolve, ms));
 }
+
+/**
+ * Keeps the process alive until the returned release function is called. Background timers are
+ * unref'd, so without this a `close()` waiting out a database outage (only timers pending, no socket)
+ * would let Node exit with the rows still in memory.
+ */
+export function holdProcessOpen(): () => void {
+  const handle = setInterval(() => {}, 1 << 30);
+  return () => clearInterval(handle);
+}

@@ -1,21 +1,25 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionWriteQueue } from './actionWriteQueue';
 import { startEpisode } from './episodes';
 import { OrderbookWriteQueue, type FrameMeta } from './orderbookWriteQueue';
 import { connectPostgres } from './pg';
 import { selectRows, toInt, type IngestDatabase } from './queryable';
-import { BACKENDS, DATABASE_URL, openTestPostgres, waitFor, type TestDatabase } from './testing/databases';
+import { DATABASE_URL, describeEachBackend, openTestPostgres, type TestDatabase, useTempDir, waitFor } from './testing/databases';
 
-/** Wraps a database so a test can take it down and bring it back. */
-function flaky(db: IngestDatabase): IngestDatabase & { down: boolean; failures: number } {
+/** Wraps a database so a test can take it down (failing fast, or hanging like a dead connection) and bring it back. */
+function flaky(db: IngestDatabase): IngestDatabase & { down: boolean; hang: boolean; failures: number } {
   const wrapper = {
     ...db,
     down: false,
+    hang: false,
     failures: 0,
     insertRows: async (...args: Parameters<IngestDatabase['insertRows']>) => {
+      if (wrapper.hang) return new Promise<void>(() => {});
       if (wrapper.down) {
         wrapper.failures++;
         throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
@@ -49,19 +53,11 @@ async function stored(db: IngestDatabase, sessionId: string): Promise<{ n: numbe
 const deltaOf = (i: number) => (i % 7) - 3 || 5;
 const sumOf = (n: number) => Array.from({ length: n }, (_, i) => deltaOf(i)).reduce((a, b) => a + b, 0);
 
-describe.each(BACKENDS)('write queues on $name', ({ name, open, skip }) => {
-  let t: TestDatabase;
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kflow-wq-'));
-    if (!skip) t = await open('wq');
-  });
-  afterAll(async () => {
-    await t?.dispose();
-    await rm(dir, { recursive: true, force: true });
-  });
+describeEachBackend('write queues', 'wq', (t) => {
+  const { name } = t;
+  const dir = useTempDir('kflow-wq-');
 
-  it.skipIf(skip)('writes every row once, in batches by size and by interval', async () => {
+  it('writes every row once, in batches by size and by interval', async () => {
     const q = new OrderbookWriteQueue({ db: t.db, batchSize: 1000, flushIntervalMs: 20 });
     const session = `batch-${name}`;
     for (let i = 0; i < 2500; i++) q.enqueueDelta(meta(session, i), i % 2 ? 'yes' : 'no', 1000 + (i % 50) * 100, deltaOf(i));
@@ -72,9 +68,9 @@ describe.each(BACKENDS)('write queues on $name', ({ name, open, skip }) => {
     expect(m).toMatchObject({ enqueued: 2500, written: 2500, dropped: 0, spilled: 0, pending: 0 });
   });
 
-  it.skipIf(skip)('survives an outage: retries, spills past the memory bound, replays, never duplicates', async () => {
+  it('survives an outage: retries, spills past the memory bound, replays, never duplicates', async () => {
     const db = flaky(t.db);
-    const spillPath = join(dir, `outage-${name}.jsonl`);
+    const spillPath = join(dir(), `outage-${name}.jsonl`);
     const q = new OrderbookWriteQueue({ db, batchSize: 200, flushIntervalMs: 5, maxPendingRows: 500, spillPath, retryDelayMs: 5, maxRetryDelayMs: 20 });
     const session = `outage-${name}`;
     const N = 6000;
@@ -96,7 +92,7 @@ describe.each(BACKENDS)('write queues on $name', ({ name, open, skip }) => {
     await q.close();
   });
 
-  it.skipIf(skip)('close() with a full queue flushes every row', async () => {
+  it('close() with a full queue flushes every row', async () => {
     const q = new OrderbookWriteQueue({ db: t.db, batchSize: 100_000, flushIntervalMs: 60_000 });
     const session = `close-${name}`;
     for (let i = 0; i < 30_000; i++) q.enqueueDelta(meta(session, i), 'no', 100 + (i % 9900), deltaOf(i));
@@ -107,10 +103,10 @@ describe.each(BACKENDS)('write queues on $name', ({ name, open, skip }) => {
     expect(() => q.enqueueDelta(meta(session, 1), 'no', 100, 1)).toThrow(/after close/);
   });
 
-  it.skipIf(skip)('a close() during an outage spills the rest; the next queue on that file replays it', async () => {
+  it('a close() during an outage spills the rest; the next queue on that file replays it', async () => {
     const db = flaky(t.db);
     db.down = true;
-    const spillPath = join(dir, `restart-${name}.jsonl`);
+    const spillPath = join(dir(), `restart-${name}.jsonl`);
     const session = `restart-${name}`;
     const q1 = new OrderbookWriteQueue({ db, batchSize: 100, flushIntervalMs: 5, spillPath, retryDelayMs: 5, maxRetryDelayMs: 10, closeTimeoutMs: 100 });
     for (let i = 0; i < 1000; i++) q1.enqueueDelta(meta(session, i), 'yes', 4200, deltaOf(i));
@@ -124,8 +120,27 @@ describe.each(BACKENDS)('write queues on $name', ({ name, open, skip }) => {
     await q2.close();
   });
 
-  it.skipIf(skip)('a row the database refuses is isolated and rejected; the rest of its batch is written', async () => {
-    const spillPath = join(dir, `poison-${name}.jsonl`);
+  it('a close() while a write hangs spills that batch too; the replay stores every row once', async () => {
+    const db = flaky(t.db);
+    const spillPath = join(dir(), `hung-${name}.jsonl`);
+    const session = `hung-${name}`;
+    const q1 = new OrderbookWriteQueue({ db, batchSize: 100, flushIntervalMs: 5, spillPath, closeTimeoutMs: 100 });
+    for (let i = 0; i < 300; i++) q1.enqueueDelta(meta(session, i), 'yes', 4200, deltaOf(i));
+    await q1.flush(); // the first batches are written normally
+    db.hang = true;
+    for (let i = 300; i < 1000; i++) q1.enqueueDelta(meta(session, i), 'yes', 4200, deltaOf(i));
+    await waitFor(() => q1.metrics.lagMs > 0 || q1.metrics.pending > 0, 'a hung write');
+    const m1 = await q1.close();
+    expect(m1).toMatchObject({ written: 300, spilled: 700, dropped: 0, pending: 0 });
+    const q2 = new OrderbookWriteQueue({ db: t.db, spillPath });
+    await q2.flush();
+    expect(q2.metrics).toMatchObject({ replayed: 700, written: 700 });
+    expect(await stored(t.db, session)).toEqual({ n: 1000, distinct: 1000, sum: sumOf(1000) });
+    await q2.close();
+  });
+
+  it('a row the database refuses is isolated and rejected; the rest of its batch is written', async () => {
+    const spillPath = join(dir(), `poison-${name}.jsonl`);
     const q = new OrderbookWriteQueue({ db: t.db, batchSize: 1000, spillPath });
     const session = `poison-${name}`;
     for (let i = 0; i < 1000; i++) q.enqueueDelta(meta(session, i), i === 613 ? ('maybe' as 'yes') : 'yes', 100, deltaOf(i));
@@ -139,7 +154,7 @@ describe.each(BACKENDS)('write queues on $name', ({ name, open, skip }) => {
     expect(rejected.row[8]).toBe('maybe');
   });
 
-  it.skipIf(skip)('keeps one delta in N when sampling, counting the rest', async () => {
+  it('keeps one delta in N when sampling, counting the rest', async () => {
     const q = new OrderbookWriteQueue({ db: t.db, deltaSampleEvery: 4 });
     const session = `sample-${name}`;
     for (let i = 0; i < 100; i++) q.enqueueDelta(meta(session, i), 'yes', 100, 1);
@@ -148,7 +163,7 @@ describe.each(BACKENDS)('write queues on $name', ({ name, open, skip }) => {
     expect((await stored(t.db, session)).n).toBe(25);
   });
 
-  it.skipIf(skip)('ActionWriteQueue stores actions idempotently per (episode, step)', async () => {
+  it('ActionWriteQueue stores actions idempotently per (episode, step)', async () => {
     const episodeId = await startEpisode(t.db, { market: 'MKT-A', mode: 'paper', startedMs: 1 });
     const q = new ActionWriteQueue({ db: t.db, batchSize: 10 });
     for (let step = 0; step < 25; step++) {
@@ -206,5 +221,32 @@ describe.skipIf(DATABASE_URL === undefined)('a PostgreSQL outage mid-stream (bac
     expect(m.retried).toBeGreaterThan(0);
     expect(m).toMatchObject({ enqueued: N, written: N, dropped: 0, pending: 0 });
     expect(await stored(admin, session)).toEqual({ n: N, distinct: N, sum: sumOf(N) });
+  });
+});
+
+describe('a process that closes its queue during an outage', () => {
+  const dir = useTempDir('kflow-exit-');
+
+  it('stays alive until every row is spilled (background timers are unref\'d)', { timeout: 30_000 }, async () => {
+    const spillPath = join(dir(), 'exit.jsonl');
+    const script = join(dir(), 'closeDuringOutage.mts');
+    const queueModule = fileURLToPath(new URL('./orderbookWriteQueue.ts', import.meta.url));
+    // Nothing but unref'd retry timers is pending while close() waits: Node would exit mid-close.
+    await writeFile(
+      script,
+      `import { OrderbookWriteQueue } from ${JSON.stringify(queueModule)};
+const down = { kind: 'custom', query: async () => ({ rows: [] }), exec: async () => {}, close: async () => {},
+  insertRows: async () => { throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }); } };
+const q = new OrderbookWriteQueue({ db: down, spillPath: ${JSON.stringify(spillPath)}, closeTimeoutMs: 300, retryDelayMs: 20 });
+for (let i = 0; i < 100; i++) q.enqueueDelta({ sessionId: 's', frameNo: i, market: 'M', recvMs: 1, tsMs: 1, conn: 1, sid: 1, seq: i }, 'yes', 100, 1);
+const m = await q.close();
+console.log(JSON.stringify(m));
+`,
+    );
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@kflow/source', '--import', 'tsx', script], { cwd: root });
+    expect(JSON.parse(stdout)).toMatchObject({ enqueued: 100, spilled: 100, dropped: 0, pending: 0 });
+    const rows = (await readFile(spillPath, 'utf8')).trim().split('\n').flatMap((line) => (JSON.parse(line) as { rows: unknown[] }).rows);
+    expect(rows).toHaveLength(100);
   });
 });

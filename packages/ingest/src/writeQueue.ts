@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { systemClock, type Clock } from '@kflow/orderbook';
 import { ingestError } from './errors';
 import type { IngestDatabase, SqlValue, TableSpec } from './queryable';
-import { systemTimers, type Timers } from './timers';
+import { holdProcessOpen, sleep, systemTimers, type Timers } from './timers';
 
 /** Counters every write queue reports. Row counts are cumulative. */
 export interface WriteQueueMetrics {
@@ -58,7 +58,12 @@ interface Chunk {
   sinceMs: number;
   attempts: number;
   fromSpill: boolean;
+  /** Set by a timed-out `close()` that spilled a copy of this chunk while its write hung. */
+  abandoned: boolean;
 }
+
+/** How long a timed-out `close()` lets a write in progress finish before treating it as hung. */
+const HUNG_WRITE_GRACE_MS = 100;
 
 /**
  * A batched, lossless writer. `enqueue` is synchronous and O(1) (an array push); a background pump
@@ -85,6 +90,8 @@ export class WriteQueue {
   private open: Chunk;
   private readonly chunks: Chunk[] = [];
   private pumping: Promise<void> | undefined;
+  /** The chunk the pump is writing (not in `chunks`). */
+  private inflight: Chunk | undefined;
   private spilling: Promise<void> = Promise.resolve();
   private spillPending = false;
   private intervalHandle: unknown;
@@ -158,12 +165,17 @@ export class WriteQueue {
    * enqueued meanwhile are waited for too, so call it when the producer pauses (tests, checkpoints).
    */
   async flush(): Promise<void> {
-    while (this.pendingRows > 0 || (await this.hasSpill())) {
-      if (this.giveUp) return;
-      if (this.open.rows.length > 0) this.seal();
-      this.kick();
-      await this.pumping;
-      await this.spilling;
+    const release = holdProcessOpen();
+    try {
+      while (this.pendingRows > 0 || (await this.hasSpill())) {
+        if (this.giveUp) return;
+        if (this.open.rows.length > 0) this.seal();
+        this.kick();
+        await this.pumping;
+        await this.spilling;
+      }
+    } finally {
+      release();
     }
   }
 
@@ -176,19 +188,32 @@ export class WriteQueue {
     if (this.closed) return this.metrics;
     this.closed = true;
     this.timers.clearTimeout(this.intervalHandle);
-    let timer: unknown;
-    const deadline = new Promise<'timeout'>((resolve) => {
-      timer = this.timers.setTimeout(() => resolve('timeout'), this.closeTimeoutMs);
-    });
-    const outcome = await Promise.race([this.flush().then(() => 'done' as const), deadline]);
-    this.timers.clearTimeout(timer);
-    if (outcome === 'timeout') {
-      this.giveUp = true;
-      this.wakeBackoff?.();
-      await this.pumping;
-      await this.spillNow();
-      this.metricDropped += this.pendingRows;
-      this.pendingRows = 0;
+    const release = holdProcessOpen();
+    try {
+      let timer: unknown;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = this.timers.setTimeout(() => resolve('timeout'), this.closeTimeoutMs);
+      });
+      const outcome = await Promise.race([this.flush().then(() => 'done' as const), deadline]);
+      this.timers.clearTimeout(timer);
+      if (outcome === 'timeout') {
+        this.giveUp = true;
+        this.wakeBackoff?.();
+        // A write on a dead connection may not settle for minutes: spill a copy of its rows too. If it
+        // commits after all, the replay skips them by their unique keys. (Spill-file batches stay in
+        // the file being replayed.)
+        await Promise.race([this.pumping, sleep(this.timers, HUNG_WRITE_GRACE_MS)]);
+        const hung = this.inflight;
+        if (hung !== undefined && !hung.fromSpill) {
+          hung.abandoned = true;
+          this.chunks.unshift({ ...hung, abandoned: false });
+        }
+        await this.spillNow();
+        this.metricDropped += this.pendingRows;
+        this.pendingRows = 0;
+      }
+    } finally {
+      release();
     }
     return this.metrics;
   }
@@ -199,7 +224,7 @@ export class WriteQueue {
   }
 
   private newChunk(): Chunk {
-    return { tables: [], rows: [], sinceMs: 0, attempts: 0, fromSpill: false };
+    return { tables: [], rows: [], sinceMs: 0, attempts: 0, fromSpill: false, abandoned: false };
   }
 
   private seal(): void {
@@ -232,7 +257,10 @@ export class WriteQueue {
         if (!(await this.replaySpill())) return;
         continue;
       }
+      this.inflight = chunk;
       const ok = await this.writeChunk(chunk);
+      this.inflight = undefined;
+      if (chunk.abandoned) return; // close() gave up on this write and spilled the rows
       if (ok) this.pendingRows -= chunk.rows.length;
       else if (!this.giveUp) {
         this.chunks.unshift(chunk);
@@ -263,6 +291,7 @@ export class WriteQueue {
       this.metricRetried++;
       return false;
     }
+    if (chunk.abandoned) return true; // counted when its spilled copy is replayed
     this.metricWritten += chunk.rows.length;
     if (chunk.fromSpill) this.metricReplayed += chunk.rows.length;
     this.metricMaxLagMs = Math.max(this.metricMaxLagMs, this.clock.now() - chunk.sinceMs);
@@ -353,7 +382,7 @@ export class WriteQueue {
       for await (const line of lines) {
         if (line === '') continue;
         const parsed = JSON.parse(line) as { sinceMs: number; tables: number[]; rows: SqlValue[][] };
-        const chunk: Chunk = { ...parsed, attempts: 0, fromSpill: true };
+        const chunk: Chunk = { ...parsed, attempts: 0, fromSpill: true, abandoned: false };
         while (!(await this.writeChunk(chunk))) {
           if (this.giveUp) return false;
           await this.backoff(chunk.attempts);

@@ -8,6 +8,7 @@ import {
   parseFixed,
   parseMicros,
   parsePriceUnits,
+  type WireNumber,
 } from './units';
 
 /**
@@ -265,7 +266,7 @@ function optBool(msg: Json, key: string): boolean | undefined {
   return v;
 }
 
-function wireNumber(v: unknown, key: string): string | number {
+function wireNumber(v: unknown, key: string): WireNumber {
   if (typeof v !== 'string' && typeof v !== 'number') fail(`msg.${key}`, 'expected a decimal string or number');
   return v;
 }
@@ -287,50 +288,37 @@ function optBookSide(msg: Json, key: string): 'bid' | 'ask' | undefined {
   return v;
 }
 
-/** Fixed-point dollar price (`key`), else legacy integer cents (`legacyKey`); undefined when both are absent. */
-function optPrice(msg: Json, key: string, legacyKey: string): number | undefined {
+/** Parses one wire number into exact units (the `units.ts` parsers), naming `field` on error. */
+type UnitParser = (value: WireNumber, field: string) => number;
+
+/** How one quantity is written: the current fixed-point field and the legacy integer field (before 2026-03-12). */
+interface WireFormat {
+  readonly current: UnitParser;
+  readonly legacy: UnitParser;
+}
+
+/** Prices: dollars (`"0.1700"`), legacy integer cents. */
+const PRICE: WireFormat = { current: parsePriceUnits, legacy: centsToPriceUnits };
+/** Counts: 2-decimal contracts (`"5.52"`), legacy integer contracts. */
+const COUNT: WireFormat = { current: parseCountCenti, legacy: contractsToCountCenti };
+/** Order money (fees): dollars, legacy integer cents. */
+const MONEY_CENTS: WireFormat = { current: parseMicros, legacy: (v, field) => parseFixed(v, 0, field) * 10_000 };
+/** `market_position` money: dollars, legacy integer centi-cents (1/10,000 $). */
+const MONEY_CENTI_CENTS: WireFormat = { current: parseMicros, legacy: (v, field) => parseFixed(v, 0, field) * 100 };
+
+/** An optional wire number in exact units; undefined when absent. */
+function optNumber(msg: Json, key: string, parse: UnitParser): number | undefined {
   const v = msg[key];
-  if (!absent(v)) return parsePriceUnits(wireNumber(v, key), key);
-  const l = msg[legacyKey];
-  if (!absent(l)) return centsToPriceUnits(wireNumber(l, legacyKey), legacyKey);
-  return undefined;
+  return absent(v) ? undefined : parse(wireNumber(v, key), key);
 }
 
-function reqPrice(msg: Json, key: string, legacyKey: string): number {
-  const v = optPrice(msg, key, legacyKey);
-  if (v === undefined) fail(`msg.${key}`, `missing (nor legacy "${legacyKey}")`);
-  return v;
+/** The current field `key`, else the legacy field `legacyKey`; undefined when both are absent. */
+function optUnits(msg: Json, format: WireFormat, key: string, legacyKey: string): number | undefined {
+  return optNumber(msg, key, format.current) ?? optNumber(msg, legacyKey, format.legacy);
 }
 
-/** Fixed-point count (`key`, 2 decimals), else legacy integer contracts (`legacyKey`). */
-function optCount(msg: Json, key: string, legacyKey: string): number | undefined {
-  const v = msg[key];
-  if (!absent(v)) return parseCountCenti(wireNumber(v, key), key);
-  const l = msg[legacyKey];
-  if (!absent(l)) return contractsToCountCenti(wireNumber(l, legacyKey), legacyKey);
-  return undefined;
-}
-
-function reqCount(msg: Json, key: string, legacyKey: string): number {
-  const v = optCount(msg, key, legacyKey);
-  if (v === undefined) fail(`msg.${key}`, `missing (nor legacy "${legacyKey}")`);
-  return v;
-}
-
-/**
- * Money: fixed-point dollars (`key`), else a legacy integer with `legacyDecimals` places of a dollar
- * (2 for the cents of old orders, 4 for the centi-cents of old `market_position` frames).
- */
-function optMoney(msg: Json, key: string, legacyKey: string, legacyDecimals: number): number | undefined {
-  const v = msg[key];
-  if (!absent(v)) return parseMicros(wireNumber(v, key), key);
-  const l = msg[legacyKey];
-  if (!absent(l)) return parseFixed(wireNumber(l, legacyKey), 0, legacyKey) * 10 ** (6 - legacyDecimals);
-  return undefined;
-}
-
-function reqMoney(msg: Json, key: string, legacyKey: string, legacyDecimals: number): number {
-  const v = optMoney(msg, key, legacyKey, legacyDecimals);
+function reqUnits(msg: Json, format: WireFormat, key: string, legacyKey: string): number {
+  const v = optUnits(msg, format, key, legacyKey);
   if (v === undefined) fail(`msg.${key}`, `missing (nor legacy "${legacyKey}")`);
   return v;
 }
@@ -464,8 +452,8 @@ function parseDelta(o: Json, id: number | undefined, sid: number | undefined, se
     ticker: typeof ticker === 'string' ? ticker : reqString(msg, 'market_ticker'),
     marketId: typeof marketId === 'string' ? marketId : optString(msg, 'market_id'),
     side: side === 'yes' || side === 'no' ? side : reqSide(msg, 'side'),
-    priceUnits: typeof p === 'string' ? parsePriceUnits(p, 'price_dollars') : reqPrice(msg, 'price_dollars', 'price'),
-    deltaCenti: typeof d === 'string' ? parseCountCenti(d, 'delta_fp') : reqCount(msg, 'delta_fp', 'delta'),
+    priceUnits: typeof p === 'string' ? parsePriceUnits(p, 'price_dollars') : reqUnits(msg, PRICE, 'price_dollars', 'price'),
+    deltaCenti: typeof d === 'string' ? parseCountCenti(d, 'delta_fp') : reqUnits(msg, COUNT, 'delta_fp', 'delta'),
     tsMs,
     clientOrderId: clientOrderId === undefined ? undefined : optString(msg, 'client_order_id'),
   };
@@ -473,7 +461,7 @@ function parseDelta(o: Json, id: number | undefined, sid: number | undefined, se
 
 function parseTrade(o: Json, id: number | undefined, sid: number | undefined, seq: number | undefined): TradeFrame {
   const msg = msgObject(o);
-  const yesPriceUnits = reqPrice(msg, 'yes_price_dollars', 'yes_price');
+  const yesPriceUnits = reqUnits(msg, PRICE, 'yes_price_dollars', 'yes_price');
   return {
     type: 'trade',
     id,
@@ -482,8 +470,8 @@ function parseTrade(o: Json, id: number | undefined, sid: number | undefined, se
     tradeId: optString(msg, 'trade_id'),
     ticker: reqString(msg, 'market_ticker'),
     yesPriceUnits,
-    noPriceUnits: optPrice(msg, 'no_price_dollars', 'no_price') ?? PRICE_ONE - yesPriceUnits,
-    countCenti: reqCount(msg, 'count_fp', 'count'),
+    noPriceUnits: optUnits(msg, PRICE, 'no_price_dollars', 'no_price') ?? PRICE_ONE - yesPriceUnits,
+    countCenti: reqUnits(msg, COUNT, 'count_fp', 'count'),
     takerSide: optSide(msg, 'taker_outcome_side') ?? reqSide(msg, 'taker_side'),
     tsMs: reqTimeMs(msg),
   };
@@ -498,20 +486,19 @@ function parseTicker(o: Json, id: number | undefined, sid: number | undefined, s
     seq,
     ticker: reqString(msg, 'market_ticker'),
     marketId: optString(msg, 'market_id'),
-    lastPriceUnits: optPrice(msg, 'price_dollars', 'price'),
-    yesBidUnits: optPrice(msg, 'yes_bid_dollars', 'yes_bid'),
-    yesAskUnits: optPrice(msg, 'yes_ask_dollars', 'yes_ask'),
-    yesBidSizeCenti: optCount(msg, 'yes_bid_size_fp', 'yes_bid_size'),
-    yesAskSizeCenti: optCount(msg, 'yes_ask_size_fp', 'yes_ask_size'),
-    volumeCenti: optCount(msg, 'volume_fp', 'volume'),
-    openInterestCenti: optCount(msg, 'open_interest_fp', 'open_interest'),
+    lastPriceUnits: optUnits(msg, PRICE, 'price_dollars', 'price'),
+    yesBidUnits: optUnits(msg, PRICE, 'yes_bid_dollars', 'yes_bid'),
+    yesAskUnits: optUnits(msg, PRICE, 'yes_ask_dollars', 'yes_ask'),
+    yesBidSizeCenti: optUnits(msg, COUNT, 'yes_bid_size_fp', 'yes_bid_size'),
+    yesAskSizeCenti: optUnits(msg, COUNT, 'yes_ask_size_fp', 'yes_ask_size'),
+    volumeCenti: optUnits(msg, COUNT, 'volume_fp', 'volume'),
+    openInterestCenti: optUnits(msg, COUNT, 'open_interest_fp', 'open_interest'),
     tsMs: reqTimeMs(msg),
   };
 }
 
 function parseFill(o: Json, id: number | undefined, sid: number | undefined, seq: number | undefined): FillFrame {
   const msg = msgObject(o);
-  const fee = msg.fee_cost;
   return {
     type: 'fill',
     id,
@@ -525,11 +512,11 @@ function parseFill(o: Json, id: number | undefined, sid: number | undefined, seq
     side: optSide(msg, 'outcome_side') ?? optSide(msg, 'purchased_side') ?? reqSide(msg, 'side'),
     action: optString(msg, 'action'),
     bookSide: optBookSide(msg, 'book_side'),
-    yesPriceUnits: reqPrice(msg, 'yes_price_dollars', 'yes_price'),
-    countCenti: reqCount(msg, 'count_fp', 'count'),
+    yesPriceUnits: reqUnits(msg, PRICE, 'yes_price_dollars', 'yes_price'),
+    countCenti: reqUnits(msg, COUNT, 'count_fp', 'count'),
     // fee_cost is always fixed-point dollars (6 decimals); there is no legacy integer twin.
-    feeMicros: absent(fee) ? undefined : parseMicros(wireNumber(fee, 'fee_cost'), 'fee_cost'),
-    postPositionCenti: optCount(msg, 'post_position_fp', 'post_position'),
+    feeMicros: optNumber(msg, 'fee_cost', parseMicros),
+    postPositionCenti: optUnits(msg, COUNT, 'post_position_fp', 'post_position'),
     tsMs: reqTimeMs(msg),
   };
 }
@@ -542,11 +529,11 @@ function parseMarketPosition(o: Json, id: number | undefined, sid: number | unde
     sid,
     seq,
     ticker: reqString(msg, 'market_ticker'),
-    positionCenti: reqCount(msg, 'position_fp', 'position'),
-    positionCostMicros: reqMoney(msg, 'position_cost_dollars', 'position_cost', 4),
-    realizedPnlMicros: reqMoney(msg, 'realized_pnl_dollars', 'realized_pnl', 4),
-    feesPaidMicros: reqMoney(msg, 'fees_paid_dollars', 'fees_paid', 4),
-    volumeCenti: optCount(msg, 'volume_fp', 'volume'),
+    positionCenti: reqUnits(msg, COUNT, 'position_fp', 'position'),
+    positionCostMicros: reqUnits(msg, MONEY_CENTI_CENTS, 'position_cost_dollars', 'position_cost'),
+    realizedPnlMicros: reqUnits(msg, MONEY_CENTI_CENTS, 'realized_pnl_dollars', 'realized_pnl'),
+    feesPaidMicros: reqUnits(msg, MONEY_CENTI_CENTS, 'fees_paid_dollars', 'fees_paid'),
+    volumeCenti: optUnits(msg, COUNT, 'volume_fp', 'volume'),
     subaccount: optInt(msg, 'subaccount'),
   };
 }
@@ -564,19 +551,18 @@ function parseUserOrder(o: Json, id: number | undefined, sid: number | undefined
     status: reqString(msg, 'status'),
     side: optSide(msg, 'outcome_side') ?? reqSide(msg, 'side'),
     bookSide: optBookSide(msg, 'book_side'),
-    yesPriceUnits: reqPrice(msg, 'yes_price_dollars', 'yes_price'),
-    fillCountCenti: reqCount(msg, 'fill_count_fp', 'fill_count'),
-    remainingCountCenti: reqCount(msg, 'remaining_count_fp', 'remaining_count'),
-    initialCountCenti: optCount(msg, 'initial_count_fp', 'initial_count'),
-    takerFeesMicros: optMoney(msg, 'taker_fees_dollars', 'taker_fees', 2),
-    makerFeesMicros: optMoney(msg, 'maker_fees_dollars', 'maker_fees', 2),
+    yesPriceUnits: reqUnits(msg, PRICE, 'yes_price_dollars', 'yes_price'),
+    fillCountCenti: reqUnits(msg, COUNT, 'fill_count_fp', 'fill_count'),
+    remainingCountCenti: reqUnits(msg, COUNT, 'remaining_count_fp', 'remaining_count'),
+    initialCountCenti: optUnits(msg, COUNT, 'initial_count_fp', 'initial_count'),
+    takerFeesMicros: optUnits(msg, MONEY_CENTS, 'taker_fees_dollars', 'taker_fees'),
+    makerFeesMicros: optUnits(msg, MONEY_CENTS, 'maker_fees_dollars', 'maker_fees'),
     createdTsMs: optInt(msg, 'created_ts_ms'),
   };
 }
 
 function parseLifecycle(o: Json, id: number | undefined, sid: number | undefined, seq: number | undefined): MarketLifecycleFrame {
   const msg = msgObject(o);
-  const value = msg.settlement_value;
   return {
     type: 'market_lifecycle_v2',
     id,
@@ -585,7 +571,7 @@ function parseLifecycle(o: Json, id: number | undefined, sid: number | undefined
     ticker: reqString(msg, 'market_ticker'),
     eventType: reqString(msg, 'event_type'),
     result: optString(msg, 'result'),
-    settlementValueUnits: absent(value) ? undefined : parsePriceUnits(wireNumber(value, 'settlement_value'), 'settlement_value'),
+    settlementValueUnits: optNumber(msg, 'settlement_value', parsePriceUnits),
     openTsMs: optSecondsAsMs(msg, 'open_ts'),
     closeTsMs: optSecondsAsMs(msg, 'close_ts'),
     determinationTsMs: optSecondsAsMs(msg, 'determination_ts'),

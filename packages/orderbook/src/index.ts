@@ -14,9 +14,8 @@ export {
   formatPrice,
   formatCount,
   formatMicros,
-  priceToProbability,
 } from './units';
-export { type Rng, createRng, rngFromState, type Clock, systemClock } from './rng';
+export { type Rng, type RngState, createRng, rngFromState, type Clock, systemClock } from './rng';
 export { OrderBook, type BookView, type Side, type Level, type BookUpdateResult } from './orderBook';
 export {
   type BookEvent,

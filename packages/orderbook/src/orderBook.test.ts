@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { invalidNumber } from './errors.testing';
 import { type Level, OrderBook, type Side } from './orderBook';
 import { PRICE_ONE, parseCountCenti, parsePriceUnits } from './units';
 
@@ -95,10 +96,33 @@ describe('OrderBook basics', () => {
     expect(locked.stale).toBe(true);
   });
 
-  it('rejects a snapshot with a negative size', () => {
-    const b = new OrderBook('N');
-    expect(b.applySnapshot([[4000, -1]], [])).toBe('negative');
+  it('rejects a snapshot with a negative size whole, keeping the previous levels', () => {
+    const b = book([lv('0.40', '10.00')], [lv('0.50', '5.00')]);
+    const v = b.version;
+    expect(b.applySnapshot([[4100, 200]], [[5000, 100], [4900, -1]])).toBe('negative');
     expect(b.stale).toBe(true);
+    expect(b.version).toBe(v + 1);
+    expect(b.levels('yes')).toEqual([[4000, 1000]]);
+    expect(b.levels('no')).toEqual([[5000, 500]]);
+  });
+
+  it('throws INVALID_NUMBER on prices or sizes the typed ladders cannot hold exactly, changing nothing', () => {
+    const b = book([lv('0.40', '10.00')], [lv('0.50', '5.00')]);
+    const v = b.version;
+    const field = (f: () => unknown) => invalidNumber(f).field;
+    expect(field(() => b.applyDelta('yes', 4000.5, 1))).toBe('priceUnits');
+    expect(field(() => b.applyDelta('yes', PRICE_ONE + 1, 1))).toBe('priceUnits');
+    expect(field(() => b.applyDelta('no', -100, 1))).toBe('priceUnits');
+    expect(field(() => b.applyDelta('yes', 4000, 0.5))).toBe('countCenti');
+    expect(field(() => b.applyDelta('yes', 4000, Number.NaN))).toBe('countCenti');
+    expect(field(() => b.applySnapshot([[4000, 100]], [[5000.25, 1]]))).toBe('priceUnits');
+    expect(field(() => b.applySnapshot([[4000, 1.5]], []))).toBe('countCenti');
+    expect(b.applyDelta('yes', 0, 1)).toBe('ok');
+    expect(b.applyDelta('yes', 0, -1)).toBe('ok');
+    expect(b.version).toBe(v + 2);
+    expect(b.levels('yes')).toEqual([[4000, 1000]]);
+    expect(b.levels('no')).toEqual([[5000, 500]]);
+    expect(b.stale).toBe(false);
   });
 
   it('handles sub-penny grids (0.001 and 0.0001) and fractional sizes exactly', () => {

@@ -1,3 +1,4 @@
+import { KflowError } from './errors';
 import { PRICE_ONE } from './units';
 
 /** The two outcome legs. Kalshi books list bids only, for YES and for NO. */
@@ -7,13 +8,40 @@ export type Side = 'yes' | 'no';
 export type Level = readonly [priceUnits: number, countCenti: number];
 
 /**
- * Outcome of a book mutation. `'negative'` (a delta would leave a level below zero; the delta is not
- * applied) and `'crossed'` (best YES bid + best NO bid ≥ $1 after the update) flag the book as needing a
+ * Outcome of a book mutation. `'negative'` (a delta would leave a level below zero, or a snapshot lists a
+ * negative size; nothing is applied) and `'crossed'` (best YES bid + best NO bid ≥ $1 after the update) flag the book as needing a
  * resync; neither is ever clamped away.
  */
 export type BookUpdateResult = 'ok' | 'negative' | 'crossed';
 
 const INITIAL_CAPACITY = 16;
+
+/**
+ * Guards the book against programmer errors that typed arrays would otherwise hide (a fractional or
+ * out-of-range price is silently truncated by `Int32Array`): prices are integers in [0, $1], sizes integers.
+ */
+function checkLevel(priceUnits: number, countCenti: number): void {
+  if (!(Number.isInteger(priceUnits) && priceUnits >= 0 && priceUnits <= PRICE_ONE)) {
+    throw new KflowError('INVALID_NUMBER', `Invalid price: ${priceUnits} (expected integer price units in [0, ${PRICE_ONE}])`, {
+      details: { field: 'priceUnits', value: priceUnits },
+    });
+  }
+  if (!Number.isSafeInteger(countCenti)) {
+    throw new KflowError('INVALID_NUMBER', `Invalid size: ${countCenti} (expected integer centi-contracts)`, {
+      details: { field: 'countCenti', value: countCenti },
+    });
+  }
+}
+
+/** Checks every level of a snapshot side (see `checkLevel`); false when one has a negative size. */
+function nonNegativeLevels(levels: readonly Level[]): boolean {
+  let ok = true;
+  for (const [price, size] of levels) {
+    checkLevel(price, size);
+    if (size < 0) ok = false;
+  }
+  return ok;
+}
 
 /** One side's bids, ascending by price, so the best bid is the last level (Kalshi's order). */
 class BidLadder {
@@ -153,23 +181,31 @@ export class OrderBook implements BookView {
     return side === 'yes' ? this.yes : this.no;
   }
 
-  /** Replaces both sides. Levels may come in any order; repeated prices are summed. */
+  /**
+   * Replaces both sides. Levels may come in any order; repeated prices are summed. A snapshot with a
+   * negative size is rejected whole (`'negative'`): the levels stay as they were and the book is flagged.
+   * Throws `INVALID_NUMBER` on a non-integer or out-of-range price or size.
+   */
   applySnapshot(yes: readonly Level[], no: readonly Level[]): BookUpdateResult {
+    const yesValid = nonNegativeLevels(yes);
+    const noValid = nonNegativeLevels(no);
+    if (!yesValid || !noValid) return this.flag('negative');
     this.yes.clear();
     this.no.clear();
+    for (const [price, size] of yes) this.yes.add(price, size);
+    for (const [price, size] of no) this.no.add(price, size);
     this.version++;
     this.stale = false;
-    for (const [price, size] of yes) {
-      if (!this.yes.add(price, size)) return this.flag('negative');
-    }
-    for (const [price, size] of no) {
-      if (!this.no.add(price, size)) return this.flag('negative');
-    }
     return this.isCrossed() ? this.flag('crossed') : 'ok';
   }
 
-  /** Adds a signed size change at one level; a level that reaches 0 is removed. */
+  /**
+   * Adds a signed size change at one level; a level that reaches 0 is removed. A change that would leave
+   * the level below 0 is not applied (`'negative'`). Throws `INVALID_NUMBER` on a non-integer or
+   * out-of-range price or size.
+   */
   applyDelta(side: Side, priceUnits: number, deltaCenti: number): BookUpdateResult {
+    checkLevel(priceUnits, deltaCenti);
     if (!this.ladder(side).add(priceUnits, deltaCenti)) return this.flag('negative');
     this.version++;
     return this.isCrossed() ? this.flag('crossed') : 'ok';

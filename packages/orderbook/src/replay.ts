@@ -1,7 +1,7 @@
 import { KflowError, isKflowError } from './errors';
 import { type KalshiFrame, type MarketLifecycleFrame, parseFrame } from './frames';
 import { type Settlement, type SessionData, createSessionDataBuilder } from './sessionData';
-import { type ApplyResult, SharedOrderbookState } from './sharedOrderbookState';
+import { type ApplyResult, SharedOrderbookState, type StateCounters } from './sharedOrderbookState';
 import { PRICE_ONE } from './units';
 import type { BookEvent } from './bookEvent';
 
@@ -55,15 +55,8 @@ export function parseCaptureLine(line: string): CaptureLine {
 }
 
 /** Replay totals: `StateCounters` plus `errors` (malformed lines, counted and skipped). */
-export interface ReplayCounters {
-  frames: number;
-  snapshots: number;
-  deltas: number;
-  ignored: number;
+export interface ReplayCounters extends StateCounters {
   errors: number;
-  gaps: number;
-  crossed: number;
-  negative: number;
 }
 
 export interface ReplayOptions {

@@ -58,4 +58,14 @@ describe('createRng', () => {
     const copy = rngFromState(rng.state());
     expect(take(50, () => copy.uint32())).toEqual(take(50, () => rng.uint32()));
   });
+
+  it('restores a pending normal sample too (Box–Muller makes two at a time)', () => {
+    const rng = createRng(7);
+    rng.normal(); // leaves the second sample pending
+    const state = rng.state();
+    expect(state[4]).not.toBeNull();
+    const copy = rngFromState(JSON.parse(JSON.stringify(state)) as typeof state);
+    expect(take(9, () => copy.normal())).toEqual(take(9, () => rng.normal()));
+    expect(rngFromState(createRng(7).state()).state()[4]).toBeNull();
+  });
 });

@@ -16,9 +16,12 @@ export interface Rng {
   uint32(): number;
   /** An independent generator derived from this one's stream. */
   fork(): Rng;
-  /** The full internal state; `createRng` accepts it back through `fromState`. */
-  state(): readonly [number, number, number, number];
+  /** The complete internal state, plain data: `rngFromState` restores a generator that continues identically. */
+  state(): RngState;
 }
+
+/** The sfc32 words and the pending second Box–Muller sample of `normal()` (null when none is pending). */
+export type RngState = readonly [a: number, b: number, c: number, d: number, spareNormal: number | null];
 
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0;
@@ -38,11 +41,12 @@ class Sfc32 implements Rng {
   private d: number;
   private spare = Number.NaN;
 
-  constructor(a: number, b: number, c: number, d: number) {
+  constructor(a: number, b: number, c: number, d: number, spare: number | null = null) {
     this.a = a >>> 0;
     this.b = b >>> 0;
     this.c = c >>> 0;
     this.d = d >>> 0;
+    this.spare = spare ?? Number.NaN;
   }
 
   uint32(): number {
@@ -81,8 +85,8 @@ class Sfc32 implements Rng {
     return createRng(this.uint32() ^ Math.imul(this.uint32(), 0x9e3779b1));
   }
 
-  state(): readonly [number, number, number, number] {
-    return [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0];
+  state(): RngState {
+    return [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0, Number.isNaN(this.spare) ? null : this.spare];
   }
 }
 
@@ -95,9 +99,14 @@ export function createRng(seed: number): Rng {
   return rng;
 }
 
-/** Restores a generator from `rng.state()`. */
-export function rngFromState(state: readonly [number, number, number, number]): Rng {
-  return new Sfc32(state[0], state[1], state[2], state[3]);
+/**
+ * Restores a generator from `rng.state()`.
+ *
+ * @example
+ * const copy = rngFromState(rng.state()); copy.normal() === rng.normal(); // true
+ */
+export function rngFromState(state: RngState): Rng {
+  return new Sfc32(state[0], state[1], state[2], state[3], state[4]);
 }
 
 /** Wall-clock or virtual time in epoch milliseconds. Passed in so runs can be reproduced. */

@@ -120,7 +120,7 @@ describe('SharedOrderbookState: books and sequencing', () => {
     expect(s.book(A)!.stale).toBe(false);
   });
 
-  it('counts negative and crossed updates and never hands out a rejected delta as an event', () => {
+  it('counts negative and crossed updates and never hands out a rejected update as an event', () => {
     const s = new SharedOrderbookState();
     s.applyFrame(snap(A, 1, 1));
     const neg = s.applyFrame(delta(A, 1, 2, '0.4000', '-10.01'));
@@ -128,7 +128,10 @@ describe('SharedOrderbookState: books and sequencing', () => {
     const crossed = s.applyFrame(delta(A, 1, 3, '0.6000', '1.00', 'no'));
     expect(crossed.update).toBe('crossed');
     expect(crossed.event).toBeDefined();
-    expect(s.counters).toMatchObject({ negative: 1, crossed: 1 });
+    const negSnap = s.applyFrame(snap(A, 1, 4, [['0.3000', '-1.00']]));
+    expect(negSnap).toMatchObject({ outcome: 'snapshot', update: 'negative', event: undefined });
+    expect(s.book(A)!.bestBid('no')).toBe(6000);
+    expect(s.counters).toMatchObject({ snapshots: 2, negative: 2, crossed: 1 });
   });
 
   it('stamps snapshots with recvMs, else the last exchange time, else 0', () => {

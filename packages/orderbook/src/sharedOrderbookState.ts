@@ -19,7 +19,7 @@ export interface ApplyResult {
   readonly update: BookUpdateResult | undefined;
   /** True when this frame revealed a sequence gap on its sid (the sid's books were marked stale first). */
   readonly gap: boolean;
-  /** The normalized event that changed state: absent for duplicates, ignored frames and rejected (negative) deltas. */
+  /** The normalized event that changed state: absent for duplicates, ignored frames and rejected (negative) updates. */
   readonly event: BookEvent | undefined;
 }
 
@@ -34,7 +34,7 @@ export interface StateCounters {
   gaps: number;
   /** Updates that left a book crossed or locked (a book that stays crossed counts once). */
   crossed: number;
-  /** Deltas rejected because a level would go negative. */
+  /** Updates rejected because a level would go negative (deltas) or was negative (snapshots). */
   negative: number;
 }
 
@@ -179,7 +179,7 @@ export class SharedOrderbookState {
     if (update === 'negative') counters.negative++;
     else if (update === 'crossed' && !wasCrossed) counters.crossed++;
     this.notify(book);
-    return { outcome: event.kind, update, gap, event: update === 'negative' && event.kind === 'delta' ? undefined : event };
+    return { outcome: event.kind, update, gap, event: update === 'negative' ? undefined : event };
   }
 
   private markSidStale(sid: number): void {

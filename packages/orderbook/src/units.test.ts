@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isKflowError } from './errors';
+import { invalidNumber } from './errors.testing';
 import {
   centsToPriceUnits,
   contractsToCountCenti,
@@ -11,18 +11,8 @@ import {
   parseFixed,
   parseMicros,
   parsePriceUnits,
-  priceToProbability,
 } from './units';
 
-function invalidNumber(fn: () => unknown): { field: unknown; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (isKflowError(error, 'INVALID_NUMBER')) return { field: error.details.field, message: error.message };
-    throw error;
-  }
-  throw new Error('expected INVALID_NUMBER');
-}
 
 describe('parsePriceUnits', () => {
   it('parses fixed-point dollar strings exactly', () => {
@@ -153,9 +143,5 @@ describe('formatting', () => {
     expect(() => formatMicros(1_234_567, 2)).toThrow(RangeError);
     expect(() => formatMicros(1, 7)).toThrow(RangeError);
     expect(() => formatPrice(0.5)).toThrow(RangeError);
-  });
-
-  it('converts price units to a probability', () => {
-    expect(priceToProbability(1700)).toBeCloseTo(0.17, 12);
   });
 });

@@ -142,8 +142,3 @@ export function formatMicros(micros: number, decimals = 6): string {
   if (micros % step !== 0) throw new RangeError(`${micros} micro-dollars is not exact at ${decimals} decimals`);
   return formatScaled(micros / step, decimals);
 }
-
-/** Price units to a probability in [0, 1] (the edge to learning: floats only here). */
-export function priceToProbability(priceUnits: number): number {
-  return priceUnits / PRICE_SCALE;
-}

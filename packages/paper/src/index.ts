@@ -96,6 +96,7 @@ export type {
   MarketPositionMessage,
   UserEvent,
 } from './kalshiTypes';
+export { type PositionFeaturesBuffer, createPositionFeatures, writePositionFeatures } from './positionFeatures';
 export {
   type PaperMarketConfig,
   type PaperClientOptions,

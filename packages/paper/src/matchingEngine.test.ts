@@ -247,6 +247,28 @@ describe('resting orders', () => {
     expect(fills.reduce((a, f) => a + f.count, 0)).toBe(1_100); // 8 − 2 still taken = 6 new
   });
 
+  it('a snapshot moves queues and fills exactly as the same change sent as deltas (one rule for replay and live)', () => {
+    const run = (asSnapshot: boolean) => {
+      const { engine, fills, delta, book } = setup();
+      const r = engine.submit(buyYes(4000, 500), 0); // 10 ahead at 0.40
+      if (!r.ok) throw new Error('rejected');
+      delta('yes', 4000, -1_000); // the 10 ahead leave: we are at the front of an empty level
+      delta('yes', 4000, 800);
+      // A resync reports 0.40 down to 3 (5 traded through us), 0.39 gone and a new NO bid at 0.52.
+      if (asSnapshot) {
+        replayEvent(engine, book, { kind: 'snapshot', ticker: T, tsMs: 2, yes: [[4000, 300]], no: [[4800, 3_000], [4900, 1_000], [5000, 500], [5200, 100]] });
+      } else {
+        delta('yes', 3900, -2_000, 2);
+        delta('yes', 4000, -500, 2);
+        delta('no', 5200, 100, 2);
+      }
+      return { fills: fills.map((f) => [f.price, f.count, f.taker]), order: [r.order.filledCenti, r.order.queueAheadCenti] };
+    };
+    const viaSnapshot = run(true);
+    expect(viaSnapshot).toEqual({ fills: [[4000, 500, false]], order: [500, 0] });
+    expect(run(false)).toEqual(viaSnapshot);
+  });
+
   it('charges maker fees on maker-fee series', () => {
     const { engine, tracker, delta } = setup({ fees: { feeType: 'quadratic_with_maker_fees' } });
     engine.submit(buyYes(4500, 10_000), 0);

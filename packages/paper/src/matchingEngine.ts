@@ -2,7 +2,7 @@ import {
   type BookEvent,
   type BookView,
   KflowError,
-  type OrderBook,
+  OrderBook,
   PRICE_ONE,
   type Rng,
   type SettlementResult,
@@ -163,19 +163,6 @@ class LevelAmounts {
     } else if (i >= 0) this.removeAt(i);
   }
 
-  /** Caps every amount at the book's current size at that price. */
-  clampTo(book: BookView, side: Side): void {
-    for (let i = this.size - 1; i >= 0; i--) {
-      const cap = book.sizeAtPrice(side, this.prices[i]!);
-      if (cap <= 0) this.removeAt(i);
-      else if (this.amounts[i]! > cap) this.amounts[i] = cap;
-    }
-  }
-
-  clear(): void {
-    this.size = 0;
-  }
-
   private removeAt(i: number): void {
     const last = --this.size;
     this.prices[i] = this.prices[last]!;
@@ -227,7 +214,7 @@ type PendingAction =
  * @example
  * const engine = createMatchingEngine({ ticker, book, tracker });
  * engine.submit(buyYes(4700, 1000, { timeInForce: 'immediate_or_cancel' }), nowMs);
- * // for each recorded event: engine.advanceTo(e.tsMs); applyBookEvent(book, e); engine.onBookEvent(e);
+ * for (const event of recordedEvents) replayEvent(engine, book, event);
  */
 export class MatchingEngine {
   readonly ticker: string;
@@ -465,35 +452,38 @@ export class MatchingEngine {
     this.advanceTo(tsMs);
   }
 
-  /** Call after the book applied a snapshot. */
-  onSnapshot(tsMs: number): void {
-    this.consumedYes.clampTo(this.book, 'yes');
-    this.consumedNo.clampTo(this.book, 'no');
-    this.tradeCreditYes.clear();
-    this.tradeCreditNo.clear();
-    for (const o of this.resting) {
-      const size = this.book.sizeAtPrice(o.ladder, o.ladderPrice);
-      if (o.queueAheadCenti > size) o.queueAheadCenti = size;
-    }
-    this.depth++;
-    try {
-      this.crossCheck(tsMs);
-    } finally {
-      this.depth--;
+  /**
+   * Call after the book changed in any way (a snapshot, a resync, or a change known only as "this book
+   * changed", as from `SharedOrderbookState`), with `before`, a copy of the book before the change. The
+   * difference is replayed level by level through `onDelta` (best first, YES then NO), so a snapshot
+   * moves queues and fills our orders exactly as the same change arriving as deltas would: the training
+   * replay and the live paper client share this one rule.
+   */
+  onBookChange(before: BookView, tsMs: number): void {
+    const after = this.book;
+    for (let s = 0; s < 2; s++) {
+      const side: Side = s === 0 ? 'yes' : 'no';
+      // Merge both ladders (best first: prices descend) and report every level whose size changed.
+      const n = after.levelCount(side);
+      const m = before.levelCount(side);
+      let i = 0;
+      let j = 0;
+      while (i < n || j < m) {
+        const ap = i < n ? after.priceAt(side, i) : -1;
+        const bp = j < m ? before.priceAt(side, j) : -1;
+        if (ap === bp) {
+          const d = after.sizeAt(side, i) - before.sizeAt(side, j);
+          if (d !== 0) this.onDelta(side, ap, d, tsMs);
+          i++;
+          j++;
+        } else if (ap > bp) {
+          this.onDelta(side, ap, after.sizeAt(side, i++), tsMs);
+        } else {
+          this.onDelta(side, bp, -before.sizeAt(side, j++), tsMs);
+        }
+      }
     }
     this.advanceTo(tsMs);
-  }
-
-  /** Dispatches a normalized event that the book has already applied. */
-  onBookEvent(event: BookEvent): void {
-    switch (event.kind) {
-      case 'delta':
-        return this.onDelta(event.side, event.priceUnits, event.deltaCenti, event.tsMs);
-      case 'trade':
-        return this.onTrade(event.yesPriceUnits, event.countCenti, event.takerSide, event.tsMs);
-      case 'snapshot':
-        return this.onSnapshot(event.tsMs);
-    }
   }
 
   /** Settles the market: cancels open orders, then pays out through the tracker. */
@@ -838,15 +828,29 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
   return new MatchingEngine(options);
 }
 
+/** The book before a replayed snapshot (scratch: `replayEvent` is synchronous and never re-entered). */
+const beforeSnapshot = new OrderBook('replay');
+
 /**
- * Replays one recorded event: order actions due by its time, then the book update, then fills.
- * For callers that own a mutable `OrderBook` (the env, tests).
+ * Replays one recorded event: order actions due by its time, then the book update, then fills. A
+ * snapshot reaches the engine as its difference from the previous book (`onBookChange`). For callers
+ * that own a mutable `OrderBook` (the env, tests).
  *
  * @example
  * for (const event of events) replayEvent(engine, book, event);
  */
 export function replayEvent(engine: MatchingEngine, book: OrderBook, event: BookEvent): void {
   engine.advanceTo(event.tsMs);
-  applyBookEvent(book, event);
-  engine.onBookEvent(event);
+  if (event.kind === 'snapshot') beforeSnapshot.copyFrom(book);
+  const result = applyBookEvent(book, event);
+  switch (event.kind) {
+    case 'delta':
+      // A rejected (negative) delta changed nothing, so our orders must not see it either.
+      if (result !== 'negative') engine.onDelta(event.side, event.priceUnits, event.deltaCenti, event.tsMs);
+      return;
+    case 'trade':
+      return engine.onTrade(event.yesPriceUnits, event.countCenti, event.takerSide, event.tsMs);
+    case 'snapshot':
+      return engine.onBookChange(beforeSnapshot, event.tsMs);
+  }
 }

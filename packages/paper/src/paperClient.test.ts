@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { UserEvent } from './kalshiTypes';
 import { type PaperClientOptions, createPaperClient } from './paperClient';
+import { createPositionFeatures } from './positionFeatures';
 
 const T = 'KXTEST-26JAN01-B50';
 
@@ -66,6 +67,9 @@ describe('paper client', () => {
     ]);
     const balance = client.getBalance();
     expect(balance.ok && balance.body.balance_dollars).toBe('96.708500'); // 100 − 3.17 − 0.1215
+    // The account numbers the live actor passes to buildObservation.
+    expect(client.writePositionFeatures(T, createPositionFeatures(1_000))).toMatchObject({ positionCenti: 700, cashMicros: 96_708_500 });
+    expect(() => client.writePositionFeatures('NOPE', createPositionFeatures(1_000))).toThrow(/No market/);
     const order = client.getOrder(r.body.order_id);
     expect(order.ok && order.body.order).toMatchObject({ status: 'executed', fill_count_fp: '7.00', taker_fill_cost_dollars: '3.170000' });
     // Events parse as Kalshi frames.

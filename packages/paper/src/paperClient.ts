@@ -1,9 +1,11 @@
 import {
+  type BookView,
   type Clock,
   KflowError,
   OrderBook,
   PRICE_ONE,
   type Rng,
+  type RngState,
   type SettlementResult,
   type SharedOrderbookState,
   type TradeEvent,
@@ -16,6 +18,7 @@ import {
   parseCountCenti,
   parsePriceUnits,
 } from '@kflow/orderbook';
+import type { PositionFeaturesInput } from '@kflow/features';
 import type { PaperErrorCode } from './errors';
 import type { FeeSchedule, MemberPrecision } from './feeModel';
 import type {
@@ -42,6 +45,7 @@ import type {
 } from './kalshiTypes';
 import { type LatencyModel, MatchingEngine, type OrderActionResult, type QueueModel } from './matchingEngine';
 import type { OrderRejectReason, OrderRequest, SimOrder, TimeInForce } from './orders';
+import { type PositionFeaturesBuffer, writePositionFeatures } from './positionFeatures';
 import { type FillOutcome, PositionTracker } from './positionTracker';
 import type { PriceGrid } from './priceGrid';
 
@@ -79,7 +83,7 @@ export interface PaperClientState {
   readonly orders: readonly KalshiOrder[];
   readonly fills: readonly KalshiFill[];
   readonly settlements: readonly KalshiSettlement[];
-  readonly rng: readonly [number, number, number, number];
+  readonly rng: RngState;
 }
 
 interface OrderMeta {
@@ -93,9 +97,17 @@ interface OrderMeta {
 }
 
 interface Market {
+  /** Matches against `book`, this client's copy of the live book. */
   readonly engine: MatchingEngine;
-  /** The book as this client last saw it: diffs against it turn book notifications into level deltas. */
-  readonly shadow: OrderBook;
+  /** The live book (written by the state's owner). */
+  readonly live: BookView;
+  /**
+   * The live book as of the last trusted notification: order actions due at a change meet the book as it
+   * was before it (as in a replay), and the difference to the live book becomes level deltas.
+   */
+  readonly book: OrderBook;
+  /** Scratch: `book` before the change being replayed. */
+  readonly before: OrderBook;
   readonly eventTicker: string;
 }
 
@@ -152,8 +164,9 @@ function isResponse(value: unknown): value is PaperResponse<never> {
  * `fill`, `user_order` and `market_position` events. Refused requests return a Kalshi error body and change
  * nothing.
  *
- * Book notifications say only which book changed, so the client keeps a shadow copy per market and turns
- * each change into level deltas for the engine. Public trades are not in the shared state: pass them to
+ * Book notifications say only which book changed, so the engine of each market matches against the
+ * client's copy of the live book, and each change reaches it as level deltas (`onBookChange`) after the
+ * order actions that were due before it, exactly as in a replay. Public trades are not in the shared state: pass them to
  * `onTrade` if you subscribe to the trade channel.
  *
  * @example
@@ -444,8 +457,21 @@ export class PaperClient {
   onTrade(event: TradeEvent): void {
     const market = this.markets.get(event.ticker);
     if (!market) return;
-    const now = this.clock.now();
+    const now = this.advance(); // orders that arrived before the trade can take part in it
     market.engine.onTrade(event.yesPriceUnits, event.countCenti, event.takerSide, now);
+  }
+
+  /**
+   * The account numbers of one market for `buildObservation` (what the live actor feeds its policy),
+   * computed by the same {@link writePositionFeatures} as the training env. Throws `UNKNOWN_MARKET`.
+   *
+   * @example
+   * buildObservation(obs, state.book(ticker)!, temporal, client.writePositionFeatures(ticker, account), nowMs);
+   */
+  writePositionFeatures(ticker: string, out: PositionFeaturesBuffer): PositionFeaturesInput {
+    const market = this.markets.get(ticker);
+    if (!market) throw new KflowError<PaperErrorCode>('UNKNOWN_MARKET', `No market ${ticker}`);
+    return writePositionFeatures(market.engine, out);
   }
 
   /** Carries out order actions whose latency has elapsed (also done on every call and book update). */
@@ -471,8 +497,10 @@ export class PaperClient {
   private market(ticker: string): Market | undefined {
     const known = this.markets.get(ticker);
     if (known) return known;
-    const book = this.state.book(ticker);
-    if (!book) return undefined;
+    const live = this.state.book(ticker);
+    if (!live) return undefined;
+    const book = new OrderBook(ticker);
+    copyBook(book, live);
     const config = this.options.markets?.[ticker] ?? {};
     const fees = config.fees ?? this.options.defaultFees;
     const grid = config.grid;
@@ -488,51 +516,24 @@ export class PaperClient {
       onFill: (order, price, count, isTaker, outcome, tsMs) => this.onFill(order, price, count, isTaker, outcome, tsMs),
       onOrderUpdate: (order) => this.onOrderUpdate(order),
     });
-    const shadow = new OrderBook(ticker);
-    if (book instanceof OrderBook) shadow.copyFrom(book);
-    else shadow.applySnapshot(book.levels('yes'), book.levels('no'));
     const dash = ticker.lastIndexOf('-');
-    const market: Market = { engine, shadow, eventTicker: config.eventTicker ?? (dash > 0 ? ticker.slice(0, dash) : ticker) };
+    const eventTicker = config.eventTicker ?? (dash > 0 ? ticker.slice(0, dash) : ticker);
+    const market: Market = { engine, live, book, before: new OrderBook(ticker), eventTicker };
     this.markets.set(ticker, market);
     return market;
   }
 
-  /** A book changed: replay the difference to its engine as level deltas. */
+  /** A book changed: due order actions first (against the book before the change), then the difference. */
   private onBook(ticker: string): void {
     const market = this.markets.get(ticker) ?? this.market(ticker);
     if (!market) return;
-    const { engine, shadow } = market;
-    const live = engine.book;
-    const now = this.clock.now();
-    engine.advanceTo(now);
-    // A stale book (sequence gap) is not trusted: keep the shadow at the last trusted state, so the resync
+    const now = this.advance();
+    // A stale book (sequence gap) is not trusted: keep the copy at the last trusted state, so the resync
     // snapshot is replayed as one difference.
-    if (live.stale) return;
-    for (const side of ['yes', 'no'] as const) {
-      // Merge both ladders (best first) and report every level whose size changed.
-      let i = 0;
-      let j = 0;
-      const n = live.levelCount(side);
-      const m = shadow.levelCount(side);
-      while (i < n || j < m) {
-        const lp = i < n ? live.priceAt(side, i) : -1;
-        const sp = j < m ? shadow.priceAt(side, j) : -1;
-        if (lp === sp) {
-          const d = live.sizeAt(side, i) - shadow.sizeAt(side, j);
-          if (d !== 0) engine.onDelta(side, lp, d, now);
-          i++;
-          j++;
-        } else if (lp > sp) {
-          engine.onDelta(side, lp, live.sizeAt(side, i), now);
-          i++;
-        } else {
-          engine.onDelta(side, sp, -shadow.sizeAt(side, j), now);
-          j++;
-        }
-      }
-    }
-    if (live instanceof OrderBook) shadow.copyFrom(live);
-    else shadow.applySnapshot(live.levels('yes'), live.levels('no'));
+    if (market.live.stale) return;
+    market.before.copyFrom(market.book);
+    copyBook(market.book, market.live);
+    market.engine.onBookChange(market.before, now);
   }
 
   private parseV2(b: Record<string, unknown>): ParsedOrder | PaperResponse<never> {
@@ -773,6 +774,12 @@ export class PaperClient {
       }
     }
   }
+}
+
+/** Makes `to` a copy of `from` (allocation-free when `from` is an `OrderBook`). */
+function copyBook(to: OrderBook, from: BookView): void {
+  if (from instanceof OrderBook) to.copyFrom(from);
+  else to.applySnapshot(from.levels('yes'), from.levels('no'));
 }
 
 /** Average per contract as a dollar string (`micros` over `countCenti` centi-contracts), rounded to $0.000001. */

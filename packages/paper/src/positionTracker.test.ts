@@ -214,16 +214,22 @@ describe('PositionTracker properties', () => {
     );
   });
 
-  it('holding never changes value: marks are time-invariant and settlement turns value into cash', () => {
+  it('holding never changes value: only the mid moves the mark, and settlement turns value into cash', () => {
     fc.assert(
       fc.property(fc.array(fillArb, { maxLength: 20 }), fc.integer({ min: 0, max: 10_000 }), (fills, payout) => {
         const { t, m } = tracker();
         for (const f of fills) t.applyFill(m, f.side, f.price, f.count, f.taker);
         const book = new OrderBook('TEST-MKT');
-        book.applySnapshot([[4000, 100]], [[5000, 100]]);
-        const v1 = t.portfolioValueMicros(() => book);
-        const v2 = t.portfolioValueMicros(() => book);
-        expect(v2).toBe(v1);
+        book.applySnapshot([[4000, 100]], [[5000, 100]]); // YES 0.40 / 0.50: mid 0.45
+        const value = t.portfolioValueMicros(() => book);
+        // Marking to mid values the position as if it settled at the mid.
+        expect(value).toBe(t.cashMicros + t.settlementValueMicros(m, 4500));
+        // The book moves without moving the mid (sizes at the touch, deeper levels): the value stays.
+        book.applyDelta('yes', 4000, 900);
+        book.applyDelta('yes', 3000, 500);
+        book.applyDelta('no', 4000, 2_000);
+        book.applyDelta('no', 5000, -50);
+        expect(t.portfolioValueMicros(() => book)).toBe(value);
         const expected = t.cashMicros + t.settlementValueMicros(m, payout);
         const feesBefore = t.market(m).feesPaidMicros;
         t.settle(m, 'scalar', payout);

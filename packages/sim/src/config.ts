@@ -1,6 +1,6 @@
 import { KflowError } from '@kflow/orderbook';
 import type { SimErrorCode } from './errors';
-import type { TickStructure } from './tickGrid';
+import { type TickStructure, isTickStructure } from './tickGrid';
 
 /** Activity regime parameters: multipliers on event rates and latent volatility, and how long it lasts. */
 export interface RegimeConfig {
@@ -176,53 +176,52 @@ const calm: SimConfig = {
   },
 };
 
-const volatile: SimConfig = {
-  ...calm,
+/** `base` with `overrides` merged field by field (nested groups too). */
+function mergeConfig(base: SimConfig, o: SimConfigOverrides): SimConfig {
+  return {
+    ...base,
+    ...(o as Partial<SimConfig>),
+    latent: { ...base.latent, ...o.latent },
+    makers: { ...base.makers, ...o.makers },
+    takers: { ...base.takers, ...o.takers },
+    book: { ...base.book, ...o.book },
+    regimes: {
+      quiet: { ...base.regimes.quiet, ...o.regimes?.quiet },
+      normal: { ...base.regimes.normal, ...o.regimes?.normal },
+      burst: { ...base.regimes.burst, ...o.regimes?.burst },
+    },
+  };
+}
+
+const volatile = mergeConfig(calm, {
   preset: 'volatile',
-  latent: { ...calm.latent, volPerSqrtSec: 0.015, jumpsPerMin: 1, jumpSizeLogit: 0.35, closeVolBoost: 2 },
-  makers: { ...calm.makers, halfSpreadCents: 1.5, levels: 10, levelSizeContracts: 100, volWidening: 0.5 },
-  takers: {
-    ...calm.takers,
-    noiseRatePerSec: 1.5,
-    noiseSizeContracts: 25,
-    noiseMaxLevels: 3,
-    hawkesBranching: 0.6,
-    hawkesDecayPerSec: 0.5,
-  },
+  latent: { volPerSqrtSec: 0.015, jumpsPerMin: 1, jumpSizeLogit: 0.35, closeVolBoost: 2 },
+  makers: { halfSpreadCents: 1.5, levels: 10, levelSizeContracts: 100, volWidening: 0.5 },
+  takers: { noiseRatePerSec: 1.5, noiseSizeContracts: 25, noiseMaxLevels: 3, hawkesBranching: 0.6, hawkesDecayPerSec: 0.5 },
   book: { cancelRatePerSec: 5, replenishRatePerSec: 5 },
   regimes: {
     quiet: { activity: 0.4, vol: 0.5, meanDurationSec: 40 },
-    normal: { activity: 1, vol: 1, meanDurationSec: 60 },
+    normal: { meanDurationSec: 60 },
     burst: { activity: 5, vol: 3, meanDurationSec: 20 },
   },
-};
+});
 
-const informed: SimConfig = {
-  ...calm,
+const informed = mergeConfig(calm, {
   preset: 'informed',
   edge: 1,
-  latent: { ...calm.latent, initialMin: 0.3, initialMax: 0.7, volPerSqrtSec: 0.006, jumpsPerMin: 1.5, jumpSizeLogit: 0.6 },
-  makers: {
-    ...calm.makers,
-    lagMaxMs: 40_000,
-    halfSpreadCents: 0.5,
-    levelSizeContracts: 150,
-    levelSizeGrowth: 0.1,
-    volWidening: 0.1,
-  },
+  latent: { initialMin: 0.3, initialMax: 0.7, volPerSqrtSec: 0.006, jumpsPerMin: 1.5, jumpSizeLogit: 0.6 },
+  makers: { lagMaxMs: 40_000, halfSpreadCents: 0.5, levelSizeContracts: 150, levelSizeGrowth: 0.1, volWidening: 0.1 },
   takers: {
-    ...calm.takers,
     noiseRatePerSec: 1,
     noiseSizeContracts: 20,
     informedRatePerCent: 1,
     informedMaxRatePerSec: 6,
     informedSizeContracts: 25,
-    informedRestFraction: 1,
     informedMinEdgeCents: 1,
     hawkesBranching: 0.4,
   },
   book: { cancelRatePerSec: 2, replenishRatePerSec: 3 },
-};
+});
 
 /** The named presets. `informed` is the one RL agents should be able to learn on (edge 1 by default). */
 export const SIM_PRESETS: Readonly<Record<PresetName, SimConfig>> = { calm, volatile, informed };
@@ -246,21 +245,7 @@ export function resolveSimConfig(preset: PresetName | string = 'calm', overrides
   if (!isPresetName(preset)) {
     throw new KflowError<SimErrorCode>('UNKNOWN_PRESET', `Unknown simulator preset "${preset}" (calm, volatile, informed)`);
   }
-  const base = SIM_PRESETS[preset];
-  const o = overrides;
-  const config: SimConfig = {
-    ...base,
-    ...(o as Partial<SimConfig>),
-    latent: { ...base.latent, ...o.latent },
-    makers: { ...base.makers, ...o.makers },
-    takers: { ...base.takers, ...o.takers },
-    book: { ...base.book, ...o.book },
-    regimes: {
-      quiet: { ...base.regimes.quiet, ...o.regimes?.quiet },
-      normal: { ...base.regimes.normal, ...o.regimes?.normal },
-      burst: { ...base.regimes.burst, ...o.regimes?.burst },
-    },
-  };
+  const config = mergeConfig(SIM_PRESETS[preset], overrides);
   validateSimConfig(config);
   return config;
 }
@@ -276,6 +261,8 @@ export function validateSimConfig(c: SimConfig): void {
   check(Number.isSafeInteger(c.startMs) && c.startMs >= 0, 'startMs', 'must be epoch ms');
   check(c.edge >= 0 && c.edge <= 1, 'edge', 'must be in [0, 1]');
   check(/^[A-Za-z0-9_]+$/.test(c.preset), 'preset', 'must be alphanumeric (it becomes part of tickers)');
+  check(isTickStructure(c.tickStructure), 'tickStructure', 'must be linear_cent, deci_cent or tapered_deci_cent');
+  check(typeof c.fractionalSizes === 'boolean', 'fractionalSizes', 'must be a boolean');
   const l = c.latent;
   check(l.initialMin > 0 && l.initialMax < 1 && l.initialMin <= l.initialMax, 'latent.initialMin/Max', 'must satisfy 0 < min ≤ max < 1');
   check(l.volPerSqrtSec >= 0 && l.jumpsPerMin >= 0 && l.jumpSizeLogit >= 0 && l.closeVolBoost >= 0, 'latent', 'rates and sizes must be ≥ 0');

@@ -42,6 +42,11 @@ const STRUCTURES: Record<TickStructure, readonly PriceRange[]> = {
   ],
 };
 
+/** True when `name` is a supported price level structure. */
+export function isTickStructure(name: string): name is TickStructure {
+  return Object.hasOwn(STRUCTURES, name);
+}
+
 /**
  * Builds the grid of a Kalshi price level structure. All grid prices are precomputed, so rounding is a
  * binary search and stepping is an index move.
@@ -52,10 +57,10 @@ const STRUCTURES: Record<TickStructure, readonly PriceRange[]> = {
  * grid.up(8900);   // 9000; grid.up(9000) → 9010
  */
 export function createTickGrid(structure: TickStructure): TickGrid {
-  const ranges = STRUCTURES[structure];
-  if (ranges === undefined) {
+  if (!isTickStructure(structure)) {
     throw new KflowError<SimErrorCode>('INVALID_CONFIG', `Unknown tick structure "${String(structure)}"`);
   }
+  const ranges = STRUCTURES[structure];
   const points: number[] = [];
   for (const r of ranges) {
     for (let p = r.start; p <= r.end; p += r.step) if (points[points.length - 1] !== p) points.push(p);

@@ -3,14 +3,18 @@ import { SyncVectorEnv, createCartPole } from '@kflow/env';
 import { createRng } from '@kflow/orderbook';
 import type { Benchmark } from './harness';
 
-/** Real PPO training on CartPole-v1 (rollouts and updates, default backend); returns env steps per second. */
+/**
+ * Real PPO training on CartPole-v1 (rollouts and updates, default backend); returns env transitions per
+ * second. SB3's count (same-step autoreset) has no reset-only steps, ours (Gymnasium next-step autoreset)
+ * has one per finished episode: they are subtracted so the figure compares like with like.
+ */
 function ppoStepsPerSecond(nEnvs: number, totalTimesteps: number, preset: Partial<PpoOptions>): number {
   const envs = new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createCartPole()));
   const t0 = process.hrtime.bigint();
   const result = trainPpo({ ...preset, envs, totalTimesteps, seed: 0 });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   envs.close();
-  return result.timesteps / seconds;
+  return (result.timesteps - result.episodes) / seconds;
 }
 
 export const agentsBenchmarks: readonly Benchmark[] = [

@@ -1,4 +1,4 @@
-import { createCartPole, createKalshiEnv, createSyntheticSession, SyncVectorEnv } from '@kflow/env';
+import { type Env, createCartPole, createKalshiEnv, createSyntheticSession, SyncVectorEnv } from '@kflow/env';
 import type { SessionData } from '@kflow/orderbook';
 import { createRng } from '@kflow/orderbook';
 import type { Benchmark } from './harness';
@@ -6,7 +6,7 @@ import type { Benchmark } from './harness';
 const CARTPOLE_STEPS = 2_000_000;
 
 /** Random actions from a seeded rng on one CartPole-v1, resetting whenever an episode ends. */
-function cartPoleWorkload() {
+function cartPoleWorkload(): StepWorkload {
   const env = createCartPole();
   env.reset({ seed: 1 });
   const actions = new Uint8Array(CARTPOLE_STEPS);
@@ -32,7 +32,7 @@ function kalshiSession(): SessionData {
 }
 
 /** The Kalshi env on the synthetic session, decision on every event, plus pre-drawn uniform random actions. */
-function kalshiWorkload() {
+function kalshiWorkload(): StepWorkload {
   const env = createKalshiEnv({ sessions: [kalshiSession()] });
   env.reset({ seed: 1 });
   const rng = createRng(4);
@@ -52,6 +52,22 @@ function sessionBytesPerEvent(session: SessionData): number {
   return bytes / events;
 }
 
+/** One env and pre-drawn actions. */
+interface StepWorkload {
+  readonly env: Env;
+  readonly actions: Uint8Array;
+}
+
+/** Steps `env` through the pre-drawn `actions`, resetting whenever an episode ends; returns steps per second. */
+function stepsPerSec({ env, actions }: StepWorkload): number {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < actions.length; i++) {
+    const { terminated, truncated } = env.step(actions[i]!);
+    if (terminated || truncated) env.reset();
+  }
+  return actions.length / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
 /** Env benchmarks; the Kalshi env's benchmarks are appended to this array. */
 export const envBenchmarks: readonly Benchmark[] = [
   {
@@ -61,15 +77,7 @@ export const envBenchmarks: readonly Benchmark[] = [
     // The reference env must never be what bounds training speed: tens of millions of raw steps/s.
     target: 10_000_000,
     setup: cartPoleWorkload,
-    run: (state) => {
-      const { env, actions } = state as ReturnType<typeof cartPoleWorkload>;
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < actions.length; i++) {
-        const { terminated, truncated } = env.step(actions[i]!);
-        if (terminated || truncated) env.reset();
-      }
-      return actions.length / (Number(process.hrtime.bigint() - t0) / 1e9);
-    },
+    run: (state) => stepsPerSec(state as StepWorkload),
   },
   {
     name: 'env.cartpole.vector8.stepsPerSec',
@@ -91,15 +99,7 @@ export const envBenchmarks: readonly Benchmark[] = [
     better: 'higher',
     target: 300_000,
     setup: kalshiWorkload,
-    run: (state) => {
-      const { env, actions } = state as ReturnType<typeof kalshiWorkload>;
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < actions.length; i++) {
-        const { terminated, truncated } = env.step(actions[i]!);
-        if (terminated || truncated) env.reset();
-      }
-      return actions.length / (Number(process.hrtime.bigint() - t0) / 1e9);
-    },
+    run: (state) => stepsPerSec(state as StepWorkload),
   },
   {
     name: 'env.kalshi.resetMicros',

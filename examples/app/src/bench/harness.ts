@@ -9,6 +9,8 @@ export interface Benchmark {
   readonly target?: number;
   /** Another benchmark's name: the ratio `figure / baseline` is printed as `<name>.vs.<baseline>`. */
   readonly baseline?: string;
+  /** The ratio to `baseline` the issue asks for, if any (compared in the direction of `better`). */
+  readonly baselineTarget?: number;
   readonly warmupRuns?: number;
   readonly runs?: number;
   /** A reason to skip (e.g. no DATABASE_URL), or undefined to run. */
@@ -34,47 +36,66 @@ function median(values: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Runs each benchmark (warm-up runs, then several timed runs) and reports the median. */
+/**
+ * Runs each benchmark (warm-up runs, then several timed runs) and reports the median. A benchmark whose
+ * `baseline` is also selected runs interleaved with it (run i of the baseline, then run i of each benchmark
+ * measured against it), so load changes on a shared machine hit both alike and their ratio stays fair.
+ */
 export async function runBenchmarks(
   benchmarks: readonly Benchmark[],
   onResult: (result: BenchResult) => void = () => {},
 ): Promise<{ results: BenchResult[]; skipped: Record<string, string> }> {
   const results: BenchResult[] = [];
   const skipped: Record<string, string> = {};
-  for (const b of benchmarks) {
+  const runnable = benchmarks.filter((b) => {
     const reason = b.skip?.();
-    if (reason !== undefined) {
-      skipped[b.name] = reason;
-      continue;
-    }
-    const state = await b.setup?.();
+    if (reason !== undefined) skipped[b.name] = reason;
+    return reason === undefined;
+  });
+  const names = new Set(runnable.map((b) => b.name));
+  for (const b of runnable) {
+    if (b.baseline !== undefined && names.has(b.baseline)) continue; // runs in its baseline's group
+    const group = [b, ...runnable.filter((d) => d.baseline === b.name)];
+    const states: unknown[] = [];
     try {
-      for (let i = 0; i < (b.warmupRuns ?? 2); i++) await b.run(state);
-      const samples: number[] = [];
-      for (let i = 0; i < (b.runs ?? 5); i++) samples.push(await b.run(state));
-      const m = median(samples);
-      const result: BenchResult =
-        b.target === undefined
-          ? { name: b.name, median: m, samples }
-          : { name: b.name, median: m, samples, target: b.target, met: b.better === 'lower' ? m <= b.target : m >= b.target };
-      results.push(result);
-      onResult(result);
+      for (const g of group) states.push(await g.setup?.());
+      for (const [k, g] of group.entries()) for (let i = 0; i < (g.warmupRuns ?? 2); i++) await g.run(states[k]);
+      const samples = group.map((): number[] => []);
+      const rounds = Math.max(...group.map((g) => g.runs ?? 5));
+      for (let i = 0; i < rounds; i++) {
+        for (const [k, g] of group.entries()) if (i < (g.runs ?? 5)) samples[k]!.push(await g.run(states[k]));
+      }
+      for (const [k, g] of group.entries()) {
+        const m = median(samples[k]!);
+        const result: BenchResult =
+          g.target === undefined
+            ? { name: g.name, median: m, samples: samples[k]! }
+            : { name: g.name, median: m, samples: samples[k]!, target: g.target, met: g.better === 'lower' ? m <= g.target : m >= g.target };
+        results.push(result);
+        onResult(result);
+      }
     } finally {
-      await b.teardown?.(state);
+      for (const [k, g] of group.entries()) if (k < states.length) await g.teardown?.(states[k]);
     }
   }
   return { results, skipped };
 }
 
-/** Flattens results into one object of named figures, adding `<name>.vs.<baseline>` ratios. */
+/**
+ * Flattens results into one object of named figures, adding `<name>.vs.<baseline>` ratios: the median of
+ * the run-by-run ratios when both ran interleaved with the same number of runs, else the ratio of medians.
+ */
 export function toFigures(benchmarks: readonly Benchmark[], results: readonly BenchResult[]): Record<string, number> {
-  const byName = new Map(results.map((r) => [r.name, r.median]));
+  const byName = new Map(results.map((r) => [r.name, r]));
   const figures: Record<string, number> = {};
   for (const r of results) {
     figures[r.name] = round(r.median);
     const base = benchmarks.find((b) => b.name === r.name)?.baseline;
-    const baseValue = base === undefined ? undefined : byName.get(base);
-    if (base !== undefined && baseValue !== undefined) figures[`${r.name}.vs.${base}`] = round(r.median / baseValue);
+    const baseResult = base === undefined ? undefined : byName.get(base);
+    if (base === undefined || baseResult === undefined) continue;
+    const paired = baseResult.samples.length === r.samples.length;
+    const ratio = paired ? median(r.samples.map((x, i) => x / baseResult.samples[i]!)) : r.median / baseResult.median;
+    figures[`${r.name}.vs.${base}`] = round(ratio);
   }
   return figures;
 }

@@ -1,5 +1,5 @@
 import { createRng, formatCount, formatPrice, type Rng } from '@kflow/orderbook';
-import { KalshiClient, OrderbookWriteQueue, migrate, openPglite, type IngestDatabase } from '@kflow/ingest';
+import { OrderbookWriteQueue, createCollector, migrate, openPglite, type IngestDatabase } from '@kflow/ingest';
 import { connectPostgres } from '@kflow/ingest/pg';
 import { type Benchmark } from './harness';
 
@@ -89,31 +89,27 @@ export const ingestBenchmarks: Benchmark[] = [
     better: 'lower',
     target: 50,
     setup: () => ({ lines: frames(100_000, createRng(5)) }),
-    run(state) {
+    async run(state) {
       const { lines } = state as { lines: string[] };
-      const client = new KalshiClient({ url: 'ws://127.0.0.1:1/trade-api/ws/v2', markets: [], rng: createRng(1) });
-      const queue = new OrderbookWriteQueue({ db: discard, batchSize: 1_000_000, flushIntervalMs: 60_000, maxPendingRows: 10_000_000 });
-      client.addSink((frame, result, ctx) => {
-        const e = result.event;
-        if (e?.kind === 'delta' && frame.type === 'orderbook_delta') {
-          queue.enqueueDelta(
-            { sessionId: 'bench', frameNo: ctx.frameNo, market: e.ticker, recvMs: ctx.recvMs, tsMs: frame.tsMs ?? null, conn: 1, sid: frame.sid ?? null, seq: frame.seq ?? null },
-            e.side,
-            e.priceUnits,
-            e.deltaCenti,
-          );
-        } else if (e?.kind === 'snapshot') {
-          queue.enqueueSnapshot({ sessionId: 'bench', frameNo: ctx.frameNo, market: e.ticker, recvMs: ctx.recvMs, tsMs: null, conn: 1, sid: 1, seq: null }, e.yes, e.no);
-        }
+      // The collector's own socket handler and sink (books, row building, enqueue), minus the socket.
+      const collector = createCollector({
+        url: 'ws://127.0.0.1:1/trade-api/ws/v2',
+        markets: [],
+        db: discard,
+        queue: { maxPendingRows: 10_000_000 },
+        sessionId: 'bench',
+        rng: createRng(1),
       });
+      const client = collector.client;
       const micros = new Float64Array(lines.length);
       for (let i = 0; i < lines.length; i++) {
         const t0 = process.hrtime.bigint();
         client.handleMessage(lines[i]!, 1_782_000_000_000 + i);
         micros[i] = Number(process.hrtime.bigint() - t0) / 1000;
       }
-      if (queue.metrics.enqueued !== lines.length - 1) throw new Error(`enqueued ${queue.metrics.enqueued} of ${lines.length - 1}`);
-      void queue.close();
+      const enqueued = collector.status().queue?.enqueued ?? 0;
+      if (enqueued !== lines.length - 1) throw new Error(`enqueued ${enqueued} of ${lines.length - 1}`);
+      await collector.stop();
       micros.sort();
       return micros[Math.floor(0.99 * (micros.length - 1))]!;
     },

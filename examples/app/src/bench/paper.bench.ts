@@ -29,9 +29,10 @@ function takerWorkload() {
   const engines: MatchingEngine[] = Array.from({ length: POOL }, () =>
     createMatchingEngine({ ticker: 'BENCH', book, tracker, fees: { feeType: 'quadratic_with_maker_fees' } }),
   );
+  const before = book.clone(); // the recorded book never changes: it is always `full` here
   const replenish = (): void => {
     book.applySnapshot([], []);
-    for (const e of engines) e.onSnapshot(0);
+    for (const e of engines) e.onBookChange(before, 0);
     book.applySnapshot(full.yes, full.no);
   };
   // 25 contracts: three fills at three levels (10 + 10 + 5), buys and sells alternating.

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { CAC } from 'cac';
-import { type BookView, type ReplayResult, formatCount, formatPrice, replayAsync } from '@kflow/orderbook';
+import { type BookView, type ReplayCounters, type ReplayResult, formatCount, formatPrice, replayAsync } from '@kflow/orderbook';
 import { formatTable, printJson } from '../output';
 
 /** Top of one book as printed by `kflow replay --json`; the keys of an empty side are absent. */
@@ -18,15 +18,8 @@ export interface MarketSummary {
   noDepth?: string;
 }
 
-export interface ReplaySummary {
-  frames: number;
-  snapshots: number;
-  deltas: number;
-  ignored: number;
-  errors: number;
-  gaps: number;
-  crossed: number;
-  negative: number;
+/** The counters in the documented key order, then the markets. */
+export interface ReplaySummary extends ReplayCounters {
   markets: Record<string, MarketSummary>;
 }
 

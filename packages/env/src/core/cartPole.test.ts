@@ -1,8 +1,9 @@
-import { createRng, isKflowError } from '@kflow/orderbook';
+import { createRng } from '@kflow/orderbook';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CARTPOLE_THETA_THRESHOLD, CARTPOLE_X_THRESHOLD, type CartPoleEnv, createCartPole } from './cartPole';
 import { checkEnv } from './checkEnv';
+import { throwsCode } from './env.testing';
 
 type State = readonly [number, number, number, number];
 
@@ -35,16 +36,6 @@ function started(state: State, maxEpisodeSteps = 500): CartPoleEnv {
 
 function expectState(actual: State, expected: State, digits = 12): void {
   actual.forEach((v, i) => expect(v, `state[${i}]`).toBeCloseTo(expected[i]!, digits));
-}
-
-function throwsCode(fn: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(isKflowError(caught, code), `expected KflowError ${code}, got ${String(caught)}`).toBe(true);
 }
 
 describe('CartPole-v1 dynamics', () => {

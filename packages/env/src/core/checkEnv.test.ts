@@ -4,7 +4,7 @@ import { createCartPole } from './cartPole';
 import { checkEnv } from './checkEnv';
 import type { AnyEnv, StepResult } from './env';
 import { RecordEpisodeStatistics } from './recordEpisodeStatistics';
-import { ScriptedEnv } from './scriptedEnv.testing';
+import { ScriptedEnv } from './env.testing';
 import { Box, Discrete, MultiDiscrete } from './spaces';
 import { TimeLimit } from './timeLimit';
 

@@ -1,17 +1,8 @@
-import { createRng, isKflowError } from '@kflow/orderbook';
+import { createRng } from '@kflow/orderbook';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Box, Discrete, MultiDiscrete, countAllowed, flatDim } from './spaces';
-
-function throwsCode(fn: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(isKflowError(caught, code), `expected KflowError ${code}, got ${String(caught)}`).toBe(true);
-}
+import { throwsCode } from './env.testing';
 
 describe('Discrete', () => {
   it('samples every value of {start, ..., start + n - 1} and nothing else', () => {

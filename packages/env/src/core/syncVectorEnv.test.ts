@@ -1,21 +1,11 @@
-import { createRng, isKflowError } from '@kflow/orderbook';
+import { createRng } from '@kflow/orderbook';
 import { describe, expect, it } from 'vitest';
 import { createCartPole } from './cartPole';
 import { RecordEpisodeStatistics } from './recordEpisodeStatistics';
-import { ScriptedEnv } from './scriptedEnv.testing';
+import { ScriptedEnv, throwsCode } from './env.testing';
 import type { Env } from './env';
 import { Box, Discrete, MultiDiscrete } from './spaces';
 import { SyncVectorEnv } from './syncVectorEnv';
-
-function throwsCode(fn: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(isKflowError(caught, code), `expected KflowError ${code}, got ${String(caught)}`).toBe(true);
-}
 
 const row = (obs: Float32Array, i: number, size: number) => Array.from(obs.subarray(i * size, (i + 1) * size));
 

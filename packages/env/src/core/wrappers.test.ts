@@ -1,4 +1,4 @@
-import { type Clock, createRng, isKflowError } from '@kflow/orderbook';
+import { type Clock, createRng } from '@kflow/orderbook';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCartPole } from './cartPole';
@@ -9,19 +9,9 @@ import { NormalizeReward } from './normalizeReward';
 import { RecordEpisodeStatistics } from './recordEpisodeStatistics';
 import { RunningMeanStd } from './runningMeanStd';
 import type { Env } from './env';
-import { ScriptedEnv, type ScriptedInfo } from './scriptedEnv.testing';
+import { ScriptedEnv, type ScriptedInfo, throwsCode } from './env.testing';
 import type { Box, Discrete } from './spaces';
 import { TimeLimit } from './timeLimit';
-
-function throwsCode(fn: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(isKflowError(caught, code), `expected KflowError ${code}, got ${String(caught)}`).toBe(true);
-}
 
 function twoPass(xs: readonly number[]): { mean: number; variance: number } {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;

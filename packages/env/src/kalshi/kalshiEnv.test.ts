@@ -1,9 +1,10 @@
-import { FEATURE_SET_VERSION, FEATURE_SPEC, OBSERVATION_SIZE } from '@kflow/features';
+import { F, FEATURE_SET_VERSION, FEATURE_SPEC, OBSERVATION_SIZE } from '@kflow/features';
 import { type Rng, type SessionData, createRng, createSessionDataBuilder } from '@kflow/orderbook';
 import { encodeAction } from '@kflow/paper';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkEnv } from '../core/checkEnv';
+import { randomMasked } from '../core/env.testing';
 import { SyncVectorEnv } from '../core/syncVectorEnv';
 import { type KalshiEnvOptions, MarketAgnosticKalshiEnv, createKalshiEnv, kalshiEnvMetadata } from './kalshiEnv';
 import { curriculumSampler } from './marketSampler';
@@ -41,12 +42,6 @@ function runEpisode(env: MarketAgnosticKalshiEnv, seed: number, policy: (mask: U
     if (step.terminated || step.truncated) return { rewardSum, info, observations, last: step };
   }
 }
-
-const randomMasked = (mask: Uint8Array, rng: Rng): number => {
-  const allowed: number[] = [];
-  mask.forEach((m, i) => m && allowed.push(i));
-  return allowed[rng.int(allowed.length)]!;
-};
 
 describe('MarketAgnosticKalshiEnv', () => {
   const synthetic = createSyntheticSession({ seed: 21, markets: 3, eventsPerMarket: 4000 });
@@ -115,6 +110,56 @@ describe('MarketAgnosticKalshiEnv', () => {
     expect(last.info.positionCenti).toBe(0);
     expect(last.info.trades).toBe(2);
     expect(rewards.reduce((a, b) => a + b, 0)).toBeCloseTo(-34_800 * 1e-4, 9);
+  });
+
+  it('rests WAIT orders in the engine and fills them as the recorded level trades through the queue', () => {
+    // We join 10 contracts at the 0.40 YES bid; 10 join behind us; then the level trades and cancels down.
+    const b = createSessionDataBuilder('queue');
+    b.add({ kind: 'snapshot', ticker: 'Q', tsMs: T0, yes: [[4000, 1_000]], no: [[5500, 1_000]] });
+    const deltas = [1_000, -1_900, -99, 499, -300, -200, 500, -300];
+    deltas.forEach((d, i) => b.add({ kind: 'delta', ticker: 'Q', tsMs: T0 + 100 * (i + 1), side: 'yes', priceUnits: 4000, deltaCenti: d }));
+    const session = b.build();
+    const fillStep = (queueModel: 'conservative' | 'proportional') => {
+      const env = createKalshiEnv({ sessions: [session], sizesCenti: [100], queueModel, rewardScale: 1 });
+      env.reset({ options: { marketIndex: 0, startEvent: 0 } });
+      let step = env.step(encodeAction(env.actions, 'BUY_YES_WAIT'));
+      expect(step.info).toMatchObject({ infeasible: false, trades: 0 });
+      expect(step.observation[F.restingBid]).toBe(1);
+      for (let k = 1; ; k++) {
+        if (step.info.fills.length > 0) {
+          expect(step.info.fills).toEqual([{ side: 'bid', priceUnits: 4000, countCenti: 100, isTaker: false, feeMicros: 0 }]);
+          expect(step.info.positionCenti).toBe(100);
+          expect(step.observation[F.restingBid]).toBe(0);
+          return { k, pnl: step.info.pnlMicros };
+        }
+        if (step.terminated) return { k: -1, pnl: 0 };
+        step = env.step(0);
+      }
+    };
+    // Proportional: the queue ahead shrinks with the level (10 of 20 → 0.5 of 1 → 0 of 0.01 contracts),
+    // so the next reduction (event 5) trades through us. Conservative: reductions come from behind, 0.01 stays ahead until the level
+    // empties, and we fill only when it refills and trades down again (event 8).
+    // Marked at the 0.4250 mid (bid 0.40 / ask 0.45): +$0.025 on 1 contract bought at 0.40, no maker fee.
+    expect(fillStep('proportional')).toEqual({ k: 5, pnl: 25_000 });
+    expect(fillStep('conservative')).toEqual({ k: 8, pnl: 25_000 });
+  });
+
+  it('selling from flat never credits the sale price: SELL_* are masked, BUY_NO costs collateral', () => {
+    const env = createKalshiEnv({ sessions: [roundTripSession()], sizesCenti: [100], rewardScale: 1 });
+    const { info } = env.reset({ options: { marketIndex: 0, startEvent: 0 } });
+    const cash = env.account.cashMicros;
+    const sells = ['SELL_YES_NOW', 'SELL_NO_NOW', 'SELL_YES_WAIT', 'SELL_NO_WAIT'] as const;
+    for (const kind of sells) expect(info.actionMask[encodeAction(env.actions, kind)]).toBe(0);
+    const sent = env.step(encodeAction(env.actions, 'SELL_YES_NOW')); // chosen anyway: nothing happens
+    expect(sent.info).toMatchObject({ infeasible: true, trades: 0, positionCenti: 0, pnlMicros: 0 });
+    expect(env.account.cashMicros).toBe(cash);
+    // Selling YES from flat is buying NO at 1 − p: it hits the 0.40 YES bid and pays 0.60 per contract.
+    const buyNo = env.step(encodeAction(env.actions, 'BUY_NO_NOW'));
+    expect(buyNo.info.fills).toEqual([{ side: 'ask', priceUnits: 4000, countCenti: 100, isTaker: true, feeMicros: 16_800 }]);
+    expect(buyNo.info.positionCenti).toBe(-100);
+    expect(env.account.cashMicros).toBe(cash - 600_000 - 16_800);
+    // Marked at the 0.4750 YES mid (a 0.45 YES bid appeared) the NO contract is worth 0.5250.
+    expect(buyNo.info.pnlMicros).toBe(525_000 - 600_000 - 16_800);
   });
 
   it('sends orders through the engine latency: a late taker order meets the later book', () => {

@@ -17,13 +17,16 @@ import {
   type LatencyModel,
   MatchingEngine,
   type MemberPrecision,
+  type PositionFeaturesBuffer,
   PositionTracker,
   type QueueModel,
   TRADING_ACTION_KINDS,
   actionMask,
   actionToOrder,
   createActionSpace,
+  createPositionFeatures,
   decodeAction,
+  writePositionFeatures,
 } from '@kflow/paper';
 import type { Env, EnvInfo, ResetOptions, ResetResult, StepResult } from '../core/env';
 import { envError } from '../core/errors';
@@ -158,15 +161,7 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
   readonly pool: MarketPool;
   readonly actions: ActionSpace;
   readonly sampler: MarketSampler;
-  private readonly acct = {
-    positionCenti: 0,
-    positionLimitCenti: 0,
-    unrealizedPnlMicros: 0,
-    cashMicros: 0,
-    portfolioValueMicros: 0,
-    restingBidCenti: 0,
-    restingAskCenti: 0,
-  };
+  private readonly acct: PositionFeaturesBuffer;
 
   private readonly cadenceMs: number; // 0: every event
   private readonly stepsMin: number;
@@ -222,7 +217,7 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     if (!Number.isSafeInteger(positionLimit) || positionLimit <= 0) {
       throw envError('INVALID_ARGUMENT', `positionLimitCenti must be a positive integer, got ${positionLimit}`);
     }
-    this.acct.positionLimitCenti = positionLimit;
+    this.acct = createPositionFeatures(positionLimit);
     this.initialCashMicros = options.initialCashMicros ?? 2 * positionLimit * PRICE_ONE;
     this.rewardScale = options.rewardScale ?? 1e-4;
     this.fees = options.fees;
@@ -300,9 +295,9 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
         (this.stepFills ??= []).push({ side: order.side, priceUnits, countCenti, isTaker, feeMicros: outcome.fee.chargedMicros });
       },
     });
-    this.value = this.startValue = this.portfolioValue();
     this.needsReset = false;
     this.observe();
+    this.value = this.startValue = this.acct.portfolioValueMicros;
     return { observation: this.observation, info: this.info(false) };
   }
 
@@ -351,8 +346,8 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
 
     // 4. Reward: change in portfolio value marked to mid, fees included, nothing else.
     const before = this.value;
-    this.value = this.portfolioValue();
     this.observe();
+    this.value = this.acct.portfolioValueMicros;
     return {
       observation: this.observation,
       reward: (this.value - before) * this.rewardScale,
@@ -367,32 +362,16 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     this.needsReset = true;
   }
 
-  private portfolioValue(): number {
-    const tracker = this.tracker!;
-    return tracker.cashMicros + tracker.markMicros(this.engine!.marketIndex, this.book, 'mid');
-  }
-
   private context(): ActionContext {
     const ctx = this.ctx;
     ctx.positionCenti = this.tracker!.positionCenti(this.engine!.marketIndex);
-    ctx.openOrderCount = this.engine!.restingCount;
+    ctx.openOrderCount = this.engine!.openOrderCount; // pending orders (latency) can be canceled too
     return ctx;
   }
 
-  /** Updates the account numbers, the observation and the action mask. */
+  /** Updates the account numbers (portfolio value marked to mid included), the observation and the action mask. */
   private observe(): void {
-    const tracker = this.tracker!;
-    const engine = this.engine!;
-    const m = engine.marketIndex;
-    const a = this.acct;
-    a.positionCenti = tracker.positionCenti(m);
-    const mark = tracker.markMicros(m, this.book, 'mid');
-    a.unrealizedPnlMicros = mark - tracker.market(m).costMicros;
-    a.cashMicros = tracker.cashMicros;
-    a.portfolioValueMicros = tracker.cashMicros + mark;
-    a.restingBidCenti = engine.restingCenti('bid');
-    a.restingAskCenti = engine.restingCenti('ask');
-    buildObservation(this.observation, this.book, this.temporal, a, this.nowMs);
+    buildObservation(this.observation, this.book, this.temporal, writePositionFeatures(this.engine!, this.acct), this.nowMs);
     actionMask(this.actions, this.context(), this.mask);
     const allowed = this.allowed;
     if (allowed !== undefined) for (let i = 0; i < allowed.length; i++) if (allowed[i] === 0) this.mask[i] = 0;

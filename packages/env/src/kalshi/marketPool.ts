@@ -1,6 +1,6 @@
 import { TEMPORAL_STATE_SIZE, TemporalState, effectiveMid } from '@kflow/features';
 import { EventKind, type MarketSeries, OrderBook, PRICE_ONE, type SessionData } from '@kflow/orderbook';
-import type { MatchingEngine } from '@kflow/paper';
+import { type MatchingEngine, replayEvent } from '@kflow/paper';
 import { envError } from '../core/errors';
 
 /** Per-market statistics computed once at load (for curriculum samplers and reports). */
@@ -78,8 +78,9 @@ export function replaySeriesEvent(
     }
     default: {
       const snap = series.snapshots[series.qty[i]!]!;
-      book.applySnapshot(snap.yes, snap.no);
-      engine?.onSnapshot(ts);
+      // With orders in play, paper's replay turns the snapshot into level deltas, as the live client does.
+      if (engine) replayEvent(engine, book, { kind: 'snapshot', ticker: series.ticker, tsMs: ts, yes: snap.yes, no: snap.no });
+      else book.applySnapshot(snap.yes, snap.no);
       temporal.update(ts, book);
     }
   }

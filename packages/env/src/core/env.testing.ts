@@ -1,8 +1,29 @@
-// Test helper (not exported from the package): a tiny env whose every output is predictable.
+// Test helpers of @kflow/env (not exported from the package): one module for every test file.
+import { type Rng, isKflowError } from '@kflow/orderbook';
+import { expect } from 'vitest';
 import { type Env, type EnvInfo, type ResetOptions, type ResetResult, type StepResult } from './env';
 import { envError } from './errors';
 import { Box, Discrete } from './spaces';
 
+/** Asserts that `fn` throws a KflowError with `code`. */
+export function throwsCode(fn: () => unknown, code: string): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(isKflowError(caught, code), `expected KflowError ${code}, got ${String(caught)}`).toBe(true);
+}
+
+/** A uniformly random action among those `mask` allows. */
+export function randomMasked(mask: Uint8Array, rng: Rng): number {
+  const allowed: number[] = [];
+  mask.forEach((m, i) => m && allowed.push(i));
+  return allowed[rng.int(allowed.length)]!;
+}
+
+/** A tiny env whose every output is predictable. */
 export interface ScriptedInfo extends EnvInfo {
   readonly t: number;
 }
