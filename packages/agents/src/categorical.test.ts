@@ -1,5 +1,6 @@
 import { createRng } from '@kflow/orderbook';
 import { describe, expect, it } from 'vitest';
+import { numericGradient } from './gradcheck.testing';
 import { MultiCategorical } from './categorical';
 
 function logSoftmax(logits: number[]): number[] {
@@ -71,15 +72,7 @@ describe('MultiCategorical', () => {
     objective(logits);
     const analytic = new Float32Array(batch * 7);
     dist.backward(actions, mask, batch, g, c, analytic);
-    const h = 1e-2;
-    for (let k = 0; k < logits.length; k++) {
-      const saved = logits[k]!;
-      logits[k] = saved + h;
-      const up = objective(logits);
-      logits[k] = saved - h;
-      const down = objective(logits);
-      logits[k] = saved;
-      expect(analytic[k]).toBeCloseTo((up - down) / (2 * h), 3);
-    }
+    const numeric = numericGradient(logits, () => objective(logits), 1e-2);
+    for (let k = 0; k < logits.length; k++) expect(analytic[k]).toBeCloseTo(numeric[k]!, 3);
   });
 });

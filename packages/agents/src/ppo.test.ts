@@ -1,7 +1,13 @@
-import { SyncVectorEnv, createCartPole } from '@kflow/env';
+import { Box, Discrete, EMPTY_INFO, type Env, type EnvInfo, SyncVectorEnv, createCartPole } from '@kflow/env';
+import { createRng } from '@kflow/orderbook';
 import { describe, expect, it } from 'vitest';
 import { trainA2c } from './a2c';
+import { ActorCritic } from './actorCritic';
+import { numericGradient } from './gradcheck.testing';
+import { jsBackend } from './kernels';
+import { clipGradNorm, createAdam } from './optimizers';
 import { trainPpo } from './ppo';
+import { RolloutCollector } from './rolloutCollector';
 import type { TrainingEvent } from './training';
 
 function cartPoles(n: number) {
@@ -67,6 +73,90 @@ describe('trainPpo', () => {
 
   it('rejects invalid hyperparameters', () => {
     expect(() => trainPpo({ envs: cartPoles(1), totalTimesteps: 10, seed: 0, batchSize: 0 })).toThrow(/batchSize/);
+  });
+});
+
+/** One-step episodes with a constant observation; arm k pays k/2. */
+class ThreeArms implements Env<Box, Discrete, EnvInfo> {
+  readonly observationSpace = new Box(0, 1, [1]);
+  readonly actionSpace = new Discrete(3);
+  private readonly obs = Float32Array.of(1);
+  reset() {
+    return { observation: this.obs, info: EMPTY_INFO };
+  }
+  step(action: number) {
+    return { observation: this.obs, reward: action / 2, terminated: true, truncated: false, info: EMPTY_INFO };
+  }
+  close() {}
+}
+
+describe('the PPO update against an independent SB3-style reference', () => {
+  it('matches per-minibatch advantage normalisation, the clipped surrogate and SB3 value clipping', () => {
+    // One rollout of 16 steps (8 transitions + 8 autoreset entries), one full minibatch, two epochs, so
+    // the second epoch sees ratios ≠ 1 and value predictions away from the rollout's.
+    const hp = { nSteps: 16, batchSize: 8, nEpochs: 2, learningRate: 0.003, clipRange: 0.02, clipRangeVf: 0.05, entCoef: 0.01, vfCoef: 0.5 };
+    const seed = 4;
+    const envs = () => new SyncVectorEnv([() => new ThreeArms()]);
+    const trained = trainPpo({ envs: envs(), totalTimesteps: 16, seed, backend: jsBackend, ...hp }).policy;
+
+    // The same initial policy and rollout, from the trainer's documented stream order (init, actions).
+    const rng = createRng(seed);
+    const policy = new ActorCritic({ observationSize: 1, nvec: [3], backend: jsBackend, maxBatch: 8 });
+    policy.init(rng.fork());
+    const collector = new RolloutCollector({ envs: envs(), policy, nSteps: 16, gamma: 0.99, gaeLambda: 0.95, seed, rng: rng.fork() });
+    collector.collect();
+    const buf = collector.buffer;
+    const rows = [...buf.valid.keys()].filter((k) => buf.valid[k] === 1);
+    const n = rows.length;
+    expect(n).toBe(8);
+    const obs = new Float32Array(n).fill(1);
+    const actions = Int32Array.from(rows, (k) => buf.actions[k]!);
+    const adv = rows.map((k) => buf.advantages[k]!);
+    const mean = adv.reduce((a, b) => a + b, 0) / n;
+    const std = Math.sqrt(adv.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)); // torch's unbiased std
+    const A = adv.map((a) => (a - mean) / (std + 1e-8));
+
+    // SB3: -mean(min(r·A, clip(r, 1±ε)·A)) + vf_coef·mean((R − (V_old + clip(V − V_old, ±ε_vf)))²).
+    const loss = (logp: Float64Array, v: Float64Array) => {
+      let pg = 0;
+      let vl = 0;
+      rows.forEach((k, b) => {
+        const r = Math.exp(logp[b]! - buf.logProbs[k]!);
+        pg -= Math.min(r * A[b]!, Math.min(Math.max(r, 1 - hp.clipRange), 1 + hp.clipRange) * A[b]!);
+        const vPred = buf.values[k]! + Math.min(Math.max(v[b]! - buf.values[k]!, -hp.clipRangeVf), hp.clipRangeVf);
+        vl += (buf.returns[k]! - vPred) ** 2;
+      });
+      return pg / n + (hp.vfCoef * vl) / n;
+    };
+    const adam = createAdam({ sizes: policy.parameters().map((p) => p.length), learningRate: hp.learningRate });
+    const lp = new Float32Array(n);
+    const ent = new Float32Array(n);
+    const val = new Float32Array(n);
+    const clipped = { policy: 0, value: 0 };
+    for (let epoch = 0; epoch < hp.nEpochs; epoch++) {
+      policy.evaluateActions(obs, actions, undefined, n, lp, ent, val);
+      const logp = Float64Array.from(lp);
+      const v = Float64Array.from(val);
+      // ∂loss/∂logπ and ∂loss/∂V by central differences of the formula above (no kink within 1e-7).
+      const dLogProb = Float32Array.from(numericGradient(logp, () => loss(logp, v), 1e-7));
+      const dValue = Float32Array.from(numericGradient(v, () => loss(logp, v), 1e-7));
+      clipped.policy += dLogProb.filter((g) => g === 0).length;
+      clipped.value += dValue.filter((g) => g === 0).length;
+      if (epoch === 1) console.log('DBG', Array.from(logp, (l, b) => Math.exp(l - buf.logProbs[rows[b]!]!).toFixed(4) + '/' + A[b]!.toFixed(2)).join(' '), JSON.stringify(clipped));
+      policy.backward(actions, undefined, n, dLogProb, -hp.entCoef / n, dValue);
+      clipGradNorm(policy.gradients(), 0.5);
+      adam.step(policy.parameters(), policy.gradients());
+    }
+    // Every clipping branch was exercised (in the second epoch; the first has ratio 1 and V = V_old).
+    expect(clipped.policy).toBeGreaterThan(0);
+    expect(clipped.policy).toBeLessThan(n);
+    expect(clipped.value).toBeGreaterThan(0);
+    expect(clipped.value).toBeLessThan(n);
+    const expected = policy.parameters().flatMap((p) => Array.from(p));
+    const actual = trained.parameters().flatMap((p) => Array.from(p));
+    let worst = 0;
+    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i]! - actual[i]!));
+    expect(worst).toBeLessThan(1e-5);
   });
 });
 

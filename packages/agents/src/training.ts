@@ -83,7 +83,7 @@ export interface TrainResult<H> {
 }
 
 /** The action components of a vector env's action space (`[n]` or `nvec`). */
-export function actionNvec(envs: DiscreteVectorEnv): number[] {
+function actionNvec(envs: DiscreteVectorEnv): number[] {
   const space = envs.singleActionSpace;
   if (space.kind === 'discrete') {
     if (space.start !== 0) throw agentsError('UNSUPPORTED_SPACE', `Discrete spaces must start at 0, got ${space.start}`);

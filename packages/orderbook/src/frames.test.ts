@@ -210,6 +210,7 @@ describe('orderbook_delta', () => {
     expect(frameError(deltaMsg({ price_dollars: '0.50', delta_fp: '1.234' })).details.field).toBe('msg.delta_fp');
     expect(frameError(deltaMsg({ price: 150, delta: 1 })).details.field).toBe('msg.price');
     expect(frameError(deltaMsg({ price: 50, delta: 1.5 })).details.field).toBe('msg.delta');
+    expect(frameError(deltaMsg({ price: 50, delta: 1e15 })).details.field).toBe('msg.delta'); // × 100 passes 2^53
     expect(frameError(deltaMsg({ price_dollars: '0.50', delta_fp: '1', ts_ms: '1669149841000' })).details.field).toBe('msg.ts_ms');
     expect(frameError(deltaMsg({ price_dollars: '0.50', delta_fp: '1', ts: 'yesterday' })).details.field).toBe('msg.ts');
     expect(frameError(deltaMsg({ price_dollars: '0.50', delta_fp: '1', client_order_id: 3 })).details.field).toBe('msg.client_order_id');

@@ -5,9 +5,9 @@ import {
   centsToPriceUnits,
   contractsToCountCenti,
   parseCountCenti,
-  parseFixed,
   parseMicros,
   parsePriceUnits,
+  parseScaledInteger,
   type WireNumber,
 } from './units';
 
@@ -302,9 +302,9 @@ const PRICE: WireFormat = { current: parsePriceUnits, legacy: centsToPriceUnits 
 /** Counts: 2-decimal contracts (`"5.52"`), legacy integer contracts. */
 const COUNT: WireFormat = { current: parseCountCenti, legacy: contractsToCountCenti };
 /** Order money (fees): dollars, legacy integer cents. */
-const MONEY_CENTS: WireFormat = { current: parseMicros, legacy: (v, field) => parseFixed(v, 0, field) * 10_000 };
+const MONEY_CENTS: WireFormat = { current: parseMicros, legacy: (v, field) => parseScaledInteger(v, 10_000, field) };
 /** `market_position` money: dollars, legacy integer centi-cents (1/10,000 $). */
-const MONEY_CENTI_CENTS: WireFormat = { current: parseMicros, legacy: (v, field) => parseFixed(v, 0, field) * 100 };
+const MONEY_CENTI_CENTS: WireFormat = { current: parseMicros, legacy: (v, field) => parseScaledInteger(v, 100, field) };
 
 /** An optional wire number in exact units; undefined when absent. */
 function optNumber(msg: Json, key: string, parse: UnitParser): number | undefined {

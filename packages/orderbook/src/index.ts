@@ -32,6 +32,7 @@ export {
   type SessionData,
   type Settlement,
   type SettlementResult,
+  type SessionDataBuilder,
   createSessionDataBuilder,
 } from './sessionData';
 export {

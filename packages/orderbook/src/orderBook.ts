@@ -83,23 +83,27 @@ class BidLadder {
     return true;
   }
 
+  // Shifts are plain loops: ladders are short and most changes sit near the best level (the end), where a
+  // loop of a few iterations is several times faster than a native `copyWithin` call.
   private insertAt(at: number, price: number, size: number): void {
     if (this.length === this.prices.length) this.grow();
-    if (at < this.length) {
-      this.prices.copyWithin(at + 1, at, this.length);
-      this.sizes.copyWithin(at + 1, at, this.length);
+    const { prices, sizes } = this;
+    for (let i = this.length; i > at; i--) {
+      prices[i] = prices[i - 1]!;
+      sizes[i] = sizes[i - 1]!;
     }
-    this.prices[at] = price;
-    this.sizes[at] = size;
+    prices[at] = price;
+    sizes[at] = size;
     this.length++;
   }
 
   private removeAt(at: number): void {
-    if (at < this.length - 1) {
-      this.prices.copyWithin(at, at + 1, this.length);
-      this.sizes.copyWithin(at, at + 1, this.length);
+    const { prices, sizes } = this;
+    const last = --this.length;
+    for (let i = at; i < last; i++) {
+      prices[i] = prices[i + 1]!;
+      sizes[i] = sizes[i + 1]!;
     }
-    this.length--;
   }
 
   private grow(): void {

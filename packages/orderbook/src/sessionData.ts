@@ -105,18 +105,26 @@ class SeriesBuilder {
   }
 }
 
+/** Accumulates normalized events into a `SessionData` (see `createSessionDataBuilder`). */
+export interface SessionDataBuilder {
+  /** Appends one event; events of a market before its first snapshot are dropped (no book to apply them to). */
+  add(event: BookEvent): void;
+  /** Records a market's settlement (from `market_lifecycle_v2` or market metadata). */
+  settle(ticker: string, settlement: Settlement): void;
+  build(): SessionData;
+}
+
 /**
  * Builds a `SessionData` from normalized events in arrival order. A market starts at its first
- * snapshot; events before it are skipped (they cannot be applied to an unknown book) and counted.
+ * snapshot; events before it are dropped (they cannot be applied to an unknown book).
  *
  * @example
  * const b = createSessionDataBuilder('sim-42'); for (const e of events) b.add(e); const session = b.build();
  */
-export function createSessionDataBuilder(id: string) {
+export function createSessionDataBuilder(id: string): SessionDataBuilder {
   const series = new Map<string, SeriesBuilder>();
-  let skipped = 0;
   return {
-    add(event: BookEvent): void {
+    add(event) {
       const s = series.get(event.ticker);
       if (event.kind === 'snapshot') {
         const snap: BookSnapshot = { yes: event.yes, no: event.no };
@@ -127,26 +135,18 @@ export function createSessionDataBuilder(id: string) {
         }
         return;
       }
-      if (!s) {
-        skipped++;
-        return;
-      }
+      if (!s) return;
       if (event.kind === 'delta') {
         s.push(event.tsMs, event.side === 'yes' ? EventKind.DeltaYes : EventKind.DeltaNo, event.priceUnits, event.deltaCenti);
       } else {
         s.push(event.tsMs, event.takerSide === 'yes' ? EventKind.TradeTakerYes : EventKind.TradeTakerNo, event.yesPriceUnits, event.countCenti);
       }
     },
-    /** Records a market's settlement (from `market_lifecycle_v2` or market metadata). */
-    settle(ticker: string, settlement: Settlement): void {
+    settle(ticker, settlement) {
       const s = series.get(ticker);
       if (s) s.settlement = settlement;
     },
-    /** Events dropped because their market had no snapshot yet. */
-    get skipped(): number {
-      return skipped;
-    },
-    build(): SessionData {
+    build() {
       return { id, markets: [...series.values()].map((s) => s.build()) };
     },
   };

@@ -11,6 +11,7 @@ import {
   parseFixed,
   parseMicros,
   parsePriceUnits,
+  parseScaledInteger,
 } from './units';
 
 
@@ -123,6 +124,14 @@ describe('legacy integer cents', () => {
     expect(invalidNumber(() => centsToPriceUnits(101, 'price')).message).toContain('legacy cent price');
     expect(invalidNumber(() => centsToPriceUnits(-1, 'price')).message).toContain('legacy cent price');
     expect(invalidNumber(() => contractsToCountCenti('1.5', 'delta')).field).toBe('delta');
+  });
+
+  it('scales legacy integers exactly and refuses products beyond 2^53', () => {
+    expect(parseScaledInteger(3, 10_000, 'taker_fees')).toBe(30_000);
+    expect(parseScaledInteger('-12', 100, 'realized_pnl')).toBe(-1200);
+    expect(contractsToCountCenti(90_071_992_547_409)).toBe(9_007_199_254_740_900);
+    expect(invalidNumber(() => contractsToCountCenti(90_071_992_547_410, 'delta')).message).toContain('out of range');
+    expect(invalidNumber(() => parseScaledInteger('1000000000000000', 10_000, 'fees_paid')).field).toBe('fees_paid');
   });
 });
 

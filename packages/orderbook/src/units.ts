@@ -110,7 +110,17 @@ export function centsToPriceUnits(value: WireNumber, field = 'price'): number {
 
 /** Legacy integer contract counts: -54 → -5400 centi-contracts. */
 export function contractsToCountCenti(value: WireNumber, field = 'count'): number {
-  return parseFixed(value, 0, field) * COUNT_SCALE;
+  return parseScaledInteger(value, COUNT_SCALE, field);
+}
+
+/**
+ * A legacy integer field (no decimals allowed) times `scale`, exact: `parseScaledInteger(3, 10_000, 'taker_fees')`
+ * turns 3 cents into 30,000 micro-dollars. A product beyond 2^53 is an error, never a rounded number.
+ */
+export function parseScaledInteger(value: WireNumber, scale: number, field: string): number {
+  const scaled = parseFixed(value, 0, field) * scale;
+  if (!Number.isSafeInteger(scaled)) throw invalid(field, value, 'out of range');
+  return scaled;
 }
 
 function formatScaled(value: number, decimals: number): string {

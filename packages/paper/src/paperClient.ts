@@ -166,8 +166,8 @@ function isResponse(value: unknown): value is PaperResponse<never> {
  *
  * Book notifications say only which book changed, so the engine of each market matches against the
  * client's copy of the live book, and each change reaches it as level deltas (`onBookChange`) after the
- * order actions that were due before it, exactly as in a replay. Public trades are not in the shared state: pass them to
- * `onTrade` if you subscribe to the trade channel.
+ * order actions that were due before it, exactly as in a replay. Public trades are not in the shared
+ * state: pass them to `onTrade` if you subscribe to the trade channel.
  *
  * @example
  * const client = createPaperClient({ mode: 'paper', state, clock: systemClock, rng: createRng(1), cashMicros: 100_000_000 });
@@ -457,7 +457,8 @@ export class PaperClient {
   onTrade(event: TradeEvent): void {
     const market = this.markets.get(event.ticker);
     if (!market) return;
-    const now = this.advance(); // orders that arrived before the trade can take part in it
+    const now = this.clock.now();
+    market.engine.advanceTo(now); // orders that arrived before the trade can take part in it
     market.engine.onTrade(event.yesPriceUnits, event.countCenti, event.takerSide, now);
   }
 
@@ -527,7 +528,9 @@ export class PaperClient {
   private onBook(ticker: string): void {
     const market = this.markets.get(ticker) ?? this.market(ticker);
     if (!market) return;
-    const now = this.advance();
+    // Other markets' due actions wait for their own next change or API call: they only meet their own book.
+    const now = this.clock.now();
+    market.engine.advanceTo(now);
     // A stale book (sequence gap) is not trusted: keep the copy at the last trusted state, so the resync
     // snapshot is replayed as one difference.
     if (market.live.stale) return;

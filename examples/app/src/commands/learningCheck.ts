@@ -21,12 +21,12 @@ export interface LearningCheckSize {
 
 /** `ci`: the size the test runs (about 30 s on 2 cores); `full`: on demand (`kflow learning-check --full`). */
 export const LEARNING_CHECK_SIZES: Readonly<Record<'ci' | 'full', LearningCheckSize>> = {
-  ci: { trainSeeds: [1, 2, 3, 4], heldOutSeeds: [101, 102, 103, 104], markets: 4, minutes: 30, timesteps: 150_000, episodes: 100 },
+  ci: { trainSeeds: [1, 2, 3, 4], heldOutSeeds: [101, 102, 103, 104], markets: 4, minutes: 15, timesteps: 150_000, episodes: 100 },
   full: {
-    trainSeeds: [1, 2, 3, 4, 5, 6, 7, 8],
-    heldOutSeeds: [101, 102, 103, 104, 105, 106, 107, 108],
+    trainSeeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+    heldOutSeeds: [101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112],
     markets: 4,
-    minutes: 30,
+    minutes: 15,
     timesteps: KALSHI_DEMO_TRAINING.totalTimesteps,
     episodes: 400,
   },
@@ -228,7 +228,7 @@ interface LearningCheckCliOptions {
 export function registerLearningCheck(cli: CAC): void {
   cli
     .command('learning-check', 'Can PPO learn the simulator\'s informed edge? Held-out PnL vs baselines, plus the edge-0 leak check')
-    .option('--full', 'Full size (8 training and 8 held-out sessions, 400 episodes) instead of the CI size')
+    .option('--full', 'Full size (12 training and 12 held-out sessions, 400 episodes) instead of the CI size')
     .option('--seed <n>', 'PPO seed', { default: '0' })
     .option('--json', 'Print one JSON object')
     .action(async (o: LearningCheckCliOptions) => {

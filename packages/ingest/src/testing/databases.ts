@@ -40,7 +40,7 @@ export async function openTestPostgres(label: string): Promise<TestDatabase> {
   };
 }
 
-export async function openTestPglite(): Promise<TestDatabase> {
+async function openTestPglite(): Promise<TestDatabase> {
   const db = await openPglite();
   await migrate(db);
   return { db, schema: 'kflow', dispose: () => db.close() };
