@@ -45,10 +45,11 @@ export function isWasmSimdSupported(): boolean {
 }
 
 /**
- * WebAssembly SIMD (f32x4) kernels from `wasm/kernels.wat`, about 4× the TypeScript kernels on 64-wide
- * layers. Each arena is its own fixed-size `WebAssembly.Memory`, so views into it never detach; the
- * kernels must only be given views of their own arena (an `Mlp` guarantees that). tanh uses a rational
- * approximation (|error| < 4e-7), so results differ from the TypeScript backend in the last bits.
+ * WebAssembly SIMD (f32x4) kernels from `wasm/kernels.wat`: PPO on CartPole (64×64) trains 10–15× faster
+ * than on the TypeScript kernels. Each arena is its own fixed-size `WebAssembly.Memory`, so views into it
+ * never detach; the kernels must only be given views of their own arena (an `Mlp` guarantees that). tanh
+ * uses a rational approximation (|error| < 4e-7), so results differ from the TypeScript backend in the
+ * last bits.
  *
  * @example
  * const net = new Mlp({ inputSize: 4, hiddenSizes: [64, 64], outputSize: 2, backend: wasmBackend });

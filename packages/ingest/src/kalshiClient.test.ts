@@ -34,9 +34,33 @@ describe('KalshiClient.handleMessage (no socket)', () => {
     expect(client.state.book('A')?.levels('yes')).toEqual([[4000, 1000]]);
   });
 
+  it('resubscribes the affected channel on error 10 or 25 and only then', () => {
+    const events: KalshiClientEvent[] = [];
+    const client = new KalshiClient({ url: 'ws://127.0.0.1:9/trade-api/ws/v2', markets: ['A'], rng: createRng(1), onEvent: (e) => events.push(e) });
+    client.handleMessage('{"id":1,"type":"subscribed","msg":{"channel":"orderbook_delta","sid":3}}', 1);
+    client.handleMessage('{"id":2,"type":"subscribed","msg":{"channel":"market_lifecycle_v2","sid":4}}', 2);
+    client.handleMessage('{"type":"error","sid":3,"msg":{"code":6,"msg":"Already subscribed"}}', 3);
+    expect(client.stats.resubscribes).toBe(0);
+    client.handleMessage('{"type":"error","sid":4,"msg":{"code":10,"msg":"Subscription closed"}}', 4);
+    client.handleMessage('{"type":"error","sid":3,"msg":{"code":25,"msg":"Subscription buffer overflow"}}', 5);
+    expect(client.stats.resubscribes).toBe(2);
+    expect(events.filter((e) => e.type === 'resubscribe')).toEqual([
+      { type: 'resubscribe', channel: 'market_lifecycle_v2', code: 10 },
+      { type: 'resubscribe', channel: 'orderbook_delta', code: 25 },
+    ]);
+  });
+
   it('rejects URLs that are not WebSocket URLs and resolves the Kalshi environments', () => {
     expect(() => new KalshiClient({ url: 'http://example.test', markets: [], rng: createRng(1) })).toThrow(/not a WebSocket URL/);
     expect(new KalshiClient({ url: 'demo', markets: [], rng: createRng(1) }).url).toBe('wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2');
     expect(new KalshiClient({ url: 'production', markets: [], rng: createRng(1) }).url).toBe('wss://external-api-ws.kalshi.com/trade-api/ws/v2');
+  });
+
+  it('never exposes credentials carried by a custom URL (events, session records and errors use the masked one)', () => {
+    const client = new KalshiClient({ url: 'wss://alice:s3cret@feed.example/trade-api/ws/v2?token=t0ken&v=2', markets: [], rng: createRng(1) });
+    expect(client.url).toBe('wss://***@feed.example/trade-api/ws/v2?token=***&v=***');
+    expect(() => new KalshiClient({ url: 'https://alice:s3cret@feed.example/?token=t0ken', markets: [], rng: createRng(1) })).toThrow(
+      /^(?!.*(s3cret|t0ken)).*not a WebSocket URL/,
+    );
   });
 });

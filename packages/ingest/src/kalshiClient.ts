@@ -17,6 +17,21 @@ export const KALSHI_WS_URLS = {
   demo: 'wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2',
 } as const;
 
+/**
+ * `url` with any credentials masked (`user:password@` and query values), for events, logs and the
+ * session record: a custom URL may carry a token.
+ */
+function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.username === '' && u.password === '' && u.search === '') return url;
+  if (u.username !== '' || u.password !== '') {
+    u.username = '***';
+    u.password = '';
+  }
+  for (const key of new Set(u.searchParams.keys())) u.searchParams.set(key, '***'); // a copy: set() edits the list
+  return u.toString();
+}
+
 /** True for the names of Kalshi's own environments (as opposed to a URL). */
 export function isKalshiEnvironment(url: string): url is keyof typeof KALSHI_WS_URLS {
   return url === 'production' || url === 'demo';
@@ -117,6 +132,7 @@ interface ChannelState {
  * await client.start(); ... await client.stop();
  */
 export class KalshiClient {
+  /** The server URL with credentials masked (see `connect` for the real one). */
   readonly url: string;
   readonly state: SharedOrderbookState;
   readonly stats: KalshiClientStats = {
@@ -131,6 +147,7 @@ export class KalshiClient {
   };
 
   private readonly options: KalshiClientOptions;
+  private readonly connectUrl: string;
   private readonly clock: Clock;
   private readonly timers: Timers;
   private readonly desired: Set<string>;
@@ -149,8 +166,11 @@ export class KalshiClient {
 
   constructor(options: KalshiClientOptions) {
     this.options = options;
-    this.url = isKalshiEnvironment(options.url) ? KALSHI_WS_URLS[options.url] : options.url;
-    if (!/^wss?:\/\//.test(this.url)) throw ingestError('INVALID_OPTIONS', `not a WebSocket URL: ${this.url}`);
+    this.connectUrl = isKalshiEnvironment(options.url) ? KALSHI_WS_URLS[options.url] : options.url;
+    if (!URL.canParse(this.connectUrl) || !/^wss?:\/\//.test(this.connectUrl)) {
+      throw ingestError('INVALID_OPTIONS', `not a WebSocket URL: ${URL.canParse(this.connectUrl) ? redactUrl(this.connectUrl) : 'unparsable'}`);
+    }
+    this.url = redactUrl(this.connectUrl);
     this.state = options.state ?? new SharedOrderbookState();
     this.clock = options.clock ?? systemClock;
     this.timers = options.timers ?? systemTimers;
@@ -252,7 +272,7 @@ export class KalshiClient {
     this.emit({ type: 'connecting', conn, url: this.url });
     // Re-signed on every connect: the timestamp must be fresh.
     const headers = this.options.signer?.headers(this.clock.now()) ?? {};
-    const ws = new Ctor(this.url, { headers, perMessageDeflate: false });
+    const ws = new Ctor(this.connectUrl, { headers, perMessageDeflate: false });
     this.ws = ws;
     ws.on('open', () => this.onOpen(ws));
     ws.on('message', (data: Buffer) => {

@@ -115,21 +115,24 @@ export async function connectPostgres(options: ConnectPostgresOptions): Promise<
 
 /** PostgreSQL COPY text format: tab-separated, `\N` for NULL, backslash escapes. */
 export function copyText(rows: readonly (readonly SqlValue[])[]): string {
-  const out: string[] = [];
+  // One growing string (V8 ropes) is ~2× faster than joining per-row strings.
+  let out = '';
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
-    let line = '';
     for (let c = 0; c < row.length; c++) {
       const v = row[c];
-      if (c > 0) line += '\t';
-      if (v === null || v === undefined) line += '\\N';
-      else if (typeof v === 'string') line += /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, escapeChar) : v;
-      else line += String(v);
+      if (c > 0) out += '\t';
+      if (v === null || v === undefined) out += '\\N';
+      else if (typeof v === 'string') out += COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, escapeChar) : v;
+      else out += String(v);
     }
-    out.push(line);
+    out += '\n';
   }
-  return out.join('\n') + '\n';
+  return out;
 }
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIALS = /[\\\t\n\r]/g;
 
 function escapeChar(ch: string): string {
   return ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r';

@@ -226,25 +226,29 @@ describe.skipIf(DATABASE_URL === undefined)('a PostgreSQL outage mid-stream (bac
 
 describe('a process that closes its queue during an outage', () => {
   const dir = useTempDir('kflow-exit-');
-
-  it('stays alive until every row is spilled (background timers are unref\'d)', { timeout: 30_000 }, async () => {
-    const spillPath = join(dir(), 'exit.jsonl');
-    const script = join(dir(), 'closeDuringOutage.mts');
-    const queueModule = fileURLToPath(new URL('./orderbookWriteQueue.ts', import.meta.url));
+  const outages = {
     // Nothing but unref'd retry timers is pending while close() waits: Node would exit mid-close.
+    refused: `async () => { throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }); }`,
+    // A write on a dead connection never settles: close() must still end, and let the process end.
+    hung: `() => new Promise(() => {})`,
+  };
+
+  it.each(Object.entries(outages))('spills every row and exits (database %s)', { timeout: 30_000 }, async (kind, insertRows) => {
+    const spillPath = join(dir(), `${kind}.jsonl`);
+    const script = join(dir(), `${kind}.mts`);
+    const queueModule = fileURLToPath(new URL('./orderbookWriteQueue.ts', import.meta.url));
     await writeFile(
       script,
       `import { OrderbookWriteQueue } from ${JSON.stringify(queueModule)};
-const down = { kind: 'custom', query: async () => ({ rows: [] }), exec: async () => {}, close: async () => {},
-  insertRows: async () => { throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }); } };
-const q = new OrderbookWriteQueue({ db: down, spillPath: ${JSON.stringify(spillPath)}, closeTimeoutMs: 300, retryDelayMs: 20 });
+const down = { kind: 'custom', query: async () => ({ rows: [] }), exec: async () => {}, close: async () => {}, insertRows: ${insertRows} };
+const q = new OrderbookWriteQueue({ db: down, batchSize: 30, spillPath: ${JSON.stringify(spillPath)}, closeTimeoutMs: 300, retryDelayMs: 20 });
 for (let i = 0; i < 100; i++) q.enqueueDelta({ sessionId: 's', frameNo: i, market: 'M', recvMs: 1, tsMs: 1, conn: 1, sid: 1, seq: i }, 'yes', 100, 1);
 const m = await q.close();
 console.log(JSON.stringify(m));
 `,
     );
     const root = fileURLToPath(new URL('../../..', import.meta.url));
-    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@kflow/source', '--import', 'tsx', script], { cwd: root });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@kflow/source', '--import', 'tsx', script], { cwd: root, timeout: 20_000 });
     expect(JSON.parse(stdout)).toMatchObject({ enqueued: 100, spilled: 100, dropped: 0, pending: 0 });
     const rows = (await readFile(spillPath, 'utf8')).trim().split('\n').flatMap((line) => (JSON.parse(line) as { rows: unknown[] }).rows);
     expect(rows).toHaveLength(100);

@@ -97,6 +97,9 @@ export class WriteQueue {
   private intervalHandle: unknown;
   private closed = false;
   private giveUp = false;
+  /** Resolves when a timed-out `close()` gives up on the database (waiters stop waiting for the pump). */
+  private readonly gaveUp: Promise<void>;
+  private resolveGaveUp: () => void = () => {};
   private wakeBackoff: (() => void) | undefined;
 
   private metricEnqueued = 0;
@@ -122,6 +125,9 @@ export class WriteQueue {
     this.closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
     this.clock = options.clock ?? systemClock;
     this.timers = options.timers ?? systemTimers;
+    this.gaveUp = new Promise((resolve) => {
+      this.resolveGaveUp = resolve;
+    });
     this.open = this.newChunk();
     this.scheduleInterval();
     // Rows spilled by an earlier run that ended before replaying them are picked up now.
@@ -167,15 +173,20 @@ export class WriteQueue {
   async flush(): Promise<void> {
     const release = holdProcessOpen();
     try {
-      while (this.pendingRows > 0 || (await this.hasSpill())) {
-        if (this.giveUp) return;
-        if (this.open.rows.length > 0) this.seal();
-        this.kick();
-        await this.pumping;
-        await this.spilling;
-      }
+      await this.drain();
     } finally {
       release();
+    }
+  }
+
+  /** `flush` without holding the process open; returns early once a timed-out `close()` gave up. */
+  private async drain(): Promise<void> {
+    while (!this.giveUp && (this.pendingRows > 0 || (await this.hasSpill()))) {
+      if (this.open.rows.length > 0) this.seal();
+      this.kick();
+      // A write hung on a dead connection never settles: stop waiting for it when close() gives up.
+      await this.pumping;
+      await this.spilling;
     }
   }
 
@@ -198,6 +209,7 @@ export class WriteQueue {
       this.timers.clearTimeout(timer);
       if (outcome === 'timeout') {
         this.giveUp = true;
+        this.resolveGaveUp();
         this.wakeBackoff?.();
         // A write on a dead connection may not settle for minutes: spill a copy of its rows too. If it
         // commits after all, the replay skips them by their unique keys. (Spill-file batches stay in

@@ -15,7 +15,7 @@ export {
   formatCount,
   formatMicros,
 } from './units';
-export { type Rng, type RngState, createRng, rngFromState, type Clock, systemClock } from './rng';
+export { type Rng, type RngState, createRng, rngFromState, uuidFromRng, type Clock, systemClock } from './rng';
 export { OrderBook, type BookView, type Side, type Level, type BookUpdateResult } from './orderBook';
 export {
   type BookEvent,

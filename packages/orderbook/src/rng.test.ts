@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, rngFromState } from './rng';
+import { createRng, rngFromState, uuidFromRng } from './rng';
 
-const take = (n: number, f: () => number) => Array.from({ length: n }, f);
+const take = <T>(n: number, f: () => T): T[] => Array.from({ length: n }, f);
 
 describe('createRng', () => {
   it('is deterministic for a seed and differs across seeds', () => {
@@ -67,5 +67,15 @@ describe('createRng', () => {
     const copy = rngFromState(JSON.parse(JSON.stringify(state)) as typeof state);
     expect(take(9, () => copy.normal())).toEqual(take(9, () => rng.normal()));
     expect(rngFromState(createRng(7).state()).state()[4]).toBeNull();
+  });
+
+  it('draws UUID-v4-shaped ids reproducibly from the seed', () => {
+    const ids = take(200, () => uuidFromRng(createRng(3)));
+    expect(new Set(ids).size).toBe(1);
+    const rng = createRng(3);
+    const many = take(200, () => uuidFromRng(rng));
+    expect(many[0]).toBe(ids[0]);
+    expect(new Set(many).size).toBe(200);
+    for (const id of many) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });

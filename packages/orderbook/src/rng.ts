@@ -109,6 +109,22 @@ export function rngFromState(state: RngState): Rng {
   return new Sfc32(state[0], state[1], state[2], state[3], state[4]);
 }
 
+/**
+ * A UUID-v4-shaped id (version and variant bits set) drawn from `rng`, so ids replay with the seed.
+ *
+ * @example
+ * uuidFromRng(createRng(1)); // e.g. '6c1d0e5a-9b3f-4f27-8a61-0d2c4b7e9f13'
+ */
+export function uuidFromRng(rng: Rng): string {
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  const a = hex(rng.uint32());
+  const b = hex(rng.uint32());
+  const c = hex(rng.uint32());
+  const d = hex(rng.uint32());
+  const variant = ((Number.parseInt(c[0]!, 16) & 0x3) | 0x8).toString(16);
+  return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${variant}${c.slice(1, 4)}-${c.slice(4)}${d}`;
+}
+
 /** Wall-clock or virtual time in epoch milliseconds. Passed in so runs can be reproduced. */
 export interface Clock {
   now(): number;

@@ -64,7 +64,7 @@ const TERMINAL_ERROR_CODES = new Set([10, 25]);
  *   writer or other listeners (the error is counted and passed to `onListenerError`). Listeners must be
  *   cheap (set a flag, enqueue a ticker): anything slow belongs in the reader's own queue.
  * - Views: `book()` returns the live book typed read-only; reads within one synchronous turn are
- *   consistent, and `version` tells whether it changed since. `copyBook()` returns a frozen copy to hold
+ *   consistent, and `version` tells whether it changed since. `copyBook()` returns an independent copy to hold
  *   across `await`s.
  *
  * @example

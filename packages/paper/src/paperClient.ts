@@ -17,6 +17,7 @@ import {
   isKflowError,
   parseCountCenti,
   parsePriceUnits,
+  uuidFromRng,
 } from '@kflow/orderbook';
 import type { PositionFeaturesInput } from '@kflow/features';
 import type { PaperErrorCode } from './errors';
@@ -246,10 +247,10 @@ export class PaperClient {
     const invalid = market.engine.validate(parsed.request);
     if (invalid) return refused(invalid);
     // Everything is valid: from here on state changes (ids are drawn, the order is matched).
-    const orderId = this.uuid();
+    const orderId = uuidFromRng(this.rng);
     const meta: OrderMeta = {
       orderId,
-      clientOrderId: clientOrderId ?? this.uuid(),
+      clientOrderId: clientOrderId ?? uuidFromRng(this.rng),
       ticker: b.ticker,
       legacySide: parsed.legacySide,
       legacyAction: parsed.legacyAction,
@@ -624,17 +625,6 @@ export class PaperClient {
     return meta;
   }
 
-  /** A 128-bit id from the seeded rng, formatted like a UUID v4. */
-  private uuid(): string {
-    const hex = (n: number) => n.toString(16).padStart(8, '0');
-    const a = hex(this.rng.uint32());
-    const b = hex(this.rng.uint32());
-    const c = hex(this.rng.uint32());
-    const d = hex(this.rng.uint32());
-    const variant = ((Number.parseInt(c[0]!, 16) & 0x3) | 0x8).toString(16);
-    return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${variant}${c.slice(1, 4)}-${c.slice(4)}${d}`;
-  }
-
   private kalshiOrder(meta: OrderMeta): KalshiOrder {
     const o = meta.sim!;
     const outcome = o.side === 'bid' ? 'yes' : 'no';
@@ -672,7 +662,7 @@ export class PaperClient {
 
   private onFill(order: SimOrder, price: number, count: number, isTaker: boolean, outcome: FillOutcome, tsMs: number): void {
     const meta = this.metaOf(order);
-    const tradeId = this.uuid();
+    const tradeId = uuidFromRng(this.rng);
     const outcomeSide = order.side === 'bid' ? 'yes' : 'no';
     const fill: KalshiFill = {
       fill_id: tradeId,

@@ -31,7 +31,7 @@ export interface CaptureSummary {
 }
 
 /** Oracle records as one JSON line (6 decimals are plenty for evaluation and keep output stable). */
-export function oracleLine(r: OracleRecord): string {
+function oracleLine(r: OracleRecord): string {
   return `{"market_ticker":"${r.ticker}","ts_ms":${r.tsMs},"latent":${r.latent.toFixed(6)}}`;
 }
 

@@ -227,7 +227,7 @@ const informed = mergeConfig(calm, {
 export const SIM_PRESETS: Readonly<Record<PresetName, SimConfig>> = { calm, volatile, informed };
 
 /** True when `name` is a preset name. */
-export function isPresetName(name: string): name is PresetName {
+function isPresetName(name: string): name is PresetName {
   return Object.hasOwn(SIM_PRESETS, name);
 }
 

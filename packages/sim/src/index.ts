@@ -10,7 +10,6 @@ export {
   type BookFlowConfig,
   type RegimeConfig,
   SIM_PRESETS,
-  isPresetName,
   resolveSimConfig,
   validateSimConfig,
 } from './config';
@@ -25,22 +24,11 @@ export {
   createSimulator,
 } from './simulator';
 export {
-  type SimChannel,
-  type TickerStats,
-  snapshotFrame,
-  deltaFrame,
-  tradeFrame,
-  lifecycleFrame,
-  tickerFrame,
-  subscribedFrame,
-} from './frames';
-export {
   CAPTURE_SIDS,
   type CaptureOptions,
   type CaptureSummary,
   type CaptureMarketSummary,
   generateCapture,
-  oracleLine,
 } from './capture';
 export { KALSHI_WS_PATH, type AuthFailure, type VerifyRequestOptions, verifyKalshiRequest } from './auth';
 export {

@@ -8,6 +8,7 @@ import {
   type Side,
   type TradeEvent,
   createRng,
+  uuidFromRng,
 } from '@kflow/orderbook';
 import type { SimConfig } from './config';
 import { validateSimConfig } from './config';
@@ -77,15 +78,6 @@ const REGIME_BURST = 2;
 const SIDES: readonly Side[] = ['yes', 'no'];
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
-function uuid(rng: Rng): string {
-  const h = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
-  const a = h(rng.uint32());
-  const b = h(rng.uint32());
-  const c = h(rng.uint32());
-  const d = h(rng.uint32());
-  return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${((parseInt(c[0]!, 16) & 3) | 8).toString(16)}${c.slice(1, 4)}-${c.slice(4)}${d}`;
-}
 
 /** The desired maker ladder of one side: prices (that side's bid prices) and target sizes. */
 class Ladder {
@@ -367,7 +359,7 @@ class MarketModel {
         yesPriceUnits,
         countCenti: fill,
         takerSide,
-        tradeId: uuid(this.rng),
+        tradeId: uuidFromRng(this.rng),
       });
       remaining -= fill;
     }
@@ -445,7 +437,7 @@ export function createSimulator(config: SimConfig, options: SimulatorOptions = {
   const grid = createTickGrid(config.tickStructure);
   for (let i = 0; i < config.markets; i++) {
     const rng = root.fork();
-    const market: SimMarket = { index: i, ticker: `SIM-${config.preset.toUpperCase()}-${config.seed}-M${i}`, marketId: uuid(rng), grid };
+    const market: SimMarket = { index: i, ticker: `SIM-${config.preset.toUpperCase()}-${config.seed}-M${i}`, marketId: uuidFromRng(rng), grid };
     const model = new MarketModel(market, config, rng, emit, options.onOracle);
     models.push(model);
     byTicker.set(market.ticker, model);

@@ -109,7 +109,7 @@ async function collect(options: CollectOptions): Promise<void> {
   });
   const started = performance.now();
   await collector.start();
-  if (!o.json) process.stderr.write(`collecting ${source.markets.join(', ')} from ${source.url} into ${storage.where} (session ${collector.sessionId})\n`);
+  if (!o.json) process.stderr.write(`collecting ${source.markets.join(', ')} from ${collector.client.url} into ${storage.where} (session ${collector.sessionId})\n`);
 
   let lastFrames = 0;
   let lastAt = started;
@@ -144,7 +144,7 @@ async function collect(options: CollectOptions): Promise<void> {
   await storage.db.close();
   const summary = {
     sessionId: final.sessionId,
-    source: o.source,
+    source: /^wss?:/.test(o.source) ? collector.client.url : o.source, // credentials in a custom URL stay masked
     environment: source.environment,
     storage: storage.where,
     markets: source.markets,

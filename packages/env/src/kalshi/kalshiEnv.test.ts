@@ -326,7 +326,10 @@ describe('MarketAgnosticKalshiEnv', () => {
     const takerOnly = ['BUY_YES_NOW', 'SELL_YES_NOW', 'BUY_NO_NOW', 'SELL_NO_NOW'] as const;
     const env = createKalshiEnv({ sessions: [synthetic], cadence: { everyMs: 1000 }, episodeSteps: 200, tradingKinds: takerOnly });
     expect(env.metadata).toEqual(createKalshiEnv({ sessions: [synthetic] }).metadata);
-    const allowed = (i: number) => { const a = env.actions.actions[i]!; return a.intent === undefined || (takerOnly as readonly string[]).includes(a.kind); };
+    const allowed = (i: number) => {
+      const a = env.actions.actions[i]!;
+      return a.intent === undefined || (takerOnly as readonly string[]).includes(a.kind);
+    };
     let { info } = env.reset({ seed: 4 });
     const rng = createRng(4);
     let sawTrade = false;
