@@ -233,6 +233,7 @@ export interface Minibatch {
   readonly dValue: Float32Array;
 }
 
+/** Minibatch storage for up to `size` rows of `buffer` (observation, action and mask widths). */
 export function createMinibatch(buffer: RolloutBuffer, size: number): Minibatch {
   return {
     observations: new Float32Array(size * buffer.observationSize),

@@ -10,8 +10,8 @@ import { createCollector, type Collector } from './collector';
 import type { KalshiClientEvent } from './kalshiClient';
 import type { IngestDatabase } from './queryable';
 import { createSessionLoader } from './sessionLoader';
-import { describeEachBackend, useTempDir, waitFor } from './testing/databases';
-import { startLoopbackServer, type LoopbackServer } from './testing/loopbackKalshiServer';
+import { describeEachBackend, useTempDir, waitFor } from './databases.testing';
+import { startLoopbackServer, type LoopbackServer } from './loopbackKalshiServer.testing';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { createModelRegistry, type ModelRecord } from './modelRegistry';
-import { describeEachBackend, waitFor } from './testing/databases';
+import { describeEachBackend, waitFor } from './databases.testing';
 import type { Timers } from './timers';
 
 /** Timers a test fires by hand: `tick()` runs everything due. */

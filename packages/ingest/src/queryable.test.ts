@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DELTA_TABLE } from './orderbookWriteQueue';
 import { fromQueryable, selectRows, toInt, type Queryable } from './queryable';
 import { migrate } from './schema';
-import { DATABASE_URL, uniqueSchema } from './testing/databases';
+import { DATABASE_URL, uniqueSchema } from './databases.testing';
 
 describe('bring your own driver', () => {
   it('takes a PGlite instance as it is', async () => {

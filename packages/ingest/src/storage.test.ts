@@ -3,7 +3,7 @@ import { copyText } from './pg';
 import { selectRows, toInt } from './queryable';
 import { MIGRATIONS, migrate, schemaVersion } from './schema';
 import { DELTA_TABLE, SNAPSHOT_TABLE } from './orderbookWriteQueue';
-import { describeEachBackend } from './testing/databases';
+import { describeEachBackend } from './databases.testing';
 
 describeEachBackend('storage', 'storage', (t) => {
   const { name } = t;

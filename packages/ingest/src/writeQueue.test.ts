@@ -9,7 +9,7 @@ import { startEpisode } from './episodes';
 import { OrderbookWriteQueue, type FrameMeta } from './orderbookWriteQueue';
 import { connectPostgres } from './pg';
 import { selectRows, toInt, type IngestDatabase } from './queryable';
-import { DATABASE_URL, describeEachBackend, openTestPostgres, type TestDatabase, useTempDir, waitFor } from './testing/databases';
+import { DATABASE_URL, describeEachBackend, openTestPostgres, type TestDatabase, useTempDir, waitFor } from './databases.testing';
 
 /** Wraps a database so a test can take it down (failing fast, or hanging like a dead connection) and bring it back. */
 function flaky(db: IngestDatabase): IngestDatabase & { down: boolean; hang: boolean; failures: number } {

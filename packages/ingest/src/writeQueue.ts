@@ -185,7 +185,7 @@ export class WriteQueue {
       if (this.open.rows.length > 0) this.seal();
       this.kick();
       // A write hung on a dead connection never settles: stop waiting for it when close() gives up.
-      await this.pumping;
+      await Promise.race([this.pumping, this.gaveUp]);
       await this.spilling;
     }
   }
@@ -205,7 +205,7 @@ export class WriteQueue {
       const deadline = new Promise<'timeout'>((resolve) => {
         timer = this.timers.setTimeout(() => resolve('timeout'), this.closeTimeoutMs);
       });
-      const outcome = await Promise.race([this.flush().then(() => 'done' as const), deadline]);
+      const outcome = await Promise.race([this.drain().then(() => 'done' as const), deadline]);
       this.timers.clearTimeout(timer);
       if (outcome === 'timeout') {
         this.giveUp = true;

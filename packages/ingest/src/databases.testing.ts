@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { connectPostgres } from '../pg';
-import { openPglite } from '../pglite';
-import type { IngestDatabase } from '../queryable';
-import { migrate } from '../schema';
+import { connectPostgres } from './pg';
+import { openPglite } from './pglite';
+import type { IngestDatabase } from './queryable';
+import { migrate } from './schema';
 
 export const DATABASE_URL = process.env.DATABASE_URL;
 

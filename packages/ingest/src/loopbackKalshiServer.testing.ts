@@ -9,7 +9,7 @@ import { constants, verify, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createRng, formatCount, formatPrice, type Rng } from '@kflow/orderbook';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { KALSHI_WS_SIGN_PATH } from '../auth';
+import { KALSHI_WS_SIGN_PATH } from './auth';
 
 type Book = { yes: Map<number, number>; no: Map<number, number> };
 
