@@ -2,7 +2,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { CAC } from 'cac';
 import {
-  type KalshiEvaluation,
   type Policy,
   type TrainingEvent,
   createCheckpoint,
@@ -27,6 +26,7 @@ import { createExchangeServer, resolveSimConfig } from '@kflow/sim';
 import { KALSHI_DEMO_TRAINING } from '../kalshiTraining';
 import { formatTable, printJson } from '../output';
 import { openStorage } from './collect';
+import { type KalshiEvalSummary, toEvalSummary } from './eval';
 import { progressLine } from './train';
 
 /** The demo's size: small enough for a few minutes on 2 cores, large enough for PPO to learn the simulator's edge. */
@@ -49,17 +49,12 @@ export const DEMO_DEFAULTS = { markets: 8, minutes: 15, timesteps: KALSHI_DEMO_T
 const DEMO_PRESET = 'informed';
 const MODEL_NAME = 'kflow-demo';
 
-/** One row of the evaluation table. */
-interface PolicyResult extends Omit<KalshiEvaluation, 'pnls'> {
-  readonly policy: string;
-}
-
 /** Everything the demo measured, in one object (`--json` prints it). */
 export interface DemoReport {
   readonly storage: string;
   readonly sessions: readonly { role: 'train' | 'held-out'; id: string; seed: number; markets: number; events: number; frames: number; rowsWritten: number; gaps: number }[];
   readonly training: { timesteps: number; seconds: number; sps: number; firstReturns: number; lastReturns: number };
-  readonly evaluation: readonly PolicyResult[];
+  readonly evaluation: readonly KalshiEvalSummary[];
   readonly model: { name: string; version: number; status: string; checkpointPath: string };
 }
 
@@ -104,11 +99,6 @@ async function collectSession(db: IngestDatabase, seed: number, o: DemoOptions, 
 
 function eventsOf(session: SessionData): number {
   return session.markets.reduce((sum, m) => sum + m.length, 0);
-}
-
-function row(name: string, e: KalshiEvaluation): PolicyResult {
-  const { pnls: _pnls, ...rest } = e;
-  return { policy: name, ...rest };
 }
 
 /** Runs the whole pipeline and returns what it measured. */
@@ -170,7 +160,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       ['hold', createHoldPolicy({ actionCount: metadata.actionCount, observationSize: metadata.observationSize, featureSetVersion: metadata.featureSetVersion })],
       ['heuristic', createKalshiHeuristicPolicy(metadata)],
     ];
-    const evaluation = policies.map(([name, policy]) => row(name, evaluateKalshi(policy, evalEnv(), o.evalEpisodes, { seed: o.seed + 50_000 })));
+    const evaluation = policies.map(([name, policy]) => toEvalSummary(name, evaluateKalshi(policy, evalEnv(), o.evalEpisodes, { seed: o.seed + 50_000 })));
 
     // 5. Save the checkpoint and register it.
     const checkpointPath = resolve(storage.dir, 'models', `${MODEL_NAME}-${trainSession.id}`);

@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
 import {
+  type KalshiEvaluation,
   type Policy,
   createHoldPolicy,
   createKalshiHeuristicPolicy,
@@ -28,16 +29,21 @@ export interface EvalOptions {
   quiet?: boolean;
 }
 
-/** What `kflow eval --data` reports (dollars). */
-export interface KalshiEvalSummary {
-  readonly policy: string;
-  readonly episodes: number;
-  readonly meanPnl: number;
-  readonly stdPnl: number;
-  readonly sharpe: number;
-  readonly meanTrades: number;
-  readonly winRate: number;
-  readonly feesPaid: number;
+/** What `kflow eval --data` reports (dollars): `evaluateKalshi`'s figures under the policy's name. */
+export type KalshiEvalSummary = { readonly policy: string } & Omit<KalshiEvaluation, 'pnls' | 'tickers'>;
+
+/** The reported summary of one evaluation, keys in the documented order. */
+export function toEvalSummary(policy: string, r: KalshiEvaluation): KalshiEvalSummary {
+  return {
+    policy,
+    episodes: r.episodes,
+    meanPnl: r.meanPnl,
+    stdPnl: r.stdPnl,
+    sharpe: r.sharpe,
+    meanTrades: r.meanTrades,
+    winRate: r.winRate,
+    feesPaid: r.feesPaid,
+  };
 }
 
 /** `runEval`'s result with `--data`: the summary plus each episode's PnL (dollars) and market. */
@@ -97,16 +103,7 @@ export async function runEval(positional: string[], o: EvalOptions): Promise<Kal
     else if (o.policy === 'heuristic') policy = createKalshiHeuristicPolicy(meta);
     else throw new Error(`--policy must be random, hold or heuristic, got "${o.policy}"`);
     const r = evaluateKalshi(policy, env, episodes, { seed });
-    const summary: KalshiEvalSummary = {
-      policy: name,
-      episodes,
-      meanPnl: r.meanPnl,
-      stdPnl: r.stdPnl,
-      sharpe: r.sharpe,
-      meanTrades: r.meanTrades,
-      winRate: r.winRate,
-      feesPaid: r.feesPaid,
-    };
+    const summary = toEvalSummary(name, r);
     if (o.quiet) return { summary, pnls: r.pnls, tickers: r.tickers };
     if (o.json) printJson(summary);
     else {

@@ -371,7 +371,9 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
 
   /** Updates the account numbers (portfolio value marked to mid included), the observation and the action mask. */
   private observe(): void {
-    buildObservation(this.observation, this.book, this.temporal, writePositionFeatures(this.engine!, this.acct), this.nowMs);
+    // The recorded settlement time stands in for the scheduled close (see docs/learning-check.md).
+    const closeMs = this.series!.settlement?.tsMs;
+    buildObservation(this.observation, this.book, this.temporal, writePositionFeatures(this.engine!, this.acct), this.nowMs, closeMs);
     actionMask(this.actions, this.context(), this.mask);
     const allowed = this.allowed;
     if (allowed !== undefined) for (let i = 0; i < allowed.length; i++) if (allowed[i] === 0) this.mask[i] = 0;
@@ -401,8 +403,8 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
  *
  * @example
  * const env = createKalshiEnv({ sessions: [session], cadence: { everyMs: 1000 }, sizesCenti: [100] });
- * env.metadata.observationSize; // 27
- * env.metadata.featureSetVersion; // 'kflow-features/1'
+ * env.metadata.observationSize; // 28
+ * env.metadata.featureSetVersion; // 'kflow-features/2'
  */
 export function createKalshiEnv(options: KalshiEnvOptions): MarketAgnosticKalshiEnv {
   return new MarketAgnosticKalshiEnv(options);
