@@ -15,8 +15,8 @@ const flat: PositionFeaturesInput = {
   restingAskCenti: 0,
 };
 
-function observe(book: OrderBook, temporal = new TemporalState(), position = flat, nowMs = 0, closeMs?: number): Float32Array {
-  return buildObservation(new Float32Array(OBSERVATION_SIZE), book, temporal, position, nowMs, closeMs);
+function observe(book: OrderBook, temporal = new TemporalState(), position = flat, nowMs = 0): Float32Array {
+  return buildObservation(new Float32Array(OBSERVATION_SIZE), book, temporal, position, nowMs);
 }
 
 function expectInSpec(obs: Float32Array, offset = 0): void {
@@ -53,25 +53,6 @@ describe('buildObservation', () => {
     expect(obs[F.logGap]).toBe(1);
     expect(obs[F.quiet]).toBe(1);
     expect(obs[F.rate10s]).toBe(0);
-    expect(obs[F.timeToClose]).toBe(1); // unknown close
-  });
-
-  it('measures the time to the close on a log scale: 1 when unknown or ≥ 7 days away, 0 from the close on', () => {
-    const book = new OrderBook('T');
-    const now = 1_700_000_000_000;
-    const at = (closeMs: number | undefined) => observe(book, new TemporalState(), flat, now, closeMs)[F.timeToClose]!;
-    const week = 7 * 86_400_000;
-    expect(at(undefined)).toBe(1);
-    expect(at(Number.NaN)).toBe(1);
-    expect(at(now + week)).toBe(1);
-    expect(at(now + 2 * week)).toBe(1);
-    expect(at(now)).toBe(0);
-    expect(at(now - 5_000)).toBe(0); // past the close
-    expect(at(now + 60_000)).toBeCloseTo(Math.log1p(60) / Math.log1p(7 * 86_400), 6);
-    // Strictly increasing with the remaining time: seconds are told apart near the close.
-    const remaining = [1_000, 2_000, 10_000, 60_000, 600_000, 3_600_000, 86_400_000];
-    const values = remaining.map((ms) => at(now + ms));
-    for (let i = 1; i < values.length; i++) expect(values[i]!).toBeGreaterThan(values[i - 1]!);
   });
 
   it('computes the market features of a known book', () => {
@@ -130,7 +111,7 @@ describe('buildObservation', () => {
     const book = new OrderBook('T');
     book.applySnapshot([[4000, 1000]], [[5000, 1000]]);
     const out = new Float32Array(OBSERVATION_SIZE + 4).fill(7);
-    buildObservation(out, book, new TemporalState(), flat, 0, undefined, 2);
+    buildObservation(out, book, new TemporalState(), flat, 0, 2);
     expect([out[0], out[1], out[OBSERVATION_SIZE + 2], out[OBSERVATION_SIZE + 3]]).toEqual([7, 7, 7, 7]);
     expect(out.subarray(2, 2 + OBSERVATION_SIZE)).toEqual(observe(book));
   });
@@ -154,9 +135,8 @@ describe('buildObservation', () => {
       restingBidCenti: fc.nat(1e6),
       restingAskCenti: fc.nat(1e6),
     });
-    const close = fc.option(fc.integer({ min: -1e10, max: 1e10 }), { nil: undefined });
     fc.assert(
-      fc.property(levels, levels, fc.array(event, { maxLength: 30 }), account, fc.nat(1e7), close, (yes, no, events, acct, wait, toClose) => {
+      fc.property(levels, levels, fc.array(event, { maxLength: 30 }), account, fc.nat(1e7), (yes, no, events, acct, wait) => {
         const book = new OrderBook('T');
         book.applySnapshot(yes as Level[], no as Level[]);
         const temporal = new TemporalState();
@@ -166,7 +146,7 @@ describe('buildObservation', () => {
           book.applyDelta(e.side, e.price, e.size);
           temporal.update(ts, book, e.trade);
         }
-        expectInSpec(observe(book, temporal, acct, ts + wait, toClose === undefined ? undefined : ts + toClose));
+        expectInSpec(observe(book, temporal, acct, ts + wait));
       }),
       { numRuns: 300 },
     );

@@ -36,7 +36,6 @@ const QUIET_GAP_MS = 30_000;
 const RETURN_SCALE = 0.02;
 const VOL_SCALE = 0.05;
 const PNL_SCALE = 0.1;
-const LOG_CLOSE_MAX = Math.log1p(7 * 86_400); // 7 days in s: beyond that the close is "far" for any agent
 const CENT = 100; // price units
 
 const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
@@ -60,17 +59,14 @@ function buyCost(book: BookView, side: 'yes' | 'no'): number {
  * Writes the observation (`FEATURE_SPEC` layout, `OBSERVATION_SIZE` floats) for one market into `out` at
  * `offset`, and returns `out`. The one observation builder: the training env and the live actor both call
  * it, with the book after the latest event, the `TemporalState` updated with every event so far, the
- * account numbers, the decision time `nowMs` (exchange time, ≥ the latest event's) and the market's
- * scheduled close `closeMs` (exchange epoch ms, e.g. Kalshi's `close_time`; `undefined` when unknown). The
- * close is the only market metadata the observation uses: it is known in advance, so it carries no
- * information about the outcome. Every value is finite and inside its range in `FEATURE_SPEC`, empty
- * sides included; nothing is allocated. Positional parameters rather than an options object: this runs
- * once per env step.
+ * account numbers, and the decision time `nowMs` (exchange time, ≥ the latest event's). Every value is
+ * finite and inside its range in `FEATURE_SPEC`, empty sides included; nothing is allocated.
+ * Positional parameters rather than an options object: this runs once per env step.
  *
  * @example
  * const obs = new Float32Array(OBSERVATION_SIZE);
  * temporal.update(event.tsMs, book);
- * buildObservation(obs, book, temporal, account, event.tsMs, Date.parse(market.close_time));
+ * buildObservation(obs, book, temporal, account, event.tsMs);
  */
 export function buildObservation(
   out: Float32Array,
@@ -78,7 +74,6 @@ export function buildObservation(
   temporal: TemporalState,
   position: PositionFeaturesInput,
   nowMs: number,
-  closeMs: number | undefined,
   offset = 0,
 ): Float32Array {
   // Market.
@@ -128,9 +123,6 @@ export function buildObservation(
   out[offset + F.volatility10s] = Math.tanh(Math.sqrt(t.realizedVar10s * a10) / VOL_SCALE);
   out[offset + F.volatility60s] = Math.tanh(Math.sqrt(t.realizedVar60s * a60) / VOL_SCALE);
   out[offset + F.tradeFlow60s] = clamp11((t.tradeFlow60s * a60) / (t.tradeVolume60s * a60 + 1));
-  // Log scale: seconds matter near the close, days far from it; unknown (or NaN) reads as far away.
-  const toCloseMs = closeMs === undefined ? Number.NaN : closeMs - nowMs;
-  out[offset + F.timeToClose] = Number.isNaN(toCloseMs) ? 1 : clamp01(Math.log1p(Math.max(0, toCloseMs) / 1000) / LOG_CLOSE_MAX);
 
   // Position.
   const limit = position.positionLimitCenti;

@@ -1,5 +1,5 @@
 /** Version of the observation layout. Bump it whenever a feature is added, removed, reordered or redefined. */
-export const FEATURE_SET_VERSION = 'kflow-features/2';
+export const FEATURE_SET_VERSION = 'kflow-features/1';
 
 export type FeatureGroup = 'market' | 'temporal' | 'position';
 
@@ -48,7 +48,6 @@ const FEATURES = [
   unit('volatility10s', 'temporal', 'tanh(sqrt(sum of squared mid changes over ~10 s) / 0.05)'),
   unit('volatility60s', 'temporal', 'tanh(sqrt(sum of squared mid changes over ~60 s) / 0.05)'),
   signed('tradeFlow60s', 'temporal', 'taker YES − taker NO volume over ~60 s / (total volume + 1 contract)'),
-  unit('timeToClose', 'temporal', 'log1p(seconds to the scheduled close) / log1p(7 d), capped at 1; 1 when the close is unknown, 0 from the close on'),
   signed('position', 'position', 'signed position (+YES / −NO) / position limit'),
   signed('unrealizedPnl', 'position', 'tanh(unrealized PnL / (10% of the position limit × $1))'),
   unit('cashFraction', 'position', 'cash / portfolio value (0 when the portfolio is worth nothing)'),

@@ -22,7 +22,7 @@ function book(bid: number, ask: number): OrderBook {
 }
 
 function obsAt(temporal: TemporalState, b: OrderBook, nowMs: number): Float32Array {
-  return buildObservation(new Float32Array(OBSERVATION_SIZE), b, temporal, flat, nowMs, undefined);
+  return buildObservation(new Float32Array(OBSERVATION_SIZE), b, temporal, flat, nowMs);
 }
 
 describe('TemporalState', () => {

@@ -468,7 +468,7 @@ export class PaperClient {
    * computed by the same {@link writePositionFeatures} as the training env. Throws `UNKNOWN_MARKET`.
    *
    * @example
-   * buildObservation(obs, state.book(ticker)!, temporal, client.writePositionFeatures(ticker, account), nowMs, closeMs);
+   * buildObservation(obs, state.book(ticker)!, temporal, client.writePositionFeatures(ticker, account), nowMs);
    */
   writePositionFeatures(ticker: string, out: PositionFeaturesBuffer): PositionFeaturesInput {
     const market = this.markets.get(ticker);

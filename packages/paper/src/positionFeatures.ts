@@ -29,7 +29,7 @@ export function createPositionFeatures(positionLimitCenti: number): PositionFeat
  * training and live observations agree. Allocation-free; returns `out`.
  *
  * @example
- * buildObservation(obs, book, temporal, writePositionFeatures(engine, account), nowMs, closeMs);
+ * buildObservation(obs, book, temporal, writePositionFeatures(engine, account), nowMs);
  */
 export function writePositionFeatures(engine: MatchingEngine, out: PositionFeaturesBuffer): PositionFeaturesInput {
   const tracker = engine.tracker;

@@ -31,7 +31,7 @@ export const featuresBenchmarks: readonly Benchmark[] = [
     run: (state) => {
       const { book, temporal, account, out, t0 } = state as ReturnType<typeof observationWorkload>;
       return nsPerOp(1 << 20, (i) => {
-        buildObservation(out, book, temporal, account, t0 + (i & 0xffff), t0 + 900_000);
+        buildObservation(out, book, temporal, account, t0 + (i & 0xffff));
       });
     },
   },

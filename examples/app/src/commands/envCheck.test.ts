@@ -25,7 +25,7 @@ describe('runEnvCheck', () => {
     expect(Object.keys(summary)).toEqual([
       'ok', 'markets', 'events', 'episodes', 'steps', 'meanReward', 'observationSize', 'actionCount', 'featureSetVersion',
     ]);
-    expect(summary).toMatchObject({ ok: true, markets: 1, events: 60, steps: 500, observationSize: 28, actionCount: 18, featureSetVersion: FEATURE_SET_VERSION });
+    expect(summary).toMatchObject({ ok: true, markets: 1, events: 60, steps: 500, observationSize: 27, actionCount: 18, featureSetVersion: FEATURE_SET_VERSION });
     expect(summary.episodes).toBeGreaterThan(0);
     expect(Number.isFinite(summary.meanReward)).toBe(true);
   });

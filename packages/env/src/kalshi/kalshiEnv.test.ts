@@ -241,7 +241,7 @@ describe('MarketAgnosticKalshiEnv', () => {
   });
 
   it('has no constant and no duplicated feature over a realistic replay with trading', () => {
-    const env = createKalshiEnv({ sessions: [createSyntheticSession({ seed: 9, markets: 3, eventsPerMarket: 6000, settle: true })], episodeSteps: 1500 });
+    const env = createKalshiEnv({ sessions: [createSyntheticSession({ seed: 9, markets: 3, eventsPerMarket: 6000 })], episodeSteps: 1500 });
     const samples: Float32Array[] = [];
     for (let seed = 0; seed < 6; seed++) samples.push(...runEpisode(env, seed, randomMasked).observations);
     const names = FEATURE_SPEC.features.map((f) => f.name);

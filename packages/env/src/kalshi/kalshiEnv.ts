@@ -371,9 +371,7 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
 
   /** Updates the account numbers (portfolio value marked to mid included), the observation and the action mask. */
   private observe(): void {
-    // The recorded settlement time stands in for the scheduled close (see docs/learning-check.md).
-    const closeMs = this.series!.settlement?.tsMs;
-    buildObservation(this.observation, this.book, this.temporal, writePositionFeatures(this.engine!, this.acct), this.nowMs, closeMs);
+    buildObservation(this.observation, this.book, this.temporal, writePositionFeatures(this.engine!, this.acct), this.nowMs);
     actionMask(this.actions, this.context(), this.mask);
     const allowed = this.allowed;
     if (allowed !== undefined) for (let i = 0; i < allowed.length; i++) if (allowed[i] === 0) this.mask[i] = 0;
@@ -403,8 +401,8 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
  *
  * @example
  * const env = createKalshiEnv({ sessions: [session], cadence: { everyMs: 1000 }, sizesCenti: [100] });
- * env.metadata.observationSize; // 28
- * env.metadata.featureSetVersion; // 'kflow-features/2'
+ * env.metadata.observationSize; // 27
+ * env.metadata.featureSetVersion; // 'kflow-features/1'
  */
 export function createKalshiEnv(options: KalshiEnvOptions): MarketAgnosticKalshiEnv {
   return new MarketAgnosticKalshiEnv(options);

@@ -1,4 +1,4 @@
-import { F, OBSERVATION_SIZE, TemporalState, buildObservation } from '@kflow/features';
+import { OBSERVATION_SIZE, TemporalState, buildObservation } from '@kflow/features';
 import {
   type BookEvent,
   EventKind,
@@ -71,7 +71,6 @@ function eventAt(series: MarketSeries, i: number): BookEvent {
 /**
  * The session with a resync every `every` events: a snapshot that reports both best levels halved (size
  * that left while we were not looking), then deltas that restore them, so the recording stays consistent.
- * Its settlement (the market's close) comes 1 s after the last event, so the episode plays to the end.
  */
 function withResyncs(session: SessionData, every: number): SessionData {
   const series = session.markets[0]!;
@@ -92,15 +91,13 @@ function withResyncs(session: SessionData, every: number): SessionData {
     if (cut.yes > 0) add({ kind: 'delta', ticker: series.ticker, tsMs: e.tsMs, side: 'yes', priceUnits: cut.yesPrice, deltaCenti: cut.yes });
     if (cut.no > 0) add({ kind: 'delta', ticker: series.ticker, tsMs: e.tsMs, side: 'no', priceUnits: cut.noPrice, deltaCenti: cut.no });
   }
-  const settlement = series.settlement;
-  if (settlement) b.settle(series.ticker, { ...settlement, tsMs: series.tsMs[series.length - 1]! + 1000 });
   return b.build();
 }
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 describe('env ↔ live parity', () => {
-  const session = withResyncs(createSyntheticSession({ seed: 77, markets: 1, eventsPerMarket: 3000, settle: true }), 40);
+  const session = withResyncs(createSyntheticSession({ seed: 77, markets: 1, eventsPerMarket: 3000 }), 40);
 
   it.each([
     ['without latency', undefined],
@@ -108,9 +105,6 @@ describe('env ↔ live parity', () => {
   ] as const)('one stream and one action sequence give bit-identical observations, masks and fills in the env and on the live paper path (%s)', (_, latency) => {
     const series = session.markets[0]!;
     const ticker = series.ticker;
-    // The live actor knows the scheduled close from the market's metadata (Kalshi's close_time).
-    const settlement = series.settlement!;
-    const closeMs = settlement.tsMs;
     const wire = toWire(series);
     const env = createKalshiEnv({ sessions: [session], episodeSteps: 10_000, ...(latency ? { latency } : {}) });
     const rng = createRng(5);
@@ -179,15 +173,13 @@ describe('env ↔ live parity', () => {
     liveUpTo(start); // snapshot + events [0, start)
     let compared = 0;
     let restingSeen = 0;
-    const timeToClose = new Set<number>();
     const compare = (): void => {
       const ctx = liveContext();
-      buildObservation(live, ctx.book, temporal, account, now, closeMs);
+      buildObservation(live, ctx.book, temporal, account, now);
       expect(bits(observation)).toEqual(bits(live));
       actionMask(env.actions, ctx, liveMask);
       expect(info.actionMask).toEqual(liveMask);
       restingSeen += ctx.openOrderCount > 0 ? 1 : 0;
-      timeToClose.add(live[F.timeToClose]!);
       compared++;
     };
     const envFills: (readonly [side: string, priceUnits: number, countCenti: number, isTaker: boolean])[] = [];
@@ -198,7 +190,6 @@ describe('env ↔ live parity', () => {
       const step = env.step(action);
       for (const f of step.info.fills) envFills.push([f.side, f.priceUnits, f.countCenti, f.isTaker]);
       liveUpTo(step.info.eventIndex);
-      if (step.terminated) expect(client.settle(ticker, settlement.result).ok).toBe(true); // the lifecycle event
       ({ observation, info } = step);
       compare();
       if (step.terminated || step.truncated) break;
@@ -214,7 +205,5 @@ describe('env ↔ live parity', () => {
     expect(envFills.some(([, , , isTaker]) => !isTaker)).toBe(true);
     expect(info.trades).toBeGreaterThan(20);
     expect(restingSeen).toBeGreaterThan(100);
-    expect(timeToClose.size).toBeGreaterThan(100); // the close feature varied along the episode
-    expect(observation[F.position]).toBe(0); // settled: paid out in both worlds
   });
 });
