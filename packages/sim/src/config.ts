@@ -206,16 +206,19 @@ const volatile = mergeConfig(calm, {
   },
 });
 
+// Tuned with the learning check (docs/simulator.md §2): more, smaller jumps, a 0.1 ¢ grid with a ~1.3 ¢
+// spread, a 30 s lag and twice the informed intensity.
 const informed = mergeConfig(calm, {
   preset: 'informed',
   edge: 1,
-  latent: { initialMin: 0.3, initialMax: 0.7, volPerSqrtSec: 0.006, jumpsPerMin: 1.5, jumpSizeLogit: 0.6 },
-  makers: { lagMaxMs: 40_000, halfSpreadCents: 0.5, levelSizeContracts: 150, levelSizeGrowth: 0.1, volWidening: 0.1 },
+  tickStructure: 'deci_cent',
+  latent: { initialMin: 0.3, initialMax: 0.7, volPerSqrtSec: 0.006, jumpsPerMin: 3, jumpSizeLogit: 0.4 },
+  makers: { lagMaxMs: 30_000, halfSpreadCents: 0.6, levelSizeContracts: 150, levelSizeGrowth: 0.1, volWidening: 0.1 },
   takers: {
     noiseRatePerSec: 1,
     noiseSizeContracts: 20,
-    informedRatePerCent: 1,
-    informedMaxRatePerSec: 6,
+    informedRatePerCent: 2,
+    informedMaxRatePerSec: 10,
     informedSizeContracts: 25,
     informedMinEdgeCents: 1,
     hawkesBranching: 0.4,

@@ -26,8 +26,9 @@ describe(`learning check (${full ? 'full' : 'CI'} size)`, () => {
     // Beats every baseline (paired over the same episodes; see the criteria for the paired t).
     for (const base of [random, hold, heuristic]) expect(ppo.meanPnl).toBeGreaterThan(base.meanPnl);
     for (const c of report.criteria.filter((c) => c.name.includes('beats'))) expect(c, c.detail).toMatchObject({ pass: true });
-    // The measured Sharpe sits at 0.6–0.9 (docs/learning-check.md): the target of 1 is reported, not met.
-    expect(ppo.sharpe).toBeGreaterThan(0.4);
+    // Sharpe > 1 is met at full size (1.04–1.06, PPO seeds 0–2); the CI size measured 0.94–0.98
+    // (docs/learning-check.md), so this test asserts a margin below that, the criterion reports the target.
+    expect(ppo.sharpe).toBeGreaterThan(full ? 1 : 0.7);
     // Leak checks at edge 0: neither the edge-0 PPO nor the edge-1 PPO makes a significant profit.
     expect(report.edge0.ppo.tStat).toBeLessThan(SIGNIFICANT_T);
     expect(report.edge0.ppoEdge1.tStat).toBeLessThan(SIGNIFICANT_T);
