@@ -19,7 +19,7 @@ export interface LearningCheckSize {
   readonly episodes: number;
 }
 
-/** `ci`: the size the test runs (about 30 s on 2 cores); `full`: on demand (`kflow learning-check --full`). */
+/** `ci`: the size the test runs (about 35–50 s on 2 cores); `full`: on demand (`kflow learning-check --full`). */
 export const LEARNING_CHECK_SIZES: Readonly<Record<'ci' | 'full', LearningCheckSize>> = {
   ci: { trainSeeds: [1, 2, 3, 4], heldOutSeeds: [101, 102, 103, 104], markets: 4, minutes: 15, timesteps: 150_000, episodes: 100 },
   full: {
