@@ -44,7 +44,7 @@ export interface DemoOptions {
 }
 
 /** Default demo size (the README's `pnpm demo`). */
-export const DEMO_DEFAULTS = { markets: 8, minutes: 15, timesteps: KALSHI_DEMO_TRAINING.totalTimesteps, evalEpisodes: 40 } as const;
+export const DEMO_DEFAULTS = { markets: 24, minutes: 15, timesteps: KALSHI_DEMO_TRAINING.totalTimesteps, evalEpisodes: 200 } as const;
 
 const DEMO_PRESET = 'informed';
 const MODEL_NAME = 'kflow-demo';
