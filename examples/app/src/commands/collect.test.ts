@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { createRng, replay, sessionDataFromCaptureSync } from '@kflow/orderbook';
 import { createCollector, createKalshiSigner, createSessionLoader, migrate, openPglite } from '@kflow/ingest';
 import { createExchangeServer, generateCapture, resolveSimConfig } from '@kflow/sim';
-import { cac } from 'cac';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli.testing';
 import { registerCollect } from './collect';
 import { registerSessions } from './sessions';
 
@@ -92,23 +92,7 @@ describe('the collector against the simulator exchange (@kflow/sim)', () => {
 });
 
 /** Runs one CLI command in-process and returns what it printed on stdout. */
-async function run(args: string[]): Promise<string> {
-  const cli = cac('kflow');
-  registerCollect(cli);
-  registerSessions(cli);
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    cli.parse(['node', 'kflow', ...args], { run: false });
-    await cli.runMatchedCommand();
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-}
+const run = (args: string[]): Promise<string> => runCli([registerCollect, registerSessions], args);
 
 describe('kflow collect / kflow sessions', () => {
   it('collect --source sim --json stores a session that sessions --json lists', async () => {

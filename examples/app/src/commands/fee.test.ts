@@ -1,24 +1,9 @@
-import { cac } from 'cac';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../cli.testing';
 import { registerFee } from './fee';
 
 /** Runs `kflow fee ...` in-process and returns what it printed. */
-async function fee(...args: string[]): Promise<string> {
-  const cli = cac('kflow');
-  registerFee(cli);
-  const out: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out.push(String(chunk));
-    return true;
-  });
-  try {
-    cli.parse(['node', 'kflow', 'fee', ...args], { run: false });
-    await cli.runMatchedCommand();
-  } finally {
-    spy.mockRestore();
-  }
-  return out.join('');
-}
+const fee = (...args: string[]): Promise<string> => runCli([registerFee], ['fee', ...args]);
 
 describe('kflow fee', () => {
   it('prints {"tradeFee","charged"} for the reference vectors', async () => {

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCapture, resolveSimConfig } from '@kflow/sim';
-import { cac } from 'cac';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli.testing';
 import { registerEval } from './eval';
 import { registerTrain } from './train';
 
@@ -12,21 +12,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs one CLI command in-process and returns the JSON lines it printed. */
 async function run(args: string[]): Promise<Record<string, unknown>[]> {
-  const cli = cac('kflow');
-  registerTrain(cli);
-  registerEval(cli);
-  const lines: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  try {
-    cli.parse(['node', 'kflow', ...args], { run: false });
-    await cli.runMatchedCommand();
-  } finally {
-    spy.mockRestore();
-  }
-  return lines.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const out = await runCli([registerTrain, registerEval], args);
+  return out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe('kflow train / eval', () => {
