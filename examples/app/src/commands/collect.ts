@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import type { CAC } from 'cac';
 import { createRng, systemClock } from '@kflow/orderbook';
@@ -13,7 +12,8 @@ import {
   type SessionEnvironment,
 } from '@kflow/ingest';
 import { connectPostgres } from '@kflow/ingest/pg';
-import { createExchangeServer, resolveSimConfig, type SpeedFactor } from '@kflow/sim';
+import { resolveSimConfig, type SpeedFactor } from '@kflow/sim';
+import { startSimExchange } from '../simExchange';
 import { printJson } from '../output';
 
 export interface StorageOptions {
@@ -60,10 +60,7 @@ async function resolveSource(o: CollectOptions & { source: string }) {
   if (o.source === 'sim') {
     const speed: SpeedFactor = o.speed === 'max' ? 'max' : Number(o.speed);
     const config = resolveSimConfig(o.preset, { seed: Number(o.seed), markets: Number(o.simMarkets), durationMs: Math.round(Number(o.simMinutes) * 60_000) });
-    // A throwaway key pair: the simulator checks the RSA-PSS handshake exactly as Kalshi does.
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const server = await createExchangeServer({ config, speed, auth: { publicKey } });
-    const signer = await createKalshiSigner({ apiKeyId: 'sim', privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+    const { server, signer } = await startSimExchange(config, speed);
     const all = server.markets.map((m) => m.ticker);
     const wanted = list(o.markets, false);
     const unknown = wanted.filter((t) => !all.includes(t));

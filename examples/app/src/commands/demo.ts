@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { CAC } from 'cac';
 import {
@@ -17,14 +16,14 @@ import {
   type CollectorStatus,
   type IngestDatabase,
   createCollector,
-  createKalshiSigner,
   createModelRegistry,
   createSessionLoader,
 } from '@kflow/ingest';
 import { type SessionData, createRng, systemClock } from '@kflow/orderbook';
-import { createExchangeServer, resolveSimConfig } from '@kflow/sim';
+import { resolveSimConfig } from '@kflow/sim';
 import { KALSHI_DEMO_TRAINING } from '../kalshiTraining';
 import { formatTable, printJson } from '../output';
+import { startSimExchange } from '../simExchange';
 import { openStorage } from './collect';
 import { type KalshiEvalSummary, toEvalSummary } from './eval';
 import { progressLine } from './train';
@@ -69,9 +68,7 @@ function log(o: DemoOptions, text: string): void {
  */
 async function collectSession(db: IngestDatabase, seed: number, o: DemoOptions, spillPath: string): Promise<CollectorStatus> {
   const config = resolveSimConfig(DEMO_PRESET, { seed, markets: o.markets, durationMs: o.minutes * 60_000 });
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const server = await createExchangeServer({ config, speed: 'max', auth: { publicKey, keyId: 'demo-key' } });
-  const signer = await createKalshiSigner({ apiKeyId: 'demo-key', privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+  const { server, signer } = await startSimExchange(config, 'max');
   const markets = server.markets.map((m) => m.ticker);
   const collector = createCollector({
     url: server.url,

@@ -1,10 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { CAC } from 'cac';
 import { checkEnv, createKalshiEnv } from '@kflow/env';
-import { type SessionData, createRng, sessionDataFromCapture } from '@kflow/orderbook';
+import { type SessionData, createRng } from '@kflow/orderbook';
+import { loadCaptureSession } from '../captures';
 import { printJson } from '../output';
 
 /** The `--json` object of `kflow env-check`. */
@@ -68,12 +65,6 @@ export function runEnvCheck(sessions: readonly SessionData[], options: EnvCheckO
   };
 }
 
-async function loadCapture(path: string): Promise<SessionData> {
-  await access(path);
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
-  return sessionDataFromCapture(lines, { id: basename(path) });
-}
-
 export function registerEnvCheck(cli: CAC): void {
   cli
     .command('env-check <...captures>', 'Build Kalshi env sessions from capture files, run checkEnv and a seeded random rollout')
@@ -81,7 +72,7 @@ export function registerEnvCheck(cli: CAC): void {
     .option('--steps <n>', 'Steps of the random rollout', { default: 2000 })
     .option('--json', 'Print one JSON object')
     .action(async (captures: string[], options: { seed: number; steps: number; json?: boolean }) => {
-      const sessions = await Promise.all(captures.map(loadCapture));
+      const sessions = await Promise.all(captures.map(loadCaptureSession));
       let summary: EnvCheckSummary;
       try {
         summary = runEnvCheck(sessions, { seed: Number(options.seed), steps: Number(options.steps) });

@@ -1,7 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { CAC } from 'cac';
 import {
   type DiscreteVectorEnv,
@@ -16,7 +13,8 @@ import {
   writeCheckpoint,
 } from '@kflow/agents';
 import { type MarketPool, SyncVectorEnv, createCartPole, createKalshiEnv, createMarketPool } from '@kflow/env';
-import { type SessionData, sessionDataFromCapture, systemClock } from '@kflow/orderbook';
+import { systemClock } from '@kflow/orderbook';
+import { loadCaptureSession } from '../captures';
 import { KALSHI_DEMO_TRAINING } from '../kalshiTraining';
 import { printJson } from '../output';
 
@@ -58,13 +56,7 @@ export function capturePaths(data: string | string[] | undefined, positional: re
 
 /** Builds the Kalshi env's market pool from JSONL captures. */
 export async function loadCapturePool(paths: readonly string[]): Promise<MarketPool> {
-  const sessions: SessionData[] = [];
-  for (const path of paths) {
-    await access(path);
-    const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
-    sessions.push(await sessionDataFromCapture(lines, { id: basename(path) }));
-  }
-  return createMarketPool(sessions);
+  return createMarketPool(await Promise.all(paths.map(loadCaptureSession)));
 }
 
 function integer(value: string, name: string): number {
