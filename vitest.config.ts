@@ -17,7 +17,7 @@ const summaryReporter: Reporter = {
   },
 };
 
-const packages = ['orderbook', 'features', 'paper', 'env', 'agents', 'ingest', 'sim'];
+const packages = ['orderbook', 'features', 'paper', 'env', 'agents', 'ingest', 'sim', 'actor'];
 
 // Workspace packages resolve to their TypeScript sources through the `@kflow/source` export condition,
 // so tests never need a build.

@@ -10,6 +10,9 @@ import { registerTrain } from './commands/train';
 import { registerEval } from './commands/eval';
 import { registerLearningCheck } from './commands/learningCheck';
 import { registerDemo } from './commands/demo';
+import { registerPaper } from './commands/paper';
+import { registerModels } from './commands/models';
+import { registerAudit } from './commands/audit';
 
 const cli = cac('kflow');
 registerBench(cli);
@@ -23,6 +26,9 @@ registerTrain(cli);
 registerEval(cli);
 registerLearningCheck(cli);
 registerDemo(cli);
+registerPaper(cli);
+registerModels(cli);
+registerAudit(cli);
 cli.help();
 cli.version('0.1.0');
 

@@ -1,3 +1,5 @@
+import { type TradingSetup, parseTradingSetup, tradingSetupToJson } from '@kflow/paper';
+import { fnv1a32, isKflowError } from '@kflow/orderbook';
 import { MultiCategorical } from './categorical';
 import { ActorCritic, type Policy } from './actorCritic';
 import { agentsError } from './errors';
@@ -37,6 +39,12 @@ export interface CheckpointManifest {
   /** FNV-1a 32-bit hash of the weights bytes, hex. */
   readonly weightsFnv1a: string;
   readonly hyperparameters: Readonly<Record<string, unknown>>;
+  /**
+   * The Kalshi trading setup the policy was trained with (`TradingSetup` as JSON: cadence, sizes, trading
+   * kinds, position limit, cash, reward scale, fees, queue model, latency, feature set). The live actor
+   * trades with exactly this and refuses checkpoints without it. Absent for non-Kalshi envs.
+   */
+  readonly trading?: Readonly<Record<string, unknown>>;
   readonly training: {
     readonly timesteps: number;
     readonly episodes: number;
@@ -63,7 +71,7 @@ export interface Checkpoint {
  */
 export function createCheckpoint(
   result: TrainResult<object>,
-  options: { envId?: string; training?: Readonly<Record<string, unknown>> } = {},
+  options: { envId?: string; training?: Readonly<Record<string, unknown>>; trading?: TradingSetup } = {},
 ): Checkpoint {
   const { policy } = result;
   const tensors = policy.valueNet === undefined ? [policy.policyNet.params] : [policy.policyNet.params, policy.valueNet.params];
@@ -92,8 +100,9 @@ export function createCheckpoint(
     tensors: entries,
     weightsFile: 'weights.bin',
     weightsByteLength: weights.length,
-    weightsFnv1a: fnv1a(weights),
+    weightsFnv1a: fnv1a32(weights),
     hyperparameters: { ...result.hyperparameters },
+    ...(options.trading === undefined ? {} : { trading: tradingSetupToJson(options.trading) }),
     training: {
       timesteps: result.timesteps,
       episodes: result.episodes,
@@ -120,6 +129,8 @@ export interface CheckpointExpectation {
  */
 export class InferencePolicy implements Policy {
   readonly manifest: CheckpointManifest;
+  /** The trading setup recorded by training (Kalshi checkpoints), validated. */
+  readonly trading: TradingSetup | undefined;
   readonly observationSize: number;
   readonly actionCount: number;
   readonly featureSetVersion: string;
@@ -132,6 +143,7 @@ export class InferencePolicy implements Policy {
 
   constructor(manifest: CheckpointManifest, net: Mlp) {
     this.manifest = manifest;
+    this.trading = manifest.trading === undefined ? undefined : parseTrading(manifest.trading);
     this.net = net;
     this.observationSize = net.inputSize;
     this.nvec = manifest.spaces.action.kind === 'discrete' ? [manifest.spaces.action.n] : [...manifest.spaces.action.nvec];
@@ -175,7 +187,7 @@ export class InferencePolicy implements Policy {
  */
 export function loadPolicy(checkpoint: Checkpoint, expected: CheckpointExpectation = {}, backend?: Backend): InferencePolicy {
   const m = validateManifest(checkpoint.manifest);
-  if (checkpoint.weights.length !== m.weightsByteLength || fnv1a(checkpoint.weights) !== m.weightsFnv1a) {
+  if (checkpoint.weights.length !== m.weightsByteLength || fnv1a32(checkpoint.weights) !== m.weightsFnv1a) {
     throw agentsError('CHECKPOINT_INVALID', 'weights file does not match the manifest (length or FNV-1a hash)');
   }
   if (expected.featureSetVersion !== undefined && expected.featureSetVersion !== m.featureSetVersion) {
@@ -212,8 +224,22 @@ export function loadPolicy(checkpoint: Checkpoint, expected: CheckpointExpectati
   }
   const view = new DataView(checkpoint.weights.buffer, checkpoint.weights.byteOffset, checkpoint.weights.byteLength);
   const params = ac.policyNet.params;
-  for (let i = 0; i < tensor.length; i++) params[i] = view.getFloat32((tensor.offset + i) * 4, true);
+  for (let i = 0; i < tensor.length; i++) {
+    const w = view.getFloat32((tensor.offset + i) * 4, true);
+    // A NaN or infinite weight makes every action's logit NaN: argmax would silently pick action 0.
+    if (!Number.isFinite(w)) throw agentsError('CHECKPOINT_INVALID', `policy weight ${i} is ${w}: the checkpoint is not usable`);
+    params[i] = w;
+  }
   return new InferencePolicy(m, ac.policyNet);
+}
+
+function parseTrading(value: unknown): TradingSetup {
+  try {
+    return parseTradingSetup(value);
+  } catch (error) {
+    if (isKflowError(error)) throw agentsError('CHECKPOINT_INVALID', `manifest.trading is invalid: ${error.message}`);
+    throw error;
+  }
 }
 
 function validateManifest(value: unknown): CheckpointManifest {
@@ -240,11 +266,4 @@ function validateManifest(value: unknown): CheckpointManifest {
 
 function describeAction(a: CheckpointActionSpace): string {
   return a.kind === 'discrete' ? `Discrete(${a.n})` : `MultiDiscrete([${a.nvec.join(', ')}])`;
-}
-
-/** FNV-1a 32-bit hash, hex: a cheap integrity check (not a security measure). */
-function fnv1a(bytes: Uint8Array): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return (h >>> 0).toString(16).padStart(8, '0');
 }

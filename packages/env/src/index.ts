@@ -50,8 +50,8 @@ export {
 } from './core/cartPole';
 
 // Market-agnostic Kalshi env (src/kalshi/): exports go below this line.
+export { type DecisionCadence, type TradingSetup, DEFAULT_SIZES_CENTI } from '@kflow/paper';
 export {
-  type DecisionCadence,
   type KalshiEnvOptions,
   type KalshiEnvInfo,
   type KalshiEnvMetadata,
@@ -59,7 +59,6 @@ export {
   MarketAgnosticKalshiEnv,
   createKalshiEnv,
   kalshiEnvMetadata,
-  DEFAULT_SIZES_CENTI,
 } from './kalshi/kalshiEnv';
 export {
   type MarketStats,
@@ -71,3 +70,11 @@ export {
 } from './kalshi/marketPool';
 export { type MarketSampler, type CurriculumSampler, uniformSampler, curriculumSampler } from './kalshi/marketSampler';
 export { type SyntheticSessionOptions, createSyntheticSession } from './kalshi/syntheticSession';
+export {
+  type AuditPolicy,
+  type AuditMismatch,
+  type AuditReport,
+  type AuditOptions,
+  auditDecisions,
+  envOptionsFromSetup,
+} from './kalshi/audit';

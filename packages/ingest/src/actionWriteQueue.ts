@@ -24,7 +24,7 @@ export interface TradingActionRecord {
   readonly action: number;
   readonly details?: Readonly<Record<string, unknown>>;
   readonly observationHash?: string;
-  readonly reward?: number;
+  readonly reward?: number | null;
   readonly executed: boolean;
   readonly executionResult?: unknown;
 }

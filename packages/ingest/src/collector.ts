@@ -7,10 +7,11 @@ import { createSessionRecord, updateSessionRecord, type SessionCounts, type Sess
 import { systemTimers } from './timers';
 
 /**
- * The client's options (URL, signer, markets, channels, rng, clock, timers, ping/watchdog/backoff,
- * onEvent) plus where the frames go.
+ * The client's options (URL, signer, markets, channels, the books it writes, rng, clock, timers,
+ * ping/watchdog/backoff, onEvent) plus where the frames go. Pass `state` to share the books with a
+ * reader that must see every event from the start (the live actor).
  */
-export interface CollectorOptions extends Omit<KalshiClientOptions, 'state'> {
+export interface CollectorOptions extends KalshiClientOptions {
   /** Where rows go (migrated). Without it the collector only keeps books and records. */
   readonly db?: IngestDatabase;
   /** Write-queue tuning (batch size, interval, spill file ...). */

@@ -24,7 +24,18 @@ export {
   LIFECYCLE_TABLE,
 } from './orderbookWriteQueue';
 export { type TradingActionRecord, ActionWriteQueue, ACTION_TABLE } from './actionWriteQueue';
-export { type TradingMode, type StartEpisodeOptions, type FinishEpisodeOptions, startEpisode, finishEpisode } from './episodes';
+export {
+  type TradingMode,
+  type StartEpisodeOptions,
+  type FinishEpisodeOptions,
+  type EpisodeRecord,
+  type StoredAction,
+  startEpisode,
+  finishEpisode,
+  listEpisodes,
+  getEpisode,
+  loadEpisodeActions,
+} from './episodes';
 export {
   type SessionEnvironment,
   type SessionStatus,
@@ -39,7 +50,9 @@ export {
   type ModelStatus,
   type ModelRecord,
   type RegisterModelOptions,
-  type WatchModelOptions,
+  type ModelDeployment,
+  type WatchDeploymentOptions,
+  MODEL_DEPLOYMENT_CHANNEL,
   type ModelRegistry,
   type ModelRegistryOptions,
   createModelRegistry,

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { createModelRegistry, type ModelRecord } from './modelRegistry';
+import { createModelRegistry, type ModelDeployment } from './modelRegistry';
 import { describeEachBackend, waitFor } from './databases.testing';
 import type { Timers } from './timers';
 
@@ -59,27 +59,83 @@ describeEachBackend('model registry', 'models', (t) => {
     expect(made.map((m) => m.version).sort()).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
-  it('watch reports the current model, then each newer ready version, until stopped', async () => {
+  it('deploy, rollback and the deployment history; a model still training cannot be deployed', async () => {
+    let now = 10;
+    const registry = createModelRegistry({ db: t.db, clock: { now: () => now } });
+    const base = { name: 'dep', architecture: 'x', featureSetVersion: 'fs-1' } as const;
+    const v1 = await registry.register({ ...base, checkpointPath: 'd1', status: 'ready' });
+    const v2 = await registry.register({ ...base, checkpointPath: 'd2', status: 'ready' });
+    const v3 = await registry.register({ ...base, checkpointPath: 'd3' });
+    expect(await registry.deployment('dep')).toBeUndefined();
+    await expect(registry.rollback('dep')).rejects.toMatchObject({ code: 'NO_PREVIOUS_DEPLOYMENT' });
+    await expect(registry.deploy('dep', 3)).rejects.toMatchObject({ code: 'MODEL_NOT_DEPLOYABLE' });
+    await expect(registry.deploy('dep', 9)).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    expect((await registry.get(v3.id)).status).toBe('training');
+
+    const d1 = await registry.deploy('dep', 1);
+    expect(d1).toMatchObject({ action: 'deploy', deployedMs: 10, model: { id: v1.id, status: 'deployed' } });
+    now = 20;
+    const d2 = await registry.deploy('dep', 2);
+    expect(d2.model.status).toBe('deployed');
+    expect((await registry.get(v1.id)).status).toBe('ready'); // one deployed version per name
+    now = 30;
+    const back = await registry.rollback('dep');
+    expect(back).toMatchObject({ action: 'rollback', deployedMs: 30, model: { id: v1.id, status: 'deployed' } });
+    expect((await registry.get(v2.id)).status).toBe('ready');
+    expect((await registry.deployment('dep'))?.id).toBe(back.id);
+    expect((await registry.deployments('dep')).map((d) => [d.model.version, d.action])).toEqual([
+      [1, 'rollback'],
+      [2, 'deploy'],
+      [1, 'deploy'],
+    ]);
+    expect(d2.id).toBeGreaterThan(d1.id);
+    // Rolling back again returns to v2 (the deployment before the current one).
+    expect((await registry.rollback('dep')).model.version).toBe(2);
+  });
+
+  it('watch reports the current deployment, then each change at once through LISTEN/NOTIFY (no poll needed)', async () => {
+    const registry = createModelRegistry({ db: t.db, clock: { now: () => 1 } });
+    const timers = manualTimers(); // polls only when the test ticks: every later report comes from NOTIFY
+    const watching = createModelRegistry({ db: t.db, clock: { now: () => 1 }, timers });
+    const base = { name: 'hot', architecture: 'x', featureSetVersion: 'fs-1', status: 'ready' } as const;
+    const h1 = await registry.register({ ...base, checkpointPath: 'h1' });
+    const h2 = await registry.register({ ...base, checkpointPath: 'h2' });
+    await registry.deploy('hot', 1);
+    const seen: ModelDeployment[] = [];
+    const watcher = watching.watch('hot', { onDeployment: (d) => seen.push(d), intervalMs: 60_000 });
+    await waitFor(() => seen.length === 1, 'the current deployment');
+    expect(seen[0]!.model.id).toBe(h1.id);
+    // Another name's deployment is not reported.
+    await registry.register({ ...base, name: 'other', checkpointPath: 'o1' });
+    await registry.deploy('other', 1);
+    await registry.deploy('hot', 2);
+    await waitFor(() => seen.length === 2, 'the new version, through NOTIFY');
+    expect(seen[1]!.model.id).toBe(h2.id);
+    await registry.rollback('hot');
+    await waitFor(() => seen.length === 3, 'the rollback, through NOTIFY');
+    expect(seen[2]).toMatchObject({ action: 'rollback', model: { id: h1.id } });
+    await watcher.stop();
+    await registry.deploy('hot', 2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    timers.tick();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toHaveLength(3);
+  });
+
+  it('watch falls back to polling where the database cannot LISTEN', async () => {
     const registry = createModelRegistry({ db: t.db, clock: { now: () => 1 } });
     const timers = manualTimers();
-    const watching = createModelRegistry({ db: t.db, clock: { now: () => 1 }, timers });
-    const seen: ModelRecord[] = [];
-    const first = await registry.register({ name: 'hot', architecture: 'x', checkpointPath: 'h1', featureSetVersion: 'fs-1', status: 'ready' });
-    const watcher = watching.watch('hot', { onModel: (m) => seen.push(m), intervalMs: 1000 });
-    await waitFor(() => seen.length === 1 && timers.pending() === 1, 'first poll');
-    expect(seen[0]!.id).toBe(first.id);
-    // A model still training is not loadable; nothing new is reported.
-    const training = await registry.register({ name: 'hot', architecture: 'x', checkpointPath: 'h2', featureSetVersion: 'fs-1' });
+    const polling = createModelRegistry({ db: { query: (text, params) => t.db.query(text, params) }, clock: { now: () => 1 }, timers });
+    await registry.register({ name: 'poll', architecture: 'x', featureSetVersion: 'fs-1', checkpointPath: 'p1', status: 'ready' });
+    await registry.register({ name: 'poll', architecture: 'x', featureSetVersion: 'fs-1', checkpointPath: 'p2', status: 'ready' });
+    const seen: ModelDeployment[] = [];
+    const watcher = polling.watch('poll', { onDeployment: (d) => seen.push(d) });
+    await waitFor(() => timers.pending() === 1, 'first poll');
+    expect(seen).toHaveLength(0); // never deployed
+    await registry.deploy('poll', 2);
     timers.tick();
-    await waitFor(() => timers.pending() === 1, 'second poll');
-    expect(seen.length).toBe(1);
-    await registry.setStatus(training.id, 'ready');
-    timers.tick();
-    await waitFor(() => seen.length === 2, 'newer version');
-    expect(seen[1]!.checkpointPath).toBe('h2');
-    watcher.stop();
-    await waitFor(() => timers.pending() <= 1, 'settle');
-    timers.tick();
-    expect(timers.pending()).toBe(0);
+    await waitFor(() => seen.length === 1, 'the deployment, by polling');
+    expect(seen[0]!.model.version).toBe(2);
+    await watcher.stop();
   });
 });

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '@kflow/orderbook';
 import { ingestError } from './errors';
-import { selectRows, toInt, toIntOrNull, type Queryable } from './queryable';
+import { selectRows, toInt, toIntOrNull, type IngestDatabase, type Queryable } from './queryable';
 import { systemTimers, type Timers } from './timers';
 
 export type ModelStatus = 'training' | 'ready' | 'deployed' | 'archived';
@@ -34,18 +34,33 @@ export interface RegisterModelOptions {
   readonly parentId?: number;
 }
 
-export interface WatchModelOptions {
-  /** Which statuses count as loadable. Default `['ready', 'deployed']`. */
-  readonly statuses?: readonly ModelStatus[];
-  /** Poll period. Default 1,000 ms. */
-  readonly intervalMs?: number;
-  /** Only versions above this are reported (default: the first poll reports the current latest). */
-  readonly afterVersion?: number;
-  /** Called with the newest loadable model whenever its version rises (intermediate versions may be skipped). */
-  readonly onModel: (model: ModelRecord) => void;
-  /** Called when a poll fails; polling continues. */
-  readonly onError?: (error: unknown) => void;
+/** One entry of a name's deployment history: which model was made the one to trade, and when. */
+export interface ModelDeployment {
+  /** Increases with every deployment of any name. */
+  readonly id: number;
+  readonly model: ModelRecord;
+  readonly action: 'deploy' | 'rollback';
+  readonly deployedMs: number;
 }
+
+export interface WatchDeploymentOptions {
+  /**
+   * Called with the current deployment first (if any), then with every change: a newer version, or a
+   * rollback to an older one. Only the latest state is reported: deployments in quick succession may
+   * coalesce into one call.
+   */
+  readonly onDeployment: (deployment: ModelDeployment) => void;
+  /** Called when a check or the LISTEN connection fails; watching continues (by polling). */
+  readonly onError?: (error: unknown) => void;
+  /**
+   * Poll period, the fallback to LISTEN/NOTIFY (and its safety net). Default 1,000 ms without LISTEN,
+   * 5,000 ms with it.
+   */
+  readonly intervalMs?: number;
+}
+
+/** The NOTIFY channel deployments are announced on (payload: the model name). */
+export const MODEL_DEPLOYMENT_CHANNEL = 'kflow_model_deployments';
 
 export interface ModelRegistry {
   register(options: RegisterModelOptions): Promise<ModelRecord>;
@@ -55,12 +70,28 @@ export interface ModelRegistry {
   setPerformance(id: number, performance: Readonly<Record<string, unknown>>): Promise<ModelRecord>;
   /** The highest version of `name` whose status is one of `statuses` (default ready or deployed). */
   latest(name: string, statuses?: readonly ModelStatus[]): Promise<ModelRecord | undefined>;
-  /** Polls for newer versions: the hot-reload source of the actor. */
-  watch(name: string, options: WatchModelOptions): { stop(): void };
+  /**
+   * Makes `version` of `name` the model to trade: it becomes `deployed`, the version deployed before it
+   * `ready`; the change is recorded in the deployment history and announced to watchers (NOTIFY).
+   * Throws `MODEL_NOT_FOUND`, or `MODEL_NOT_DEPLOYABLE` for a model still `training`.
+   */
+  deploy(name: string, version: number): Promise<ModelDeployment>;
+  /** Deploys again the model that was deployed before the current one. Throws `NO_PREVIOUS_DEPLOYMENT`. */
+  rollback(name: string): Promise<ModelDeployment>;
+  /** The current deployment of `name`, if it has ever been deployed. */
+  deployment(name: string): Promise<ModelDeployment | undefined>;
+  /** The deployment history of `name`, newest first. */
+  deployments(name: string): Promise<ModelDeployment[]>;
+  /**
+   * Watches `name`'s deployment: the hot-reload source of the live actor. Uses LISTEN/NOTIFY where the
+   * database offers it (PostgreSQL, PGlite), so a deploy is seen at once, and polls as the fallback.
+   */
+  watch(name: string, options: WatchDeploymentOptions): { stop(): Promise<void> };
 }
 
 export interface ModelRegistryOptions {
-  readonly db: Queryable;
+  /** A `Queryable`; an `IngestDatabase` with `listen` makes `watch` use LISTEN/NOTIFY. */
+  readonly db: Queryable & Pick<IngestDatabase, 'listen'>;
   readonly clock?: Clock;
   readonly timers?: Timers;
 }
@@ -84,6 +115,20 @@ interface ModelRow {
   updated_ms: unknown;
 }
 
+interface DeploymentRow extends ModelRow {
+  deployment_id: unknown;
+  action: 'deploy' | 'rollback';
+  deployed_ms: unknown;
+}
+
+const DEPLOYMENT_SELECT = `SELECT d.id AS deployment_id, d.action, d.deployed_ms, ${COLUMNS.split(', ')
+  .map((c) => `m.${c}`)
+  .join(', ')} FROM model_deployments d JOIN models m ON m.id = d.model_id`;
+
+function toDeployment(r: DeploymentRow): ModelDeployment {
+  return { id: toInt(r.deployment_id), model: toRecord(r), action: r.action, deployedMs: toInt(r.deployed_ms) };
+}
+
 function toRecord(r: ModelRow): ModelRecord {
   return {
     id: toInt(r.id),
@@ -104,12 +149,14 @@ function toRecord(r: ModelRow): ModelRecord {
 
 /**
  * The model registry: checkpoints with auto-incremented versions per name, a status lifecycle
- * (training → ready → deployed → archived) and a polling watcher for hot reload.
+ * (training → ready → deployed → archived), a deployment history with rollback, and a watcher that
+ * reports deployments at once (LISTEN/NOTIFY) for hot reload.
  *
  * @example
  * const registry = createModelRegistry({ db });
  * const m = await registry.register({ name: 'ppo-imbalance', architecture: 'mlp-64x64', checkpointPath: 'ckpt/1', featureSetVersion: 'v1', status: 'ready' });
- * const watcher = registry.watch('ppo-imbalance', { onModel: (model) => actor.load(model.checkpointPath) });
+ * await registry.deploy('ppo-imbalance', m.version);
+ * const watcher = registry.watch('ppo-imbalance', { onDeployment: (d) => reload(d.model.checkpointPath) });
  */
 export function createModelRegistry(options: ModelRegistryOptions): ModelRegistry {
   const { db } = options;
@@ -173,30 +220,122 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
       );
       return rows[0] === undefined ? undefined : toRecord(rows[0]);
     },
+    async deploy(name, version) {
+      const target = await selectRows<ModelRow>(db, `SELECT ${COLUMNS} FROM models WHERE name = $1 AND version = $2`, [name, version]);
+      const model = target[0] === undefined ? undefined : toRecord(target[0]);
+      if (model === undefined) throw ingestError('MODEL_NOT_FOUND', `no model ${name} v${version}`, { details: { name, version } });
+      return deployModel(model, 'deploy');
+    },
+    async rollback(name) {
+      const history = await registry.deployments(name);
+      const current = history[0];
+      const previous = history.find((d) => d.model.id !== current?.model.id);
+      if (current === undefined || previous === undefined) {
+        throw ingestError('NO_PREVIOUS_DEPLOYMENT', `${name} has no earlier deployment to roll back to`, { details: { name } });
+      }
+      return deployModel(await registry.get(previous.model.id), 'rollback');
+    },
+    async deployment(name) {
+      const rows = await selectRows<DeploymentRow>(db, `${DEPLOYMENT_SELECT} WHERE d.name = $1 ORDER BY d.id DESC LIMIT 1`, [name]);
+      return rows[0] === undefined ? undefined : toDeployment(rows[0]);
+    },
+    async deployments(name) {
+      const rows = await selectRows<DeploymentRow>(db, `${DEPLOYMENT_SELECT} WHERE d.name = $1 ORDER BY d.id DESC`, [name]);
+      return rows.map(toDeployment);
+    },
     watch(name, w) {
-      let last = w.afterVersion ?? 0;
+      let lastId = 0;
       let stopped = false;
       let handle: unknown;
-      const poll = async (): Promise<void> => {
-        try {
-          const model = await registry.latest(name, w.statuses);
-          if (!stopped && model !== undefined && model.version > last) {
-            last = model.version;
-            w.onModel(model);
-          }
-        } catch (error) {
-          w.onError?.(error);
+      let unlisten: (() => Promise<void>) | undefined;
+      let listening: Promise<void> | undefined;
+      // One check at a time; a notification during a check asks for one more.
+      let checking: Promise<void> | undefined;
+      let again = false;
+      const check = (): Promise<void> => {
+        if (checking !== undefined) {
+          again = true;
+          return checking;
         }
-        if (!stopped) handle = timers.setTimeout(() => void poll(), w.intervalMs ?? 1000);
+        checking = (async () => {
+          do {
+            again = false;
+            try {
+              const current = await registry.deployment(name);
+              if (!stopped && current !== undefined && current.id !== lastId) {
+                lastId = current.id;
+                w.onDeployment(current);
+              }
+            } catch (error) {
+              if (!stopped) w.onError?.(error);
+            }
+          } while (again && !stopped);
+        })().finally(() => {
+          checking = undefined;
+        });
+        return checking;
       };
+      const listen = (): void => {
+        if (db.listen === undefined || unlisten !== undefined || listening !== undefined) return;
+        const lost = (error: unknown) => {
+          unlisten = undefined;
+          if (!stopped) w.onError?.(error);
+        };
+        listening = db
+          .listen(MODEL_DEPLOYMENT_CHANNEL, (payload) => payload === name && void check(), lost)
+          .then(
+            (off) => {
+              if (stopped) return void off().catch(() => {});
+              unlisten = off;
+            },
+            lost,
+          )
+          .finally(() => {
+            listening = undefined;
+          });
+      };
+      const poll = async (): Promise<void> => {
+        listen(); // (re)establish LISTEN after a lost connection
+        await check();
+        if (!stopped) handle = timers.setTimeout(() => void poll(), w.intervalMs ?? (db.listen === undefined ? 1000 : 5000));
+      };
+      listen();
       void poll();
       return {
-        stop() {
+        async stop() {
           stopped = true;
           timers.clearTimeout(handle);
+          await listening;
+          await unlisten?.();
+          unlisten = undefined;
         },
       };
     },
   };
+
+  /** One statement (so one transaction on any pool): status changes, the history row, and the NOTIFY. */
+  async function deployModel(model: ModelRecord, action: 'deploy' | 'rollback'): Promise<ModelDeployment> {
+    if (model.status === 'training') {
+      throw ingestError('MODEL_NOT_DEPLOYABLE', `${model.name} v${model.version} is still training: mark it ready first`, {
+        details: { id: model.id },
+      });
+    }
+    const rows = await selectRows<{ id: unknown; deployed_ms: unknown }>(
+      db,
+      `WITH previous AS (
+         UPDATE models SET status = 'ready', updated_ms = $3 WHERE name = $1 AND status = 'deployed' AND id <> $2 RETURNING id
+       ), target AS (
+         UPDATE models SET status = 'deployed', updated_ms = $3 WHERE id = $2 RETURNING id
+       ), added AS (
+         INSERT INTO model_deployments (name, model_id, action, deployed_ms) SELECT $1, id, $4, $3 FROM target RETURNING id, deployed_ms
+       )
+       SELECT added.id, added.deployed_ms, (SELECT count(*) FROM previous) AS demoted, pg_notify($5, $1) AS notified FROM added`,
+      [model.name, model.id, clock.now(), action, MODEL_DEPLOYMENT_CHANNEL],
+    );
+    const row = rows[0];
+    if (row === undefined) throw ingestError('MODEL_NOT_FOUND', `no model with id ${model.id}`, { details: { id: model.id } });
+    return { id: toInt(row.id), model: await registry.get(model.id), action, deployedMs: toInt(row.deployed_ms) };
+  }
+
   return registry;
 }

@@ -109,6 +109,32 @@ export async function connectPostgres(options: ConnectPostgresOptions): Promise<
         client.release(broken);
       }
     },
+    listen: async (channel, onNotify, onError) => {
+      // A dedicated connection: LISTEN holds for the session that issued it, and pooled queries move around.
+      const client = await pool.connect();
+      let lost = false;
+      const onClientError = (error: Error) => {
+        lost = true;
+        onError?.(error);
+      };
+      const onNotification = (message: { channel: string; payload?: string | undefined }) => {
+        if (message.channel === channel) onNotify(message.payload ?? '');
+      };
+      client.on('error', onClientError);
+      client.on('notification', onNotification);
+      try {
+        await client.query(`LISTEN ${quoteIdent(channel)}`);
+      } catch (error) {
+        client.release(error as Error);
+        throw error;
+      }
+      return async () => {
+        client.off('notification', onNotification);
+        if (!lost) await client.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => {});
+        // The error listener stays: a dead socket can still report after release.
+        client.release(lost ? new Error('listen connection lost') : undefined);
+      };
+    },
     close: () => pool.end(),
   };
 }

@@ -30,6 +30,10 @@ export async function openPglite(options: OpenPgliteOptions = {}): Promise<Inges
     exec: async (script) => {
       await pg.exec(script);
     },
+    listen: async (channel, onNotify) => {
+      const off = await pg.listen(channel, onNotify);
+      return () => off();
+    },
     close: () => pg.close(),
   };
 }

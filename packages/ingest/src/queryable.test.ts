@@ -3,7 +3,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { DELTA_TABLE } from './orderbookWriteQueue';
 import { fromQueryable, selectRows, toInt, type Queryable } from './queryable';
-import { migrate } from './schema';
+import { MIGRATIONS, migrate } from './schema';
 import { DATABASE_URL, uniqueSchema } from './databases.testing';
 
 describe('bring your own driver', () => {
@@ -11,7 +11,7 @@ describe('bring your own driver', () => {
     const pglite = new PGlite();
     const q: Queryable = pglite;
     const db = fromQueryable(pglite);
-    expect(await migrate(db)).toEqual([1]);
+    expect(await migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
     await db.insertRows(DELTA_TABLE, [['own', 1, 'M', 1, null, 1, 1, 1, 'yes', 100, 5]], false);
     expect(toInt((await selectRows<{ n: unknown }>(q, 'SELECT count(*) AS n FROM orderbook_deltas'))[0]!.n)).toBe(1);
     await pglite.close();
@@ -24,7 +24,7 @@ describe('bring your own driver', () => {
       await pool.query(`CREATE SCHEMA ${schema}`);
       const q: Queryable = pool;
       const db = fromQueryable(q);
-      expect(await migrate(db)).toEqual([1]);
+      expect(await migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
       await db.insertRows(DELTA_TABLE, [['own', 1, 'M', 1, null, 1, 1, 1, 'no', 100, 5]], false);
       await db.insertRows(DELTA_TABLE, [['own', 1, 'M', 1, null, 1, 1, 1, 'no', 100, 5]], true);
       expect(toInt((await selectRows<{ n: unknown }>(q, 'SELECT count(*) AS n FROM orderbook_deltas'))[0]!.n)).toBe(1);

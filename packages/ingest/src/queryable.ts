@@ -38,6 +38,12 @@ export interface IngestDatabase extends Queryable {
   readonly insertRows: BulkInsert;
   /** Runs a multi-statement script without parameters as one implicit transaction. */
   exec(script: string): Promise<void>;
+  /**
+   * `LISTEN channel`: calls `onNotify` with each `NOTIFY` payload until the returned function is called.
+   * `onError` hears a lost listening connection (the listener is then gone: listen again or poll).
+   * Absent where the driver cannot listen (`fromQueryable`).
+   */
+  listen?(channel: string, onNotify: (payload: string) => void, onError?: (error: unknown) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

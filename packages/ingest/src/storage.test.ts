@@ -19,6 +19,7 @@ describeEachBackend('storage', 'storage', (t) => {
     expect(tables.map((r) => r.table_name)).toEqual([
       'kflow_migrations',
       'market_lifecycle',
+      'model_deployments',
       'models',
       'orderbook_deltas',
       'orderbook_snapshots',

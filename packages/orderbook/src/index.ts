@@ -15,7 +15,7 @@ export {
   formatCount,
   formatMicros,
 } from './units';
-export { type Rng, type RngState, createRng, rngFromState, uuidFromRng, type Clock, systemClock } from './rng';
+export { type Rng, type RngState, createRng, rngFromState, uuidFromRng, type Clock, systemClock, fnv1a32 } from './rng';
 export { OrderBook, type BookView, type Side, type Level, type BookUpdateResult } from './orderBook';
 export {
   type BookEvent,
@@ -62,6 +62,7 @@ export {
   type ApplyResult,
   type StateCounters,
   type BookListener,
+  type BookEventListener,
   type SharedOrderbookStateOptions,
   SharedOrderbookState,
   createSharedOrderbookState,
@@ -79,4 +80,5 @@ export {
   createCaptureSessionBuilder,
   sessionDataFromCapture,
   sessionDataFromCaptureSync,
+  settlementOf,
 } from './replay';

@@ -142,7 +142,15 @@ export interface SessionFromCaptureOptions {
  * `yes`, 0 on `no`, `settlement_value` on `scalar`; `void` records the value if given, else 0 (positions
  * are refunded at cost, not paid out). Time: `settled_ts`, else `determination_ts`, else the fallback.
  */
-function settlementOf(frame: MarketLifecycleFrame, fallbackTsMs: number): Settlement | undefined {
+/**
+ * The settlement a `market_lifecycle_v2` frame announces (`determined` or `settled` with a result), or
+ * undefined. Its time is the frame's settled / determination time, else `fallbackTsMs`. One reading for
+ * recorded sessions and the live actor.
+ *
+ * @example
+ * const s = settlementOf(frame, recvMs); if (s) client.settle(frame.ticker, s.result, formatPrice(s.yesPayoutUnits));
+ */
+export function settlementOf(frame: MarketLifecycleFrame, fallbackTsMs: number): Settlement | undefined {
   if (frame.eventType !== 'settled' && frame.eventType !== 'determined') return undefined;
   const { result } = frame;
   if (result !== 'yes' && result !== 'no' && result !== 'void' && result !== 'scalar') return undefined;

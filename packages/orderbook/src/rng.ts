@@ -132,3 +132,16 @@ export interface Clock {
 
 /** The process clock: the one place packages read real time, and only when a caller passes it. */
 export const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * FNV-1a 32-bit hash of some bytes, as 8 hex digits: a cheap identity check (checkpoint weights, logged
+ * observations), not a security measure.
+ *
+ * @example
+ * fnv1a32(new Uint8Array(observation.buffer, observation.byteOffset, observation.byteLength)); // e.g. '1c9f03a2'
+ */
+export function fnv1a32(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}

@@ -134,16 +134,19 @@ describe('SharedOrderbookState: books and sequencing', () => {
     expect(s.counters).toMatchObject({ snapshots: 2, negative: 2, crossed: 1 });
   });
 
-  it('stamps snapshots with recvMs, else the last exchange time, else 0', () => {
+  it('stamps snapshots with the last exchange time, else recvMs, else 0', () => {
     const s = new SharedOrderbookState();
     expect(s.applyFrame(snap(A, 1, 1)).event!.tsMs).toBe(0);
+    expect(s.applyFrame(snap(B, 1, 2), 4000).event!.tsMs).toBe(4000);
     expect(s.lastTsMs).toBeUndefined();
-    s.applyFrame(delta(A, 1, 2, '0.4000', '1.00', 'yes', 5000));
+    s.applyFrame(delta(A, 1, 3, '0.4000', '1.00', 'yes', 5000));
     expect(s.lastTsMs).toBe(5000);
-    expect(s.applyFrame(snap(B, 1, 3)).event!.tsMs).toBe(5000);
-    expect(s.applyFrame(snap(B, 1, 4), 7777).event!.tsMs).toBe(7777);
+    expect(s.applyFrame(snap(B, 1, 4)).event!.tsMs).toBe(5000);
+    // Once the exchange clock is known, a local receive time (ahead or behind it) does not replace it.
+    expect(s.applyFrame(snap(B, 1, 5), 7777).event!.tsMs).toBe(5000);
     // A delta without ts_ms falls back the same way.
-    expect(s.applyFrame(delta(A, 1, 5, '0.4000', '1.00'), 8888).event!.tsMs).toBe(8888);
+    expect(s.applyFrame(delta(A, 1, 6, '0.4000', '1.00'), 8888).event!.tsMs).toBe(5000);
+    expect(new SharedOrderbookState().applyFrame(snap(A, 1, 1), 8888).event!.tsMs).toBe(8888);
   });
 
   it('applies normalized events through applyEvent', () => {

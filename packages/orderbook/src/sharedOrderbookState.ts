@@ -41,6 +41,18 @@ export interface StateCounters {
 /** Called after a book changed (`version` is the book's new version). Keep it cheap: see `subscribe`. */
 export type BookListener = (ticker: string, version: number) => void;
 
+/**
+ * Sees every normalized event the writer applies, trades included: `before` runs while every book still
+ * shows the state before the event, `after` once it is applied and book listeners were notified (a
+ * rejected negative delta arrives with `result.event` undefined). A consumer that must act on the state
+ * *as of a point in exchange time* (the live actor deciding at a tick) does so in `before` of the first
+ * event past that point. Keep both cheap: they run on the writer's path.
+ */
+export interface BookEventListener {
+  before?(event: BookEvent): void;
+  after?(event: BookEvent, result: ApplyResult): void;
+}
+
 export interface SharedOrderbookStateOptions {
   /** Receives errors thrown by listeners (they are always caught and counted in `listenerErrors`). */
   readonly onListenerError?: (error: unknown, ticker: string) => void;
@@ -57,8 +69,9 @@ const TERMINAL_ERROR_CODES = new Set([10, 25]);
  * - Sequencing: every frame with `sid` and `seq` goes through a `SequenceTracker`. Duplicates are ignored;
  *   a gap marks every book of that sid stale until a fresh snapshot for that market arrives. Deltas that
  *   reach a stale book are still applied (the view stays as current as possible; `stale` says not to trust it).
- * - Timestamps: snapshots carry none, so their event time is the caller's `recvMs` when given, else the last
- *   exchange time (`ts_ms`) seen on this stream (`lastTsMs`), else 0.
+ * - Timestamps: snapshots carry none, so their event time is the last exchange time (`ts_ms`) seen on this
+ *   stream (`lastTsMs`), else the caller's `recvMs`, else 0: one exchange clock for every event once the
+ *   stream has shown it (decisions on a grid of exchange time depend on it).
  * - Notifications are synchronous and happen after the write is complete, so a listener always sees a
  *   consistent book. Each listener call is isolated by try/catch: a throwing listener never breaks the
  *   writer or other listeners (the error is counted and passed to `onListenerError`). Listeners must be
@@ -78,6 +91,7 @@ export class SharedOrderbookState {
   private readonly sidOf = new Map<string, number>();
   private readonly sequences = new SequenceTracker();
   private listeners: readonly BookListener[] = [];
+  private eventListeners: readonly BookEventListener[] = [];
   private readonly onListenerError: ((error: unknown, ticker: string) => void) | undefined;
   private lastExchangeTsMs: number | undefined;
   /** Running totals (read-only for callers). */
@@ -136,7 +150,9 @@ export class SharedOrderbookState {
     if (frame.type === 'orderbook_delta' || frame.type === 'trade' || frame.type === 'ticker' || frame.type === 'fill') {
       if (frame.tsMs !== undefined) this.lastExchangeTsMs = frame.tsMs;
     }
-    const event = frameToBookEvent(frame, recvMs ?? this.lastExchangeTsMs ?? 0);
+    // Snapshots carry no time: once the stream has shown exchange time, that is the best clock for them
+    // (a receive time on the local clock can lag or lead it); before that, the receive time.
+    const event = frameToBookEvent(frame, this.lastExchangeTsMs ?? recvMs ?? 0);
     if (event === undefined) return { outcome: 'other', update: undefined, gap, event: undefined };
     if (sid !== undefined && event.kind !== 'trade' && this.sidOf.get(event.ticker) !== sid) {
       this.sidOf.set(event.ticker, sid);
@@ -156,11 +172,17 @@ export class SharedOrderbookState {
 
   private write(event: BookEvent, gap: boolean): ApplyResult {
     const counters = this.counters as StateCounters;
-    if (event.kind === 'trade') return { outcome: 'trade', update: undefined, gap, event };
+    if (event.kind === 'trade') {
+      const result: ApplyResult = { outcome: 'trade', update: undefined, gap, event };
+      this.emitBefore(event);
+      this.emitAfter(event, result);
+      return result;
+    }
     let book = this.books.get(event.ticker);
     let update: BookUpdateResult;
     let wasCrossed = false;
     if (event.kind === 'snapshot') {
+      this.emitBefore(event);
       if (book === undefined) {
         book = new OrderBook(event.ticker);
         this.books.set(event.ticker, book);
@@ -172,6 +194,7 @@ export class SharedOrderbookState {
         counters.ignored++;
         return { outcome: 'ignored', update: undefined, gap, event: undefined };
       }
+      this.emitBefore(event);
       counters.deltas++;
       wasCrossed = book.isCrossed();
       update = book.applyDelta(event.side, event.priceUnits, event.deltaCenti);
@@ -179,7 +202,37 @@ export class SharedOrderbookState {
     if (update === 'negative') counters.negative++;
     else if (update === 'crossed' && !wasCrossed) counters.crossed++;
     this.notify(book);
-    return { outcome: event.kind, update, gap, event: update === 'negative' ? undefined : event };
+    const result: ApplyResult = { outcome: event.kind, update, gap, event: update === 'negative' ? undefined : event };
+    this.emitAfter(event, result);
+    return result;
+  }
+
+  private emitBefore(event: BookEvent): void {
+    const listeners = this.eventListeners;
+    for (let i = 0; i < listeners.length; i++) {
+      const before = listeners[i]!.before;
+      if (before === undefined) continue;
+      try {
+        before.call(listeners[i], event);
+      } catch (error) {
+        this.listenerErrors++;
+        this.onListenerError?.(error, event.ticker);
+      }
+    }
+  }
+
+  private emitAfter(event: BookEvent, result: ApplyResult): void {
+    const listeners = this.eventListeners;
+    for (let i = 0; i < listeners.length; i++) {
+      const after = listeners[i]!.after;
+      if (after === undefined) continue;
+      try {
+        after.call(listeners[i], event, result);
+      } catch (error) {
+        this.listenerErrors++;
+        this.onListenerError?.(error, event.ticker);
+      }
+    }
   }
 
   private markSidStale(sid: number): void {
@@ -225,6 +278,19 @@ export class SharedOrderbookState {
     this.listeners = [...this.listeners, listener];
     return () => {
       this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /**
+   * Registers a `BookEventListener` (isolated like `subscribe`); returns the function that removes it.
+   *
+   * @example
+   * const off = state.subscribeEvents({ before: (e) => runDueTicks(e.ticker, e.tsMs), after: (e) => temporal.observeEvent(e, state.book(e.ticker)!) });
+   */
+  subscribeEvents(listener: BookEventListener): () => void {
+    this.eventListeners = [...this.eventListeners, listener];
+    return () => {
+      this.eventListeners = this.eventListeners.filter((l) => l !== listener);
     };
   }
 

@@ -39,6 +39,11 @@ export interface DecodedAction {
   readonly intent: 'buy' | 'sell' | undefined;
   /** True for `*_NOW` (takes liquidity). */
   readonly take: boolean;
+  /**
+   * False for trading kinds the space's `tradingKinds` leave out: such actions stay in the space (same
+   * count, so checkpoints keep their shape) but are always masked and never become an order.
+   */
+  readonly enabled: boolean;
 }
 
 /**
@@ -51,6 +56,8 @@ export interface ActionSpace {
   readonly actions: readonly DecodedAction[];
   /** How far past the touch a `*_NOW` order may walk, in price units (Infinity: the whole book). */
   readonly maxSlippageUnits: number;
+  /** The trading kinds the agent may use (the others are masked out). */
+  readonly tradingKinds: readonly ActionKind[];
 }
 
 export interface ActionSpaceOptions {
@@ -58,6 +65,11 @@ export interface ActionSpaceOptions {
   readonly sizesCenti: readonly number[];
   /** Default Infinity: take orders may walk the whole visible book. */
   readonly maxSlippageUnits?: number;
+  /**
+   * Trading kinds the agent may use (default all eight), e.g. the four `*_NOW` kinds for a taker-only
+   * agent. The others stay in the space but are masked out by `actionMask` and refused by `actionToOrder`.
+   */
+  readonly tradingKinds?: readonly ActionKind[];
 }
 
 /**
@@ -88,13 +100,16 @@ export function createActionSpace(options: ActionSpaceOptions): ActionSpace {
   for (const s of sizes) if (!Number.isSafeInteger(s) || s <= 0) throw fail(`Invalid size ${s}`);
   const maxSlippageUnits = options.maxSlippageUnits ?? Number.POSITIVE_INFINITY;
   if (!(maxSlippageUnits >= 0)) throw fail('maxSlippageUnits must be ≥ 0');
+  const tradingKinds = [...(options.tradingKinds ?? TRADING_ACTION_KINDS)];
+  for (const k of tradingKinds) if (!TRADING_ACTION_KINDS.includes(k)) throw fail(`tradingKinds: "${k}" is not a trading kind`);
   const actions: DecodedAction[] = [
-    { index: 0, kind: 'HOLD', sizeCenti: 0, sizeIndex: -1, outcome: undefined, intent: undefined, take: false },
+    { index: 0, kind: 'HOLD', sizeCenti: 0, sizeIndex: -1, outcome: undefined, intent: undefined, take: false, enabled: true },
   ];
   for (const kind of TRADING_ACTION_KINDS) {
     const [intent, outcome, when] = kind.toLowerCase().split('_') as ['buy' | 'sell', Side, 'now' | 'wait'];
+    const enabled = tradingKinds.includes(kind);
     sizes.forEach((sizeCenti, sizeIndex) =>
-      actions.push({ index: actions.length, kind, sizeCenti, sizeIndex, outcome, intent, take: when === 'now' }),
+      actions.push({ index: actions.length, kind, sizeCenti, sizeIndex, outcome, intent, take: when === 'now', enabled }),
     );
   }
   actions.push({
@@ -105,8 +120,9 @@ export function createActionSpace(options: ActionSpaceOptions): ActionSpace {
     outcome: undefined,
     intent: undefined,
     take: false,
+    enabled: true,
   });
-  return { sizesCenti: sizes, count: actions.length, actions, maxSlippageUnits };
+  return { sizesCenti: sizes, count: actions.length, actions: actions.map((a) => Object.freeze(a)), maxSlippageUnits, tradingKinds };
 }
 
 /**
@@ -179,7 +195,7 @@ function sizeFor(a: DecodedAction, positionCenti: number): number {
 
 /** Whether a trading action can be sent now (the one rule behind masks and order building). */
 function feasible(a: DecodedAction, ctx: ActionContext, grid: PriceGrid, price: number): boolean {
-  if (ctx.book.stale || price < 0 || !isValidOrderPrice(grid, price) || sizeFor(a, ctx.positionCenti) <= 0) return false;
+  if (!a.enabled || ctx.book.stale || price < 0 || !isValidOrderPrice(grid, price) || sizeFor(a, ctx.positionCenti) <= 0) return false;
   if (a.intent === 'sell') return true;
   const pos = ctx.positionCenti;
   const next = a.outcome === 'yes' ? pos + a.sizeCenti : pos - a.sizeCenti;
@@ -188,8 +204,9 @@ function feasible(a: DecodedAction, ctx: ActionContext, grid: PriceGrid, price: 
 }
 
 /**
- * Writes 1 for feasible and 0 for infeasible actions into `out` (allocates only when `out` is omitted).
- * Infeasible: a stale book, nothing to take or join on the needed side, a price off the market's grid,
+ * Writes 1 for feasible and 0 for infeasible actions into `out` (allocates only when `out` is omitted):
+ * the one mask of the training env and the live actor. Infeasible: a kind the space does not enable, a
+ * stale book, nothing to take or join on the needed side, a price off the market's grid,
  * a buy that would push |position| past the limit, a sell of an outcome not held, CANCEL_ALL with no
  * open orders. HOLD is always feasible.
  *

@@ -98,9 +98,30 @@ export type {
 } from './kalshiTypes';
 export { type PositionFeaturesBuffer, createPositionFeatures, writePositionFeatures } from './positionFeatures';
 export {
+  type DecisionCadence,
+  type TradingSetup,
+  type TradingSetupOptions,
+  DEFAULT_SIZES_CENTI,
+  resolveTradingSetup,
+  tradingSetupToJson,
+  parseTradingSetup,
+  tradingSetupDifference,
+} from './tradingSetup';
+export {
   type PaperMarketConfig,
   type PaperClientOptions,
   type PaperClientState,
   PaperClient,
   createPaperClient,
 } from './paperClient';
+export {
+  type DecisionOverride,
+  type DecisionFill,
+  type DecisionOutcome,
+  type DecisionModel,
+  type DecisionRecord,
+  type EncodedDecision,
+  encodeDecision,
+  decodeDecision,
+  observationHash,
+} from './decisionRecord';

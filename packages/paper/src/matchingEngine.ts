@@ -61,6 +61,13 @@ export interface MatchingEngineOptions {
   readonly rng?: Rng;
   /** Reject orders the available balance cannot cover (default true). */
   readonly enforceBalance?: boolean;
+  /**
+   * Starting cash of this market's own account: the training episode's cash, the live actor's per-market
+   * budget. With it, `cashMicros` reports this market's cash (start + realized PnL − cost of the position −
+   * fees) and an order must fit both the shared tracker's and this market's available cash, so a market
+   * traded beside others in one account behaves exactly as it does alone in an env episode.
+   */
+  readonly marketCashMicros?: number;
   readonly onFill?: FillListener;
   /** Called whenever an order changes status or size. */
   readonly onOrderUpdate?: (order: SimOrder) => void;
@@ -229,6 +236,9 @@ export class MatchingEngine {
   private readonly latencyJitterMs: number;
   private readonly rng: Rng | undefined;
   private readonly enforceBalance: boolean;
+  private readonly marketCashMicros: number | undefined;
+  /** Cash held back for this market's open orders (the tracker sums every market's). */
+  private reservedMicros = 0;
   private readonly onFill: FillListener | undefined;
   private readonly onOrderUpdate: ((order: SimOrder) => void) | undefined;
   private nextId = 1;
@@ -263,6 +273,10 @@ export class MatchingEngine {
       throw new KflowError<PaperErrorCode>('INVALID_ARGUMENT', 'latency.jitterMs needs an rng');
     }
     this.enforceBalance = options.enforceBalance ?? true;
+    if (options.marketCashMicros !== undefined && !Number.isSafeInteger(options.marketCashMicros)) {
+      throw new KflowError<PaperErrorCode>('INVALID_ARGUMENT', 'marketCashMicros must be a safe integer');
+    }
+    this.marketCashMicros = options.marketCashMicros;
     this.onFill = options.onFill;
     this.onOrderUpdate = options.onOrderUpdate;
   }
@@ -275,6 +289,23 @@ export class MatchingEngine {
   /** Number of open orders (pending and resting). */
   get openOrderCount(): number {
     return this.open.size;
+  }
+
+  /**
+   * Cash of this market's account when `marketCashMicros` is set (start + realized PnL − cost of the
+   * position − fees, which is exactly what a tracker holding only this market would hold), else the
+   * tracker's cash.
+   */
+  get cashMicros(): number {
+    if (this.marketCashMicros === undefined) return this.tracker.cashMicros;
+    const m = this.tracker.market(this.marketIndex);
+    return this.marketCashMicros + m.realizedPnlMicros - m.costMicros - m.feesPaidMicros;
+  }
+
+  /** Cash an order may still use: the tracker's available cash, capped by this market's account if it has one. */
+  get availableMicros(): number {
+    const shared = this.tracker.availableMicros;
+    return this.marketCashMicros === undefined ? shared : Math.min(shared, this.cashMicros - this.reservedMicros);
   }
 
   /** Remaining size of the resting orders on one side (allocation-free; e.g. for observations). */
@@ -322,6 +353,7 @@ export class MatchingEngine {
     );
     order.reservedMicros = reserve;
     this.tracker.reservedMicros += reserve;
+    this.reservedMicros += reserve;
     this.open.set(order.id, order);
     if (order.arrivalMs <= nowMs && this.pending.length === 0) {
       this.arrive(order, nowMs);
@@ -354,8 +386,8 @@ export class MatchingEngine {
       return reject('post_only_cross', 'post_only order would cross the book');
     }
     const need = this.enforceBalance ? this.requiredMicros(side, priceUnits, countCenti) : 0;
-    if (need > this.tracker.availableMicros) {
-      return reject('insufficient_balance', `Order needs ${need} micro-dollars, ${this.tracker.availableMicros} available`);
+    if (need > this.availableMicros) {
+      return reject('insufficient_balance', `Order needs ${need} micro-dollars, ${this.availableMicros} available`);
     }
     return need;
   }
@@ -405,7 +437,7 @@ export class MatchingEngine {
     }
     if (this.enforceBalance) {
       const need = this.requiredMicros(order.side, priceUnits, remainingCenti, order);
-      if (need > this.tracker.availableMicros + order.reservedMicros) {
+      if (need > this.availableMicros + order.reservedMicros) {
         return reject('insufficient_balance', `Amended order needs ${need} micro-dollars`);
       }
     }
@@ -527,6 +559,7 @@ export class MatchingEngine {
       case 'amend': {
         const need = this.enforceBalance ? this.requiredMicros(order.side, action.priceUnits, action.remainingCenti, order) : 0;
         this.tracker.reservedMicros += need - order.reservedMicros;
+        this.reservedMicros += need - order.reservedMicros;
         order.reservedMicros = need;
         order.setPrice(action.priceUnits);
         order.remainingCenti = action.remainingCenti;
@@ -772,6 +805,7 @@ export class MatchingEngine {
   private release(order: EngineOrder, remainingAfter: number): void {
     const keep = remainingAfter <= 0 ? 0 : scaleFloor(order.reservedMicros, remainingAfter, order.remainingCenti);
     this.tracker.reservedMicros -= order.reservedMicros - keep;
+    this.reservedMicros -= order.reservedMicros - keep;
     order.reservedMicros = keep;
   }
 

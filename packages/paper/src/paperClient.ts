@@ -47,7 +47,7 @@ import type {
 import { type LatencyModel, MatchingEngine, type OrderActionResult, type QueueModel } from './matchingEngine';
 import type { OrderRejectReason, OrderRequest, SimOrder, TimeInForce } from './orders';
 import { type PositionFeaturesBuffer, writePositionFeatures } from './positionFeatures';
-import { type FillOutcome, PositionTracker } from './positionTracker';
+import { type FillOutcome, type MarketPositionView, PositionTracker } from './positionTracker';
 import type { PriceGrid } from './priceGrid';
 
 /** Per-market settings (defaults: the client's `defaultFees`, whole-cent grid). */
@@ -66,8 +66,17 @@ export interface PaperClientOptions {
   readonly clock: Clock;
   /** Order and trade ids (and latency jitter) come from here. */
   readonly rng: Rng;
-  /** Starting cash in micro-dollars. */
+  /** Starting cash in micro-dollars (before any `marketCashMicros` deposits). */
   readonly cashMicros: number;
+  /**
+   * Gives every market its own account of this much cash, deposited into the client's balance when the
+   * client first follows the market: the market's orders must fit its own account too, and its position
+   * features report its own cash (`MatchingEngine`'s `marketCashMicros`). The live actor uses this so each
+   * market trades exactly as in a training episode.
+   */
+  readonly marketCashMicros?: number;
+  /** Follow only these markets (default: every market of the shared state). */
+  readonly tickers?: readonly string[];
   /** Default `direct`. */
   readonly precision?: MemberPrecision;
   readonly markets?: Readonly<Record<string, PaperMarketConfig>>;
@@ -183,6 +192,7 @@ export class PaperClient {
   private readonly options: PaperClientOptions;
   private readonly userId: string;
   private readonly markets = new Map<string, Market>();
+  private readonly follow: ReadonlySet<string> | undefined;
   private readonly orders = new Map<string, OrderMeta>();
   private readonly metaOfSim = new Map<SimOrder, OrderMeta>();
   /** The order being created while its engine may already report fills for it. */
@@ -207,6 +217,7 @@ export class PaperClient {
     this.clock = options.clock;
     this.rng = options.rng;
     this.userId = options.userId ?? 'paper-user';
+    this.follow = options.tickers === undefined ? undefined : new Set(options.tickers);
     this.tracker = new PositionTracker({ cashMicros: options.cashMicros, precision: options.precision ?? 'direct' });
     for (const ticker of this.state.markets()) this.market(ticker);
     this.unsubscribeState = this.state.subscribe((ticker) => this.onBook(ticker));
@@ -476,6 +487,24 @@ export class PaperClient {
     return writePositionFeatures(market.engine, out);
   }
 
+  /** Open orders (pending or resting) of one market; 0 for a market the client does not follow. */
+  openOrderCount(ticker: string): number {
+    return this.markets.get(ticker)?.engine.openOrderCount ?? 0;
+  }
+
+  /** Ids of one market's open orders, oldest first (the order `MatchingEngine.cancelAll` cancels in). */
+  openOrderIds(ticker: string): string[] {
+    const market = this.markets.get(ticker);
+    if (!market) return [];
+    return market.engine.openOrders().map((o) => this.metaOf(o).orderId);
+  }
+
+  /** One market's position, cost, realized PnL and fees (Kalshi convention), or undefined if not followed. */
+  marketPosition(ticker: string): MarketPositionView | undefined {
+    const market = this.markets.get(ticker);
+    return market && this.tracker.market(market.engine.marketIndex);
+  }
+
   /** Carries out order actions whose latency has elapsed (also done on every call and book update). */
   advance(): number {
     const now = this.clock.now();
@@ -499,11 +528,14 @@ export class PaperClient {
   private market(ticker: string): Market | undefined {
     const known = this.markets.get(ticker);
     if (known) return known;
+    if (this.follow !== undefined && !this.follow.has(ticker)) return undefined;
     const live = this.state.book(ticker);
     if (!live) return undefined;
     const book = new OrderBook(ticker);
     copyBook(book, live);
     const config = this.options.markets?.[ticker] ?? {};
+    const marketCash = this.options.marketCashMicros;
+    if (marketCash !== undefined) this.tracker.cashMicros += marketCash;
     const fees = config.fees ?? this.options.defaultFees;
     const grid = config.grid;
     const latency = this.options.latency;
@@ -515,6 +547,7 @@ export class PaperClient {
       ...(grid ? { grid } : {}),
       ...(this.options.queueModel ? { queueModel: this.options.queueModel } : {}),
       ...(latency ? { latency, rng: this.rng.fork() } : {}),
+      ...(marketCash === undefined ? {} : { marketCashMicros: marketCash }),
       onFill: (order, price, count, isTaker, outcome, tsMs) => this.onFill(order, price, count, isTaker, outcome, tsMs),
       onOrderUpdate: (order) => this.onOrderUpdate(order),
     });

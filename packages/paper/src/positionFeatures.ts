@@ -24,7 +24,8 @@ export function createPositionFeatures(positionLimitCenti: number): PositionFeat
 
 /**
  * Writes the account numbers that `buildObservation` turns into position features, for the market of
- * `engine`: its position, the position marked to mid minus its cost, cash, cash plus that mark, and our
+ * `engine`: its position, the position marked to mid minus its cost, cash (`engine.cashMicros`: the
+ * market's own account when it has one), cash plus that mark, and our
  * resting size per side. The env and the paper client (the live actor's account) both call this, so
  * training and live observations agree. Allocation-free; returns `out`.
  *
@@ -37,8 +38,11 @@ export function writePositionFeatures(engine: MatchingEngine, out: PositionFeatu
   const mark = tracker.markMicros(m, engine.book, 'mid');
   out.positionCenti = tracker.positionCenti(m);
   out.unrealizedPnlMicros = mark - tracker.market(m).costMicros;
-  out.cashMicros = tracker.cashMicros;
-  out.portfolioValueMicros = tracker.cashMicros + mark;
+  // The market's own account when it has one (live actor, env), so a market traded beside others sees
+  // the same cash as in training.
+  const cash = engine.cashMicros;
+  out.cashMicros = cash;
+  out.portfolioValueMicros = cash + mark;
   out.restingBidCenti = engine.restingCenti('bid');
   out.restingAskCenti = engine.restingCenti('ask');
   return out;

@@ -30,6 +30,17 @@ export async function openStorage(o: StorageOptions): Promise<{ db: IngestDataba
   return { db, where: o.db !== undefined ? 'postgres' : `pglite:${o.dataDir ?? 'kflow-data'}`, dir: o.dataDir ?? (o.db !== undefined ? '.' : 'kflow-data') };
 }
 
+/** Where frames come from (`--source`, `--markets` and the simulator's options), as cac parses them. */
+export interface SourceOptions {
+  source?: string;
+  markets?: string;
+  preset: string;
+  seed: string;
+  simMarkets: string;
+  simMinutes: string;
+  speed: string;
+}
+
 interface CollectOptions extends StorageOptions {
   source?: string;
   markets?: string;
@@ -52,7 +63,7 @@ async function kalshiSigner(required: boolean): Promise<KalshiSigner | undefined
 }
 
 /** Where the frames come from: Kalshi, a local simulator exchange started here, or any ws:// URL. */
-async function resolveSource(o: CollectOptions & { source: string }) {
+export async function resolveSource(o: SourceOptions & { source: string }) {
   if (o.source === 'kalshi' || o.source === 'production' || o.source === 'demo') {
     const url = o.source === 'demo' ? 'demo' : 'production';
     return { url, environment: url as SessionEnvironment, signer: await kalshiSigner(true), markets: list(o.markets, true), server: undefined };
@@ -73,9 +84,10 @@ async function resolveSource(o: CollectOptions & { source: string }) {
   throw new Error(`--source must be kalshi, demo, sim or a ws:// URL, got "${o.source}"`);
 }
 
+/** `--markets T1,T2`; `all` (or nothing) means every market the source has, which only the simulator can list. */
 function list(value: string | undefined, required: boolean): string[] {
-  const tickers = (value ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-  if (required && tickers.length === 0) throw new Error('--markets T1,T2,... is required');
+  const tickers = value === 'all' ? [] : (value ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  if (required && tickers.length === 0) throw new Error('--markets T1,T2,... is required for this source (only --source sim can list all its markets)');
   return tickers;
 }
 
@@ -174,7 +186,7 @@ export function registerCollect(cli: CAC): void {
     .option('--data-dir <dir>', 'PGlite data directory (default kflow-data)')
     .option('--record <file>', 'Also write every frame to this JSONL capture (replaced if it exists)')
     .option('--duration <seconds>', 'Stop after this long (default: until Ctrl-C, or the end of a simulated session)')
-    .option('--preset <name>', 'sim: calm | volatile | informed', { default: 'calm' })
+    .option('--preset <name>', 'sim: calm | volatile | informed', { default: 'informed' })
     .option('--seed <n>', 'sim: random seed', { default: '1' })
     .option('--sim-markets <n>', 'sim: number of markets', { default: '3' })
     .option('--sim-minutes <t>', 'sim: session length in exchange minutes', { default: '2' })

@@ -17,6 +17,8 @@ import { systemClock } from '@kflow/orderbook';
 import { loadCaptureSession } from '../captures';
 import { KALSHI_DEMO_TRAINING } from '../kalshiTraining';
 import { printJson } from '../output';
+import { openStorage } from './collect';
+import { registerCheckpoint } from './models';
 
 /** Options of `kflow train` (as cac parses them; `quiet` is for in-process callers such as the learning check). */
 export interface TrainOptions {
@@ -28,6 +30,9 @@ export interface TrainOptions {
   nEnvs?: string;
   preset: string;
   out?: string;
+  register?: string;
+  db?: string;
+  dataDir?: string;
   json?: boolean;
   /** Print nothing (no progress, no summary). */
   quiet?: boolean;
@@ -96,6 +101,9 @@ export function registerTrain(cli: CAC): void {
     .option('--n-envs <k>', 'Parallel envs (default 1 for ppo, 4 for ppo with --data, 8 for --preset zoo and for a2c)')
     .option('--preset <preset>', 'default (SB3 defaults) | zoo (rl-baselines3-zoo CartPole settings)', { default: 'default' })
     .option('--out <dir>', 'Save a checkpoint (manifest.json + weights.bin) to this directory')
+    .option('--register <name>', 'Register the saved checkpoint in the model registry under this name (needs --out)')
+    .option('--db <url>', '--register: PostgreSQL connection string (default: PGlite in --data-dir)')
+    .option('--data-dir <dir>', '--register: PGlite data directory (default kflow-data)')
     .option('--json', 'Print progress as JSON lines; the last line is the summary')
     .action(async (positional: string[], o: TrainOptions) => {
       await runTrain(positional, o);
@@ -130,7 +138,10 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
     pool === undefined
       ? new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createCartPole()))
       : new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createKalshiEnv({ sessions: pool, ...KALSHI_DEMO_TRAINING.env })));
-  const featureSetVersion = pool === undefined ? 'none' : createKalshiEnv({ sessions: pool }).metadata.featureSetVersion;
+  const trading = pool === undefined ? undefined : createKalshiEnv({ sessions: pool, ...KALSHI_DEMO_TRAINING.env }).setup;
+  const featureSetVersion = trading?.featureSetVersion ?? 'none';
+  if (o.register !== undefined && trading === undefined) throw new Error('--register needs a Kalshi model (train with --data): CartPole policies cannot paper trade');
+  if (o.register !== undefined && o.out === undefined) throw new Error('--register needs --out DIR (the checkpoint the registry points at)');
 
   const bar = o.quiet || o.json || !process.stderr.isTTY ? undefined : progressLine(totalTimesteps);
   let meanReturn = Number.NaN;
@@ -167,6 +178,20 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
     'meanReturn' in evaluation
       ? { evalMeanReturn: evaluation.meanReturn, evalStdReturn: evaluation.stdReturn }
       : { evalMeanPnl: evaluation.meanPnl, evalStdPnl: evaluation.stdPnl, evalSharpe: evaluation.sharpe };
+  if (o.out !== undefined) {
+    const training = { preset: o.preset, nEnvs, ...evalFields, ...(kalshi ? { captures: captures.map((c) => basename(c)), kalshiEnv: KALSHI_DEMO_TRAINING.env } : {}) };
+    await writeCheckpoint(o.out, createCheckpoint(result, { envId, training, ...(trading === undefined ? {} : { trading }) }));
+  }
+  let registered: { name: string; version: number } | undefined;
+  if (o.register !== undefined && o.out !== undefined) {
+    const storage = await openStorage({ ...(o.db === undefined ? {} : { db: o.db }), ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }) });
+    try {
+      const { model } = await registerCheckpoint(storage.db, o.out, o.register, { performance: { inSample: evalFields } });
+      registered = { name: model.name, version: model.version };
+    } finally {
+      await storage.db.close();
+    }
+  }
   const summary: TrainSummary = {
     algo: o.algo,
     env: envId,
@@ -175,11 +200,8 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
     sps: Math.round(result.timesteps / result.seconds),
     ...evalFields,
     evalEpisodes: EVAL_EPISODES,
+    ...(registered === undefined ? {} : { registered: `${registered.name} v${registered.version}` }),
   };
-  if (o.out !== undefined) {
-    const training = { preset: o.preset, nEnvs, ...evalFields, ...(kalshi ? { captures: captures.map((c) => basename(c)), kalshiEnv: KALSHI_DEMO_TRAINING.env } : {}) };
-    await writeCheckpoint(o.out, createCheckpoint(result, { envId, training }));
-  }
   if (o.quiet) return summary;
   if (o.json) printJson(summary);
   else {
@@ -192,6 +214,7 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
         `eval ${score} over ${EVAL_EPISODES} episodes`,
     );
     if (o.out !== undefined) console.log(`checkpoint written to ${o.out}`);
+    if (registered !== undefined) console.log(`registered ${registered.name} v${registered.version} (ready; deploy it with: kflow models deploy ${registered.name} ${registered.version})`);
   }
   return summary;
 }

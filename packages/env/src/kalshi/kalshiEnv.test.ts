@@ -325,7 +325,12 @@ describe('MarketAgnosticKalshiEnv', () => {
   it('restricts the agent to the allowed trading kinds (tradingKinds) without changing the action space', () => {
     const takerOnly = ['BUY_YES_NOW', 'SELL_YES_NOW', 'BUY_NO_NOW', 'SELL_NO_NOW'] as const;
     const env = createKalshiEnv({ sessions: [synthetic], cadence: { everyMs: 1000 }, episodeSteps: 200, tradingKinds: takerOnly });
-    expect(env.metadata).toEqual(createKalshiEnv({ sessions: [synthetic] }).metadata);
+    // Same shape as the unrestricted env (checkpoints stay compatible); the setup records the restriction.
+    const { setup, ...shape } = env.metadata;
+    const { setup: fullSetup, ...fullShape } = createKalshiEnv({ sessions: [synthetic] }).metadata;
+    expect(shape).toEqual(fullShape);
+    expect(setup.tradingKinds).toEqual(takerOnly);
+    expect(fullSetup.tradingKinds).toHaveLength(8);
     const allowed = (i: number) => {
       const a = env.actions.actions[i]!;
       return a.intent === undefined || (takerOnly as readonly string[]).includes(a.kind);

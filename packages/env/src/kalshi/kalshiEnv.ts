@@ -7,12 +7,13 @@ import {
   TemporalState,
   buildObservation,
 } from '@kflow/features';
-import { type MarketSeries, OrderBook, PRICE_ONE, type Rng, type SessionData, createRng } from '@kflow/orderbook';
+import { type MarketSeries, OrderBook, type Rng, type SessionData, createRng, isKflowError } from '@kflow/orderbook';
 import {
   type ActionContext,
   type ActionKind,
   type ActionSpace,
   type BookSide,
+  type DecisionCadence,
   type FeeSchedule,
   type LatencyModel,
   MatchingEngine,
@@ -20,12 +21,14 @@ import {
   type PositionFeaturesBuffer,
   PositionTracker,
   type QueueModel,
-  TRADING_ACTION_KINDS,
+  type TradingSetup,
+  type TradingSetupOptions,
   actionMask,
   actionToOrder,
   createActionSpace,
   createPositionFeatures,
   decodeAction,
+  resolveTradingSetup,
   writePositionFeatures,
 } from '@kflow/paper';
 import type { Env, EnvInfo, ResetOptions, ResetResult, StepResult } from '../core/env';
@@ -34,11 +37,12 @@ import { Box, Discrete } from '../core/spaces';
 import { type MarketPool, type PoolMarket, createMarketPool, replaySeriesEvent } from './marketPool';
 import { type MarketSampler, uniformSampler } from './marketSampler';
 
-/** When the agent decides: after every book event, or every `everyMs` of exchange time. */
-export type DecisionCadence = 'event' | { readonly everyMs: number };
-
-/** Options of `createKalshiEnv`. Money in micro-dollars, counts in centi-contracts. */
-export interface KalshiEnvOptions {
+/**
+ * Options of `createKalshiEnv`. Money in micro-dollars, counts in centi-contracts. The trading fields
+ * (cadence, sizes, kinds, limit, cash, reward scale, fees, precision, queue model, latency) make up the
+ * env's `setup`, which checkpoints record and the live actor trades with.
+ */
+export interface KalshiEnvOptions extends TradingSetupOptions {
   /** Recorded sessions (or a prepared pool) to sample episodes from. */
   readonly sessions: readonly SessionData[] | MarketPool;
   /** Default `uniformSampler()`. */
@@ -57,7 +61,7 @@ export interface KalshiEnvOptions {
   readonly tradingKinds?: readonly ActionKind[];
   /** Largest |position| a buy may lead to (default 1,000 = 10 contracts). */
   readonly positionLimitCenti?: number;
-  /** Starting cash (default: twice the position limit at $1, i.e. $20 for 10 contracts). */
+  /** Starting cash of the episode's account (default: twice the position limit at $1, i.e. $20 for 10 contracts). */
   readonly initialCashMicros?: number;
   /** Reward = change in portfolio value (micro-dollars) × `rewardScale` (default 1e-4: cents). */
   readonly rewardScale?: number;
@@ -106,23 +110,25 @@ export interface KalshiEnvMetadata {
   readonly featureNames: readonly string[];
   readonly actionKinds: readonly ActionKind[];
   readonly sizesCenti: readonly number[];
+  /** The trading setup (store it in checkpoints: the live actor trades with exactly this). */
+  readonly setup: TradingSetup;
   readonly [key: string]: unknown;
 }
 
 const NO_FILLS: readonly KalshiFill[] = Object.freeze([]);
 
-/** Default order sizes of the trading actions: 1 and 5 contracts. */
-export const DEFAULT_SIZES_CENTI: readonly number[] = [100, 500];
-
 /**
- * The observation/action metadata of a Kalshi env with these sizes, without building one (e.g. for the
- * live actor, which has no sessions, to check a checkpoint against).
+ * The observation/action metadata of a Kalshi env with these trading options, without building one.
  *
  * @example
  * kalshiEnvMetadata().actionCount; // 18
  */
-export function kalshiEnvMetadata(options: { readonly sizesCenti?: readonly number[] } = {}): KalshiEnvMetadata {
-  const actions = createActionSpace({ sizesCenti: options.sizesCenti ?? DEFAULT_SIZES_CENTI });
+export function kalshiEnvMetadata(options: TradingSetupOptions = {}): KalshiEnvMetadata {
+  return metadataOf(resolveSetup(options));
+}
+
+function metadataOf(setup: TradingSetup): KalshiEnvMetadata {
+  const actions = createActionSpace({ sizesCenti: setup.sizesCenti, tradingKinds: setup.tradingKinds });
   return {
     observationSize: OBSERVATION_SIZE,
     actionCount: actions.count,
@@ -130,7 +136,29 @@ export function kalshiEnvMetadata(options: { readonly sizesCenti?: readonly numb
     featureNames: FEATURE_SPEC.features.map((f) => f.name),
     actionKinds: actions.actions.map((a) => a.kind),
     sizesCenti: actions.sizesCenti,
+    setup,
   };
+}
+
+/** `resolveTradingSetup` with the env's error vocabulary. */
+function resolveSetup(options: TradingSetupOptions): TradingSetup {
+  try {
+    return resolveTradingSetup({
+      ...(options.cadence === undefined ? {} : { cadence: options.cadence }),
+      ...(options.sizesCenti === undefined ? {} : { sizesCenti: options.sizesCenti }),
+      ...(options.tradingKinds === undefined ? {} : { tradingKinds: options.tradingKinds }),
+      ...(options.positionLimitCenti === undefined ? {} : { positionLimitCenti: options.positionLimitCenti }),
+      ...(options.initialCashMicros === undefined ? {} : { initialCashMicros: options.initialCashMicros }),
+      ...(options.rewardScale === undefined ? {} : { rewardScale: options.rewardScale }),
+      ...(options.fees === undefined ? {} : { fees: options.fees }),
+      ...(options.precision === undefined ? {} : { precision: options.precision }),
+      ...(options.queueModel === undefined ? {} : { queueModel: options.queueModel }),
+      ...(options.latency === undefined ? {} : { latency: options.latency }),
+    });
+  } catch (error) {
+    if (isKflowError(error, 'INVALID_ARGUMENT')) throw envError('INVALID_ARGUMENT', error.message);
+    throw error;
+  }
 }
 
 /**
@@ -158,6 +186,8 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
   readonly observationSpace: Box;
   readonly actionSpace: Discrete;
   readonly metadata: KalshiEnvMetadata;
+  /** The trading setup this env runs (also `metadata.setup`). */
+  readonly setup: TradingSetup;
   readonly pool: MarketPool;
   readonly actions: ActionSpace;
   readonly sampler: MarketSampler;
@@ -166,19 +196,11 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
   private readonly cadenceMs: number; // 0: every event
   private readonly stepsMin: number;
   private readonly stepsMax: number;
-  private readonly initialCashMicros: number;
-  private readonly rewardScale: number;
-  private readonly fees: FeeSchedule | undefined;
-  private readonly precision: MemberPrecision | undefined;
-  private readonly queueModel: QueueModel | undefined;
-  private readonly latency: LatencyModel | undefined;
   private rng: Rng = createRng(0);
   private readonly book = new OrderBook('env');
   private readonly temporal = new TemporalState();
   private readonly observation = new Float32Array(OBSERVATION_SIZE);
   private readonly mask: Uint8Array;
-  /** 1 for each action `tradingKinds` allows; undefined when all are. */
-  private readonly allowed: Uint8Array | undefined;
   private readonly ctx: { book: OrderBook; positionCenti: number; maxPositionCenti: number; openOrderCount: number };
   private market: PoolMarket | undefined;
   private series: MarketSeries | undefined;
@@ -201,45 +223,26 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
       ? sessions
       : createMarketPool(sessions as readonly SessionData[], options.checkpointInterval === undefined ? {} : { checkpointInterval: options.checkpointInterval });
     this.sampler = options.sampler ?? uniformSampler();
-    const cadence = options.cadence ?? 'event';
-    this.cadenceMs = cadence === 'event' ? 0 : cadence.everyMs;
-    if (cadence !== 'event' && !(Number.isFinite(cadence.everyMs) && cadence.everyMs > 0)) {
-      throw envError('INVALID_ARGUMENT', `cadence.everyMs must be > 0, got ${cadence.everyMs}`);
-    }
+    const setup = resolveSetup(options);
+    this.setup = setup;
+    this.cadenceMs = setup.cadence === 'event' ? 0 : setup.cadence.everyMs;
     const steps = options.episodeSteps ?? { min: 256, max: 2048 };
     this.stepsMin = typeof steps === 'number' ? steps : steps.min;
     this.stepsMax = typeof steps === 'number' ? steps : steps.max;
     if (!Number.isInteger(this.stepsMin) || this.stepsMin < 1 || !Number.isInteger(this.stepsMax) || this.stepsMax < this.stepsMin) {
       throw envError('INVALID_ARGUMENT', `episodeSteps must be integers with 1 ≤ min ≤ max, got ${JSON.stringify(steps)}`);
     }
-    this.actions = createActionSpace({ sizesCenti: options.sizesCenti ?? DEFAULT_SIZES_CENTI });
-    const positionLimit = options.positionLimitCenti ?? 1000;
-    if (!Number.isSafeInteger(positionLimit) || positionLimit <= 0) {
-      throw envError('INVALID_ARGUMENT', `positionLimitCenti must be a positive integer, got ${positionLimit}`);
-    }
-    this.acct = createPositionFeatures(positionLimit);
-    this.initialCashMicros = options.initialCashMicros ?? 2 * positionLimit * PRICE_ONE;
-    this.rewardScale = options.rewardScale ?? 1e-4;
-    this.fees = options.fees;
-    this.precision = options.precision;
-    this.queueModel = options.queueModel;
-    this.latency = options.latency;
+    this.actions = createActionSpace({ sizesCenti: setup.sizesCenti, tradingKinds: setup.tradingKinds });
+    this.acct = createPositionFeatures(setup.positionLimitCenti);
     this.mask = new Uint8Array(this.actions.count);
-    const kinds = options.tradingKinds;
-    if (kinds !== undefined) {
-      for (const k of kinds) {
-        if (!TRADING_ACTION_KINDS.includes(k)) throw envError('INVALID_ARGUMENT', `tradingKinds: "${k}" is not a trading kind`);
-      }
-      this.allowed = Uint8Array.from(this.actions.actions, (a) => (a.intent === undefined || kinds.includes(a.kind) ? 1 : 0));
-    } else this.allowed = undefined;
-    this.ctx = { book: this.book, positionCenti: 0, maxPositionCenti: positionLimit, openOrderCount: 0 };
+    this.ctx = { book: this.book, positionCenti: 0, maxPositionCenti: setup.positionLimitCenti, openOrderCount: 0 };
     this.observationSpace = new Box(
       FEATURE_SPEC.features.map((f) => f.min),
       FEATURE_SPEC.features.map((f) => f.max),
       [OBSERVATION_SIZE],
     );
     this.actionSpace = new Discrete(this.actions.count);
-    this.metadata = kalshiEnvMetadata({ sizesCenti: this.actions.sizesCenti });
+    this.metadata = metadataOf(setup);
   }
 
   /** The account numbers behind the position features of the latest observation (what the live actor passes). */
@@ -281,15 +284,17 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     this.nowMs = start > 0 ? series.tsMs[start - 1]! : series.initialTsMs;
     this.steps = 0;
     this.trades = 0;
-    const tracker = new PositionTracker(this.precision === undefined ? { cashMicros: this.initialCashMicros } : { cashMicros: this.initialCashMicros, precision: this.precision });
+    const setup = this.setup;
+    const tracker = new PositionTracker({ cashMicros: setup.initialCashMicros, precision: setup.precision });
     this.tracker = tracker;
     this.engine = new MatchingEngine({
       ticker: series.ticker,
       book: this.book,
       tracker,
-      ...(this.fees === undefined ? {} : { fees: this.fees }),
-      ...(this.queueModel === undefined ? {} : { queueModel: this.queueModel }),
-      ...(this.latency === undefined ? {} : { latency: this.latency, rng: this.rng.fork() }),
+      marketCashMicros: setup.initialCashMicros,
+      queueModel: setup.queueModel,
+      ...(setup.fees === undefined ? {} : { fees: setup.fees }),
+      ...(setup.latency === undefined ? {} : { latency: setup.latency, rng: this.rng.fork() }),
       onFill: (order, priceUnits, countCenti, isTaker, outcome) => {
         this.trades++;
         (this.stepFills ??= []).push({ side: order.side, priceUnits, countCenti, isTaker, feeMicros: outcome.fee.chargedMicros });
@@ -311,8 +316,7 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     // 1. Execute the action at the current book, exactly as the live actor would.
     const decoded = decodeAction(this.actions, action);
     let infeasible = false;
-    if (this.allowed !== undefined && this.allowed[action] === 0) infeasible = true;
-    else if (decoded.kind === 'CANCEL_ALL') {
+    if (decoded.kind === 'CANCEL_ALL') {
       if (engine.cancelAll(this.nowMs) === 0) infeasible = true;
     } else if (decoded.intent !== undefined) {
       const order = actionToOrder(this.actions, decoded, this.context());
@@ -350,7 +354,7 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     this.value = this.acct.portfolioValueMicros;
     return {
       observation: this.observation,
-      reward: (this.value - before) * this.rewardScale,
+      reward: (this.value - before) * this.setup.rewardScale,
       terminated,
       truncated,
       info: this.info(infeasible),
@@ -373,8 +377,6 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
   private observe(): void {
     buildObservation(this.observation, this.book, this.temporal, writePositionFeatures(this.engine!, this.acct), this.nowMs);
     actionMask(this.actions, this.context(), this.mask);
-    const allowed = this.allowed;
-    if (allowed !== undefined) for (let i = 0; i < allowed.length; i++) if (allowed[i] === 0) this.mask[i] = 0;
   }
 
   private info(infeasible: boolean): KalshiEnvInfo {

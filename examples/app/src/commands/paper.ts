@@ -1,0 +1,224 @@
+import type { CAC } from 'cac';
+import type { ActorEvent, ActorSummary } from '@kflow/actor';
+import { formatMicros } from '@kflow/orderbook';
+import { formatTable, printJson } from '../output';
+import { type PaperReport, type PaperSession, resolveModelSource, startPaperSession } from '../paperTrading';
+import { openStorage, resolveSource, type SourceOptions, type StorageOptions } from './collect';
+
+interface PaperOptions extends StorageOptions, SourceOptions {
+  model?: string;
+  duration?: string;
+  maxPosition?: string;
+  maxOpenOrders?: string;
+  lossLimit?: string;
+  mode: string;
+  json?: boolean;
+}
+
+/** The last line of `kflow paper --json`. Money in dollars. */
+export interface PaperSummary {
+  readonly decisions: number;
+  readonly orders: number;
+  readonly fills: number;
+  readonly feesPaid: number;
+  readonly pnl: number;
+  readonly markets: number;
+  readonly modelVersions: readonly number[];
+  readonly reloads: readonly { version: number; loadMs: number; deployToFirstDecisionMs: number | null; missedTicks: number }[];
+  readonly refusedModels: number;
+  readonly refusals: ActorSummary['refusals'];
+  readonly overrides: ActorSummary['overrides'];
+  readonly halted: boolean;
+  readonly decisionP99Micros: number;
+  readonly sessionId: string;
+  readonly episodeId: number;
+  readonly actionRows: number;
+  readonly actionRowsDropped: number;
+}
+
+export function paperSummary(r: PaperReport): PaperSummary {
+  const a = r.actor;
+  return {
+    decisions: a.decisions,
+    orders: a.orders,
+    fills: a.fills,
+    feesPaid: a.feesPaidMicros / 1e6,
+    pnl: a.pnlMicros / 1e6,
+    markets: a.markets,
+    modelVersions: a.modelVersions,
+    reloads: a.reloads.map((x) => ({ version: x.version, loadMs: round(x.loadMs), deployToFirstDecisionMs: x.deployToFirstDecisionMs, missedTicks: x.missedTicks })),
+    refusedModels: a.refusals.length,
+    refusals: a.refusals,
+    overrides: a.overrides,
+    halted: a.halted,
+    decisionP99Micros: round(a.decisionLatencyMicros.p99),
+    sessionId: r.sessionId,
+    episodeId: r.episodeId,
+    actionRows: r.actions.written,
+    actionRowsDropped: r.actions.dropped,
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+const usd = (micros: number) => `${micros < 0 ? '-' : ''}$${formatMicros(Math.abs(Math.round(micros)), 4)}`;
+
+/** One JSON line per event worth reading (not every HOLD). */
+function eventLine(e: ActorEvent): unknown | undefined {
+  switch (e.type) {
+    case 'decision': {
+      const r = e.record;
+      if (r.order === null && r.override === null && r.action !== 0 && !r.executed) return undefined;
+      if (r.order === null && r.override === null) return undefined;
+      return { event: 'order', market: r.market, tsMs: r.tsMs, action: r.action, order: r.order, executed: r.executed, reject: r.reject, override: r.override, model: r.model.version };
+    }
+    case 'fill':
+      return { event: 'fill', market: e.market, tsMs: e.tsMs, ...e.fill, feeMicros: e.feeMicros };
+    case 'reload':
+      return { event: 'reload', ...e.reload };
+    case 'refused':
+      return { event: 'refused', ...e.refusal };
+    case 'halt':
+      return { event: 'halt', pnl: e.pnlMicros / 1e6, limit: e.limitMicros / 1e6 };
+    case 'settled':
+      return { event: 'settled', market: e.market, result: e.result, pnl: e.pnlMicros / 1e6 };
+    case 'error':
+      return { event: 'error', message: e.message };
+  }
+}
+
+/** A terminal message for the events a trader must not miss. */
+function eventText(e: ActorEvent): string | undefined {
+  switch (e.type) {
+    case 'reload':
+      return `reloaded: v${e.reload.version} (load ${e.reload.loadMs.toFixed(0)} ms, first decision ${e.reload.deployToFirstDecisionMs} ms after the deploy)`;
+    case 'refused':
+      return `refused model v${e.refusal.version}: ${e.refusal.reason} (the running model keeps trading)`;
+    case 'halt':
+      return `LOSS LIMIT: PnL ${usd(e.pnlMicros)} below -${usd(e.limitMicros)}: canceling all orders, trading stopped`;
+    case 'error':
+      return `error: ${e.message}`;
+    default:
+      return undefined;
+  }
+}
+
+function statusTable(session: PaperSession): string {
+  const rows = session.actor
+    .marketStatus()
+    .map((m) => [m.ticker, (m.positionCenti / 100).toFixed(2), usd(m.pnlMicros), m.lastAction ?? '-', m.modelVersion === undefined ? '-' : `v${m.modelVersion}`, m.settled ? 'settled' : m.stale ? 'stale' : 'live']);
+  const s = session.actor.summary();
+  return (
+    formatTable(['market', 'position', 'PnL', 'last action', 'model', 'book'], rows) +
+    `\n${s.decisions} decisions, ${s.orders} orders, ${s.fills} fills, fees ${usd(s.feesPaidMicros)}, PnL ${usd(s.pnlMicros)}, decision p99 ${s.decisionLatencyMicros.p99.toFixed(0)} µs`
+  );
+}
+
+function positiveInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+async function paper(o: PaperOptions): Promise<void> {
+  if (o.mode !== 'paper') throw new Error(`LIVE_MODE_FORBIDDEN: kflow trades only on paper (--mode ${o.mode} refused)`);
+  if (o.model === undefined) throw new Error('--model NAME|DIR is required (a registry name to trade its deployment, or a checkpoint directory)');
+  const source = await resolveSource({ ...o, source: o.source ?? 'sim' });
+  const storage = await openStorage(o);
+  let session: PaperSession | undefined;
+  const stopTimers: (() => void)[] = [];
+  try {
+    const models = await resolveModelSource(storage.db, String(o.model));
+    const lossLimit = o.lossLimit === undefined ? undefined : Math.round(Number(o.lossLimit) * 1e6);
+    if (lossLimit !== undefined && !(lossLimit > 0)) throw new Error(`--loss-limit must be a positive dollar amount, got "${o.lossLimit}"`);
+    const maxPosition = positiveInt(o.maxPosition, 'max-position');
+    const maxOpenOrders = positiveInt(o.maxOpenOrders, 'max-open-orders');
+    const tty = !o.json && process.stderr.isTTY;
+    session = await startPaperSession({
+      db: storage.db,
+      spillDir: storage.dir,
+      url: source.url,
+      ...(source.signer ? { signer: source.signer } : {}),
+      environment: source.environment,
+      markets: source.markets,
+      models,
+      seed: Number(o.seed),
+      risk: {
+        ...(maxPosition === undefined ? {} : { maxPositionCenti: maxPosition * 100 }),
+        ...(maxOpenOrders === undefined ? {} : { maxOpenOrders }),
+        ...(lossLimit === undefined ? {} : { sessionLossLimitMicros: lossLimit }),
+      },
+      onEvent: (e) => {
+        if (o.json) {
+          const line = eventLine(e);
+          if (line !== undefined) printJson(line);
+        } else {
+          const text = eventText(e);
+          if (text !== undefined) process.stderr.write(`${tty ? '\r\x1b[2K' : ''}${text}\n`);
+        }
+      },
+    });
+    if (!o.json) process.stderr.write(`paper trading ${source.markets.length} markets from ${session.collector.client.url} (session ${session.sessionId}, episode ${session.episodeId}, storage ${storage.where}). Ctrl-C stops.\n`);
+    const live = session;
+    const table = setInterval(() => {
+      if (tty) process.stderr.write(`\x1b[H\x1b[2J${statusTable(live)}\n`);
+    }, 1000);
+    stopTimers.push(() => clearInterval(table));
+    await new Promise<void>((resolve) => {
+      const done = () => resolve();
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+      stopTimers.push(() => {
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+      });
+      if (o.duration !== undefined) {
+        const t = setTimeout(done, Number(o.duration) * 1000);
+        stopTimers.push(() => clearTimeout(t));
+      }
+      void source.server?.finished.then(() => setTimeout(done, 500));
+    });
+  } finally {
+    for (const stop of stopTimers) stop();
+    const report = await session?.stop();
+    await source.server?.close();
+    await storage.db.close();
+    if (report !== undefined) {
+      const summary = paperSummary(report);
+      if (o.json) printJson(summary);
+      else {
+        console.log(
+          `paper session ${summary.sessionId} (episode ${summary.episodeId}): ${summary.decisions} decisions on ${summary.markets} markets, ` +
+            `${summary.orders} orders, ${summary.fills} fills, fees $${summary.feesPaid.toFixed(4)}, PnL $${summary.pnl.toFixed(4)} (marked to mid, after fees); ` +
+            `models ${summary.modelVersions.map((v) => `v${v}`).join(' → ')}, ${summary.reloads.length} reloads, ${summary.refusedModels} refused; ` +
+            `decision p99 ${summary.decisionP99Micros} µs; ${summary.actionRows} action rows written.\nnext: kflow audit --session ${summary.sessionId} --episode ${summary.episodeId}`,
+        );
+      }
+    }
+  }
+}
+
+export function registerPaper(cli: CAC): void {
+  cli
+    .command('paper', 'Paper trade a model on live books: collector + inference-only actor, with hot reload and a decision log')
+    .option('--model <name|dir>', 'A registry name (trades its deployment, reloads on deploy/rollback) or a checkpoint directory')
+    .option('--source <source>', 'kalshi | demo | sim | ws://host:port/path', { default: 'sim' })
+    .option('--markets <tickers>', 'Comma-separated tickers, or all (sim only)', { default: 'all' })
+    .option('--db <url>', 'PostgreSQL connection string (default: PGlite in --data-dir)')
+    .option('--data-dir <dir>', 'PGlite data directory (default kflow-data)')
+    .option('--duration <seconds>', 'Stop after this long (default: until Ctrl-C, or the end of a simulated session)')
+    .option('--max-position <contracts>', 'Risk: largest |position| per market (default: the model\'s trained limit)')
+    .option('--max-open-orders <n>', 'Risk: open orders per market (default 10)')
+    .option('--loss-limit <dollars>', 'Risk: stop trading when the session PnL falls below minus this')
+    .option('--mode <mode>', 'paper (the only mode: live trading is refused)', { default: 'paper' })
+    .option('--preset <name>', 'sim: calm | volatile | informed', { default: 'informed' })
+    .option('--seed <n>', 'sim: random seed (also seeds order ids)', { default: '1' })
+    .option('--sim-markets <n>', 'sim: number of markets', { default: '8' })
+    .option('--sim-minutes <t>', 'sim: session length in exchange minutes', { default: '5' })
+    .option('--speed <x>', 'sim: speed factor or max', { default: '1' })
+    .option('--json', 'JSON lines of events (orders, fills, reloads, refusals, halts, settlements); the last line is the summary')
+    .action((o: PaperOptions) => paper(o));
+}

@@ -1,0 +1,26 @@
+export { type ActorErrorCode } from './errors';
+export {
+  type ActorPolicy,
+  type ActorModel,
+  type Deployment,
+  type ModelSource,
+  type DeploymentRegistry,
+  type RegistryDeployment,
+  type RegistryModelSourceOptions,
+  createStaticModelSource,
+  createRegistryModelSource,
+} from './modelSource';
+export {
+  type ActorRiskLimits,
+  type ActionLogRow,
+  type ActionLog,
+  type ReloadReport,
+  type RefusalReport,
+  type ActorEvent,
+  type ActorMarketStatus,
+  type ActorSummary,
+  type ActorOptions,
+  type Actor,
+  createActor,
+  validateModel,
+} from './actor';

@@ -1,0 +1,179 @@
+import { FEATURE_SET_VERSION, FEATURE_SPEC } from '@kflow/features';
+import { KflowError, PRICE_ONE } from '@kflow/orderbook';
+import { type ActionKind, TRADING_ACTION_KINDS } from './actionSpace';
+import type { PaperErrorCode } from './errors';
+import { type FeeSchedule, type MemberPrecision, isFeeType } from './feeModel';
+import type { LatencyModel, QueueModel } from './matchingEngine';
+
+/**
+ * When a policy decides: after every book event of its market (`'event'`), or on a grid of exchange time
+ * starting at the market's first snapshot (`{ everyMs }`), having seen exactly the events stamped at or
+ * before each grid point.
+ */
+export type DecisionCadence = 'event' | { readonly everyMs: number };
+
+/**
+ * Everything that makes live trading "the same setup" as training: how often the policy decides, which
+ * actions it has, the position limit and starting cash of each market's account, the execution model's
+ * settings and the observation it was trained on. Training stores it in the checkpoint; the live actor
+ * reads it back and refuses a model whose setup differs from the one it trades with.
+ */
+export interface TradingSetup {
+  readonly cadence: DecisionCadence;
+  /** Order sizes of the trading actions, centi-contracts. */
+  readonly sizesCenti: readonly number[];
+  /** Trading kinds the policy may use (the others are masked). */
+  readonly tradingKinds: readonly ActionKind[];
+  /** Largest |position| a buy may lead to, centi-contracts. */
+  readonly positionLimitCenti: number;
+  /** Cash each market's account starts with (the env's episode cash, the actor's per-market budget), micro-dollars. */
+  readonly initialCashMicros: number;
+  /** Reward = Δ portfolio value (micro-dollars) × rewardScale (training only; recorded for reports). */
+  readonly rewardScale: number;
+  /** Fee schedule; undefined = the execution model's default (`quadratic`, M = 1). */
+  readonly fees: FeeSchedule | undefined;
+  readonly precision: MemberPrecision;
+  readonly queueModel: QueueModel;
+  /** Order latency; undefined = none. */
+  readonly latency: LatencyModel | undefined;
+  /** Observation builder version and feature names, in observation order. */
+  readonly featureSetVersion: string;
+  readonly featureNames: readonly string[];
+}
+
+/** The fields of a `TradingSetup` a caller may set; the rest take the defaults of `resolveTradingSetup`. */
+export interface TradingSetupOptions {
+  readonly cadence?: DecisionCadence;
+  readonly sizesCenti?: readonly number[];
+  readonly tradingKinds?: readonly ActionKind[];
+  readonly positionLimitCenti?: number;
+  readonly initialCashMicros?: number;
+  readonly rewardScale?: number;
+  readonly fees?: FeeSchedule;
+  readonly precision?: MemberPrecision;
+  readonly queueModel?: QueueModel;
+  readonly latency?: LatencyModel;
+}
+
+/** Default order sizes of the trading actions: 1 and 5 contracts. */
+export const DEFAULT_SIZES_CENTI: readonly number[] = [100, 500];
+
+function invalid(message: string): KflowError<PaperErrorCode> {
+  return new KflowError<PaperErrorCode>('INVALID_ARGUMENT', message);
+}
+
+/**
+ * Fills in the defaults (event cadence, sizes 1 and 5 contracts, all trading kinds, a 10-contract limit,
+ * twice the limit at $1 as cash, reward in cents, direct precision, conservative queue, no latency, the
+ * running feature set) and validates every field. Throws `INVALID_ARGUMENT`.
+ *
+ * @example
+ * const setup = resolveTradingSetup({ cadence: { everyMs: 2000 }, sizesCenti: [100], positionLimitCenti: 100 });
+ * setup.initialCashMicros; // 2_000_000 ($2)
+ */
+export function resolveTradingSetup(options: TradingSetupOptions = {}): TradingSetup {
+  const cadence = options.cadence ?? 'event';
+  if (cadence !== 'event' && !(Number.isSafeInteger(cadence.everyMs) && cadence.everyMs > 0)) {
+    throw invalid(`cadence.everyMs must be a positive integer (ms), got ${String(cadence.everyMs)}`);
+  }
+  const sizesCenti = [...(options.sizesCenti ?? DEFAULT_SIZES_CENTI)];
+  if (sizesCenti.length === 0 || sizesCenti.some((s) => !Number.isSafeInteger(s) || s <= 0)) {
+    throw invalid(`sizesCenti must be positive integers, got ${JSON.stringify(sizesCenti)}`);
+  }
+  const tradingKinds = [...(options.tradingKinds ?? TRADING_ACTION_KINDS)];
+  for (const k of tradingKinds) if (!TRADING_ACTION_KINDS.includes(k)) throw invalid(`tradingKinds: "${k}" is not a trading kind`);
+  const positionLimitCenti = options.positionLimitCenti ?? 1000;
+  if (!Number.isSafeInteger(positionLimitCenti) || positionLimitCenti <= 0) {
+    throw invalid(`positionLimitCenti must be a positive integer, got ${positionLimitCenti}`);
+  }
+  const initialCashMicros = options.initialCashMicros ?? 2 * positionLimitCenti * PRICE_ONE;
+  if (!Number.isSafeInteger(initialCashMicros) || initialCashMicros < 0) {
+    throw invalid(`initialCashMicros must be a non-negative integer, got ${initialCashMicros}`);
+  }
+  const rewardScale = options.rewardScale ?? 1e-4;
+  if (!(Number.isFinite(rewardScale) && rewardScale > 0)) throw invalid(`rewardScale must be > 0, got ${rewardScale}`);
+  if (options.fees !== undefined && !isFeeType(options.fees.feeType)) throw invalid(`unknown fee type ${JSON.stringify(options.fees.feeType)}`);
+  const latency = options.latency;
+  if (latency !== undefined && !((latency.baseMs ?? 0) >= 0 && (latency.jitterMs ?? 0) >= 0)) {
+    throw invalid(`latency must be ≥ 0, got ${JSON.stringify(latency)}`);
+  }
+  return {
+    cadence: cadence === 'event' ? 'event' : { everyMs: cadence.everyMs },
+    sizesCenti,
+    tradingKinds,
+    positionLimitCenti,
+    initialCashMicros,
+    rewardScale,
+    fees: options.fees,
+    precision: options.precision ?? 'direct',
+    queueModel: options.queueModel ?? 'conservative',
+    latency,
+    featureSetVersion: FEATURE_SET_VERSION,
+    featureNames: FEATURE_SPEC.features.map((f) => f.name),
+  };
+}
+
+/** A setup as plain JSON (what a checkpoint stores); `parseTradingSetup` reads it back. */
+export function tradingSetupToJson(setup: TradingSetup): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(setup)) as Record<string, unknown>;
+}
+
+/**
+ * Reads a setup stored by `tradingSetupToJson` (e.g. from a checkpoint manifest), validating every field.
+ * The feature set is taken as stored, not defaulted: it is what the model was trained on. Throws
+ * `INVALID_ARGUMENT` naming the bad field.
+ */
+export function parseTradingSetup(value: unknown): TradingSetup {
+  if (typeof value !== 'object' || value === null) throw invalid('trading setup must be an object');
+  const v = value as Record<string, unknown>;
+  const featureSetVersion = v['featureSetVersion'];
+  const featureNames = v['featureNames'];
+  if (typeof featureSetVersion !== 'string') throw invalid('trading setup: featureSetVersion must be a string');
+  if (!Array.isArray(featureNames) || featureNames.some((n) => typeof n !== 'string')) throw invalid('trading setup: featureNames must be strings');
+  const precision = v['precision'];
+  if (precision !== 'direct' && precision !== 'retail') throw invalid(`trading setup: unknown precision ${JSON.stringify(precision)}`);
+  const queueModel = v['queueModel'];
+  if (queueModel !== 'conservative' && queueModel !== 'proportional') throw invalid(`trading setup: unknown queueModel ${JSON.stringify(queueModel)}`);
+  const resolved = resolveTradingSetup({
+    cadence: v['cadence'] as DecisionCadence,
+    sizesCenti: v['sizesCenti'] as number[],
+    tradingKinds: v['tradingKinds'] as ActionKind[],
+    positionLimitCenti: v['positionLimitCenti'] as number,
+    initialCashMicros: v['initialCashMicros'] as number,
+    rewardScale: v['rewardScale'] as number,
+    ...(v['fees'] === undefined || v['fees'] === null ? {} : { fees: v['fees'] as FeeSchedule }),
+    precision,
+    queueModel,
+    ...(v['latency'] === undefined || v['latency'] === null ? {} : { latency: v['latency'] as LatencyModel }),
+  });
+  return { ...resolved, featureSetVersion, featureNames: [...(featureNames as string[])] };
+}
+
+/**
+ * The first difference between two setups that would make decisions differ (reward scale aside: it only
+ * shapes training), as `"field: a ≠ b"`, or undefined when they trade alike.
+ *
+ * @example
+ * tradingSetupDifference(running, candidate); // e.g. 'cadence: {"everyMs":2000} ≠ {"everyMs":1000}'
+ */
+export function tradingSetupDifference(a: TradingSetup, b: TradingSetup): string | undefined {
+  const keys: readonly (keyof TradingSetup)[] = [
+    'featureSetVersion',
+    'featureNames',
+    'cadence',
+    'sizesCenti',
+    'tradingKinds',
+    'positionLimitCenti',
+    'initialCashMicros',
+    'fees',
+    'precision',
+    'queueModel',
+    'latency',
+  ];
+  for (const key of keys) {
+    const x = JSON.stringify(a[key] ?? null);
+    const y = JSON.stringify(b[key] ?? null);
+    if (x !== y) return `${key}: ${x} ≠ ${y}`;
+  }
+  return undefined;
+}
