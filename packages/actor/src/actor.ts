@@ -504,8 +504,10 @@ export class Actor {
     } else if (book.stale) {
       override = 'stale';
     } else {
+      let chosen: number;
       try {
-        policyAction = model.policy.act(this.observation, mask);
+        chosen = model.policy.act(this.observation, mask);
+        if (!(Number.isInteger(chosen) && chosen >= 0 && chosen < space.count)) throw new Error(`returned ${String(chosen)}, not an action of [0, ${space.count})`);
       } catch (error) {
         // The tick is lost (no order, no row): counted, reported, and visible to the audit as a gap.
         this.missedTicks++;
@@ -513,7 +515,8 @@ export class Actor {
         this.emit({ type: 'error', message: `${model.name} v${model.version} failed to decide on ${run.ticker}: ${describe(error)}` });
         return;
       }
-      action = policyAction;
+      policyAction = chosen;
+      action = chosen;
       override = this.riskOverride(action, ctx);
       if (override !== null) action = 0;
     }
@@ -574,8 +577,7 @@ export class Actor {
   private execute(run: MarketRun, action: number, ctx: ActionContext): { ok: boolean; order: OrderRequest | null; reject: string | null } {
     const client = this.client!;
     const space = this.space!;
-    const a = space.actions[action];
-    if (a === undefined) return { ok: false, order: null, reject: 'invalid_action' }; // validated models never get here
+    const a = space.actions[action]!;
     if (a.kind === 'HOLD') return { ok: true, order: null, reject: null };
     if (a.kind === 'CANCEL_ALL') {
       const ids = client.openOrderIds(run.ticker);

@@ -34,6 +34,8 @@ export {
   type SettlementResult,
   type SessionDataBuilder,
   createSessionDataBuilder,
+  seriesEvent,
+  sessionEvents,
 } from './sessionData';
 export {
   type KalshiFrame,

@@ -151,3 +151,58 @@ export function createSessionDataBuilder(id: string): SessionDataBuilder {
     },
   };
 }
+
+/**
+ * Event `i` of a series as a `BookEvent` (allocates; for replays outside the env's hot path).
+ *
+ * @example
+ * const first = seriesEvent(session.markets[0]!, 0);
+ */
+export function seriesEvent(series: MarketSeries, i: number): BookEvent {
+  const ticker = series.ticker;
+  const tsMs = series.tsMs[i]!;
+  const kind = series.kind[i]!;
+  const price = series.price[i]!;
+  const qty = series.qty[i]!;
+  if (kind === EventKind.DeltaYes || kind === EventKind.DeltaNo) {
+    return { kind: 'delta', ticker, tsMs, side: kind === EventKind.DeltaYes ? 'yes' : 'no', priceUnits: price, deltaCenti: qty };
+  }
+  if (kind === EventKind.TradeTakerYes || kind === EventKind.TradeTakerNo) {
+    return { kind: 'trade', ticker, tsMs, yesPriceUnits: price, countCenti: qty, takerSide: kind === EventKind.TradeTakerYes ? 'yes' : 'no' };
+  }
+  const snap = series.snapshots[qty]!;
+  return { kind: 'snapshot', ticker, tsMs, yes: snap.yes, no: snap.no };
+}
+
+/**
+ * A whole session as one stream of `BookEvent`s, as a live feed would deliver it: each market's initial
+ * snapshot, then its events, markets interleaved by exchange time (each market's own order kept). Feed it
+ * to `SharedOrderbookState.applyEvent` to replay a recording through live consumers.
+ *
+ * @example
+ * for (const event of sessionEvents(session)) state.applyEvent(event);
+ */
+export function* sessionEvents(session: SessionData): Generator<BookEvent> {
+  const markets = session.markets;
+  const next = markets.map(() => -1); // -1: the initial snapshot is next
+  const timeOf = (m: number): number => {
+    const s = markets[m]!;
+    const i = next[m]!;
+    return i < 0 ? s.initialTsMs : i < s.length ? s.tsMs[i]! : Number.POSITIVE_INFINITY;
+  };
+  for (;;) {
+    let best = -1;
+    let bestTs = Number.POSITIVE_INFINITY;
+    for (let m = 0; m < markets.length; m++) {
+      const t = timeOf(m);
+      if (t < bestTs) {
+        best = m;
+        bestTs = t;
+      }
+    }
+    if (best < 0) return;
+    const s = markets[best]!;
+    const i = next[best]!++;
+    yield i < 0 ? { kind: 'snapshot', ticker: s.ticker, tsMs: s.initialTsMs, yes: s.initial.yes, no: s.initial.no } : seriesEvent(s, i);
+  }
+}

@@ -137,3 +137,102 @@ describe('action space', () => {
     );
   });
 });
+
+describe('action space: restricted trading kinds', () => {
+  const kinds = ['BUY_YES_NOW', 'SELL_YES_NOW', 'BUY_NO_WAIT'] as const;
+  const full = createActionSpace({ sizesCenti: [100, 500] });
+  const restricted = createActionSpace({ sizesCenti: [100, 500], tradingKinds: kinds });
+
+  it('keeps the layout and count; disabled kinds are marked, HOLD and CANCEL_ALL stay enabled', () => {
+    expect(restricted.count).toBe(full.count);
+    expect(restricted.count).toBe(actionCount([100, 500]));
+    expect(restricted.tradingKinds).toEqual(kinds);
+    expect(full.tradingKinds).toEqual(ACTION_KINDS.slice(1, 9));
+    for (let a = 0; a < full.count; a++) {
+      const r = decodeAction(restricted, a);
+      const f = decodeAction(full, a);
+      // Same kind, size and direction at every index: only `enabled` differs.
+      expect({ ...r, enabled: true }).toEqual(f);
+      expect(f.enabled).toBe(true);
+      const expected = r.kind === 'HOLD' || r.kind === 'CANCEL_ALL' || (kinds as readonly string[]).includes(r.kind);
+      expect(r.enabled, `${a} ${r.kind}`).toBe(expected);
+    }
+    expect(restricted.actions.filter((a) => a.enabled).map((a) => a.kind)).toEqual([
+      'HOLD',
+      'BUY_YES_NOW',
+      'BUY_YES_NOW',
+      'SELL_YES_NOW',
+      'SELL_YES_NOW',
+      'BUY_NO_WAIT',
+      'BUY_NO_WAIT',
+      'CANCEL_ALL',
+    ]);
+    const none = createActionSpace({ sizesCenti: [100], tradingKinds: [] });
+    expect(none.count).toBe(10);
+    expect(none.actions.filter((a) => a.enabled).map((a) => a.kind)).toEqual(['HOLD', 'CANCEL_ALL']);
+    // With no trading kind the mask leaves HOLD, and CANCEL_ALL while orders are open.
+    expect(Array.from(actionMask(none, { book: book(), positionCenti: 300, openOrderCount: 1 }))).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+  });
+
+  it('throws INVALID_ARGUMENT for unknown or non-trading kinds', () => {
+    for (const bad of ['HOLD', 'CANCEL_ALL', 'BUY_MAYBE_NOW', 'buy_yes_now']) {
+      try {
+        createActionSpace({ sizesCenti: [100], tradingKinds: ['BUY_YES_NOW', bad as (typeof ACTION_KINDS)[number]] });
+        expect.unreachable();
+      } catch (e) {
+        expect(isKflowError(e, 'INVALID_ARGUMENT'), String(e)).toBe(true);
+        expect((e as Error).message).toContain(bad);
+      }
+    }
+  });
+
+  it('masks disabled kinds and never turns them into orders, agreeing with the full space elsewhere (property)', () => {
+    const kindsArb = fc.subarray(ACTION_KINDS.slice(1, 9));
+    fc.assert(
+      fc.property(
+        kindsArb,
+        fc.integer({ min: 5, max: 60 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: -3_000, max: 3_000 }),
+        fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+        fc.boolean(),
+        (enabledKinds, bidCents, spread, positionCenti, openOrderCount, stale) => {
+          const b = book([[bidCents * 100, 2_000]], [[10_000 - Math.min(bidCents + spread, 99) * 100, 2_000]]);
+          if (stale) b.markStale();
+          const sizes = [100, 1_000];
+          const all = createActionSpace({ sizesCenti: sizes });
+          const some = createActionSpace({ sizesCenti: sizes, tradingKinds: enabledKinds });
+          const ctx = { book: b, positionCenti, maxPositionCenti: 2_500, ...(openOrderCount === undefined ? {} : { openOrderCount }) };
+          const mFull = actionMask(all, ctx);
+          const mSome = actionMask(some, ctx);
+          expect(mSome[0]).toBe(1);
+          expect(mSome[some.count - 1]).toBe(mFull[all.count - 1]);
+          for (let a = 1; a < some.count - 1; a++) {
+            const d = decodeAction(some, a);
+            const on = enabledKinds.includes(d.kind);
+            expect(d.enabled).toBe(on);
+            expect(mSome[a]).toBe(on ? mFull[a] : 0);
+            const order = actionToOrder(some, d, ctx);
+            if (on) expect(order).toEqual(actionToOrder(all, decodeAction(all, a), ctx));
+            else expect(order).toBeUndefined();
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a disabled kind yields no order even where the full space would trade', () => {
+    const b = book();
+    const ctx = { book: b, positionCenti: 300 };
+    for (const kind of ['BUY_NO_NOW', 'SELL_YES_WAIT', 'BUY_YES_WAIT'] as const) {
+      const a = encodeAction(restricted, kind, 0);
+      expect(actionToOrder(full, decodeAction(full, a), ctx), kind).toBeDefined();
+      expect(actionMask(full, ctx)[a]).toBe(1);
+      expect(actionToOrder(restricted, decodeAction(restricted, a), ctx), kind).toBeUndefined();
+      expect(actionMask(restricted, ctx)[a]).toBe(0);
+    }
+    // Enabled kinds still trade.
+    expect(actionToOrder(restricted, decodeAction(restricted, encodeAction(restricted, 'BUY_YES_NOW', 1)), ctx)).toMatchObject({ side: 'bid', countCenti: 500 });
+  });
+});

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type MatchingEngineOptions, createMatchingEngine, replayEvent } from './matchingEngine';
 import { buyNo, buyYes, sellYes } from './orders';
+import { createPositionFeatures, writePositionFeatures } from './positionFeatures';
 import { PositionTracker } from './positionTracker';
 
 const T = 'TEST-MKT';
@@ -422,3 +423,330 @@ function wouldCross(book: OrderBook, side: 'yes' | 'no', price: number, d: numbe
   const other = book.bestBid(side === 'yes' ? 'no' : 'yes');
   return other >= 0 && other + price >= 10_000;
 }
+
+describe('per-market accounts (marketCashMicros)', () => {
+  /** The same book as `setup`: YES bids 0.40 ×10, 0.39 ×20; NO bids 0.50 ×5, 0.49 ×10, 0.48 ×30. */
+  function freshBook(ticker: string): OrderBook {
+    const book = new OrderBook(ticker);
+    book.applySnapshot(
+      [
+        [3900, 2_000],
+        [4000, 1_000],
+      ],
+      [
+        [4800, 3_000],
+        [4900, 1_000],
+        [5000, 500],
+      ],
+    );
+    return book;
+  }
+
+  type FillRow = [id: number, price: number, count: number, taker: boolean, ts: number];
+
+  /** One engine over its own copy of the book, logging its fills. */
+  function engineOn(ticker: string, tracker: PositionTracker, options: Partial<MatchingEngineOptions> = {}) {
+    const book = freshBook(ticker);
+    const fills: FillRow[] = [];
+    const engine = createMatchingEngine({
+      ticker,
+      book,
+      tracker,
+      onFill: (order, price, count, taker, _outcome, ts) => fills.push([order.id, price, count, taker, ts]),
+      ...options,
+    });
+    return { book, engine, fills };
+  }
+  type Run = ReturnType<typeof engineOn>;
+
+  const tif = fc.constantFrom('good_till_canceled' as const, 'good_till_canceled' as const, 'immediate_or_cancel' as const, 'fill_or_kill' as const);
+  const stepArb = (markets: number) =>
+    fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          kind: fc.constant('order' as const),
+          m: fc.nat(markets - 1),
+          bid: fc.boolean(),
+          cents: fc.integer({ min: 30, max: 60 }),
+          count: fc.integer({ min: 1, max: 2_500 }),
+          tif,
+          postOnly: fc.constantFrom(false, false, true),
+          reduceOnly: fc.constantFrom(false, false, false, true),
+        }),
+      },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), m: fc.nat(markets - 1), pick: fc.nat() }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('amend' as const),
+          m: fc.nat(markets - 1),
+          pick: fc.nat(),
+          cents: fc.integer({ min: 30, max: 60 }),
+          count: fc.integer({ min: 1, max: 2_500 }),
+        }),
+      },
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          kind: fc.constant('delta' as const),
+          m: fc.nat(markets - 1),
+          yes: fc.boolean(),
+          cents: fc.integer({ min: 30, max: 60 }),
+          d: fc.integer({ min: -3_000, max: 3_000 }),
+        }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant('trade' as const),
+          m: fc.nat(markets - 1),
+          yes: fc.boolean(),
+          cents: fc.integer({ min: 30, max: 60 }),
+          n: fc.integer({ min: 1, max: 3_000 }),
+        }),
+      },
+    );
+  type Step = typeof stepArb extends (n: number) => fc.Arbitrary<infer S> ? S : never;
+  const settlementArb = fc.oneof(
+    fc.constant({ result: 'yes' as const, payout: 10_000 }),
+    fc.constant({ result: 'no' as const, payout: 0 }),
+    fc.constant({ result: 'void' as const, payout: 0 }),
+    fc.integer({ min: 0, max: 10_000 }).map((payout) => ({ result: 'scalar' as const, payout })),
+  );
+
+  /**
+   * Applies one step to every run given (the same orders and events to each), and returns what each
+   * order action answered (`ok` or the refusal reason) so the caller can compare the runs.
+   */
+  function applyStep(runs: readonly Run[], s: Step, t: number): string[] {
+    const first = runs[0]!;
+    switch (s.kind) {
+      case 'order': {
+        const request = (s.bid ? buyYes : sellYes)(s.cents * 100, s.count, { timeInForce: s.tif, postOnly: s.postOnly, reduceOnly: s.reduceOnly });
+        return runs.map((r) => {
+          const res = r.engine.submit(request, t);
+          return res.ok ? `ok:${res.order.id}` : res.reason;
+        });
+      }
+      case 'cancel':
+      case 'amend': {
+        const open = first.engine.openOrders();
+        const target = open[s.pick % Math.max(open.length, 1)];
+        if (target === undefined) return [];
+        // Read before acting: the first run's order changes as soon as it is amended.
+        const { id, filledCenti } = target;
+        return runs.map((r) => {
+          const res = s.kind === 'cancel' ? r.engine.cancel(id, t) : r.engine.amend(id, s.cents * 100, filledCenti + s.count, t);
+          return res.ok ? `ok:${res.order.id}` : res.reason;
+        });
+      }
+      case 'delta': {
+        const side = s.yes ? 'yes' : 'no';
+        const price = s.yes ? s.cents * 100 : 10_000 - s.cents * 100;
+        const size = first.book.sizeAtPrice(side, price);
+        const d = s.d < 0 ? Math.max(s.d, -size) : s.d;
+        if (d === 0 || wouldCross(first.book, side, price, d)) return [];
+        for (const r of runs) replayEvent(r.engine, r.book, { kind: 'delta', ticker: r.engine.ticker, tsMs: t, side, priceUnits: price, deltaCenti: d });
+        return [];
+      }
+      case 'trade':
+        for (const r of runs) {
+          replayEvent(r.engine, r.book, { kind: 'trade', ticker: r.engine.ticker, tsMs: t, yesPriceUnits: s.cents * 100, countCenti: s.n, takerSide: s.yes ? 'yes' : 'no' });
+        }
+        return [];
+    }
+  }
+
+  /** A market's account numbers in a tracker (what a tracker holding only this market would show). */
+  function account(r: Run) {
+    const m = r.engine.tracker.market(r.engine.marketIndex);
+    return {
+      positionCenti: m.positionCenti,
+      costMicros: m.costMicros,
+      realizedPnlMicros: m.realizedPnlMicros,
+      feesPaidMicros: m.feesPaidMicros,
+      volumeCenti: m.volumeCenti,
+      settlement: m.settlement,
+    };
+  }
+
+  it('two markets sharing a tracker each hold exactly the cash of the same market traded alone (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 200_000, max: 30_000_000 }),
+        fc.array(stepArb(2), { maxLength: 60 }),
+        fc.constantFrom(undefined, { baseMs: 3 }),
+        fc.constantFrom('conservative' as const, 'proportional' as const),
+        fc.tuple(settlementArb, settlementArb),
+        (cash, steps, latency, queueModel, settlements) => {
+          const common = { queueModel, ...(latency === undefined ? {} : { latency }) };
+          const shared = new PositionTracker({ cashMicros: 2 * cash }); // both markets' deposits
+          const tickers = ['MKT-A', 'MKT-B'];
+          const inShared = tickers.map((ticker) => engineOn(ticker, shared, { ...common, marketCashMicros: cash }));
+          const alone = tickers.map((ticker) => engineOn(ticker, new PositionTracker({ cashMicros: cash }), common));
+          const check = (where: string) => {
+            for (let m = 0; m < 2; m++) {
+              const s = inShared[m]!;
+              const a = alone[m]!;
+              expect(s.engine.cashMicros, where).toBe(a.engine.tracker.cashMicros);
+              expect(s.engine.cashMicros, where).toBe(a.engine.cashMicros);
+              expect(s.engine.availableMicros, where).toBe(a.engine.availableMicros);
+              expect(account(s), where).toEqual(account(a));
+              expect(s.fills, where).toEqual(a.fills);
+              expect(s.engine.openOrders().map((o) => [o.id, o.status, o.remainingCenti]), where).toEqual(
+                a.engine.openOrders().map((o) => [o.id, o.status, o.remainingCenti]),
+              );
+            }
+            // The shared account: the deposits plus both markets' cash flows, and both markets' reservations.
+            const flows = alone.reduce((sum, a) => sum + (a.engine.tracker.cashMicros - cash), 0);
+            expect(shared.cashMicros, where).toBe(2 * cash + flows);
+            expect(shared.reservedMicros, where).toBe(alone.reduce((sum, a) => sum + a.engine.tracker.reservedMicros, 0));
+          };
+          let t = 0;
+          for (const s of steps) {
+            t += 1 + (s.m === 0 ? 0 : 1);
+            const answers = applyStep([inShared[s.m]!, alone[s.m]!], s, t);
+            if (answers.length > 0) expect(answers[0], `step ${t} ${JSON.stringify(s)}`).toBe(answers[1]);
+            check(`after step ${t} ${JSON.stringify(s)}`);
+          }
+          t++;
+          for (let m = 0; m < 2; m++) {
+            const { result, payout } = settlements[m]!;
+            expect(inShared[m]!.engine.settle(result, payout, t)).toEqual(alone[m]!.engine.settle(result, payout, t));
+          }
+          check('after settlement');
+          expect(shared.reservedMicros).toBe(0);
+        },
+      ),
+      { numRuns: 250 },
+    );
+  });
+
+  it('with one market, marketCashMicros equal to the tracker’s cash changes nothing (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 100_000, max: 30_000_000 }),
+        fc.array(stepArb(1), { maxLength: 60 }),
+        fc.constantFrom(undefined, { baseMs: 3 }),
+        (cash, steps, latency) => {
+          const common = latency === undefined ? {} : { latency };
+          const withAccount = engineOn(T, new PositionTracker({ cashMicros: cash }), { ...common, marketCashMicros: cash });
+          const plain = engineOn(T, new PositionTracker({ cashMicros: cash }), common);
+          let t = 0;
+          let refusals = 0;
+          for (const s of steps) {
+            t++;
+            const answers = applyStep([withAccount, plain], s, t);
+            if (answers.length > 0) expect(answers[0]).toBe(answers[1]);
+            if (answers[0] === 'insufficient_balance') refusals++;
+            expect(withAccount.fills).toEqual(plain.fills);
+            expect(withAccount.engine.tracker.state()).toEqual(plain.engine.tracker.state());
+            expect(withAccount.engine.cashMicros).toBe(plain.engine.cashMicros);
+            expect(withAccount.engine.availableMicros).toBe(plain.engine.availableMicros);
+          }
+          return refusals >= 0;
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses an order larger than the market’s own cash even when the shared tracker has plenty, changing nothing', () => {
+    const tracker = new PositionTracker({ cashMicros: 1_000_000_000 }); // $1,000 shared
+    const { engine, fills } = engineOn(T, tracker, { marketCashMicros: 1_000_000 }); // $1 for this market
+    expect(engine.cashMicros).toBe(1_000_000);
+    expect(engine.availableMicros).toBe(1_000_000);
+    const before = { state: tracker.state(), available: engine.availableMicros, cash: engine.cashMicros };
+    const tooBig = engine.submit(buyYes(4000, 300), 0); // $1.20 > $1
+    expect(tooBig).toMatchObject({ ok: false, reason: 'insufficient_balance' });
+    expect(engine.validate(buyYes(4000, 300))).toMatchObject({ ok: false, reason: 'insufficient_balance' });
+    expect(tracker.state()).toEqual(before.state);
+    expect(engine.openOrderCount).toBe(0);
+    expect(engine.availableMicros).toBe(before.available);
+    expect(engine.cashMicros).toBe(before.cash);
+    // The same order passes in an engine without its own account on the same tracker.
+    const other = createMatchingEngine({ ticker: 'OTHER', book: freshBook('OTHER'), tracker });
+    expect(other.validate(buyYes(4000, 300))).toBeUndefined();
+    // What fits is accepted, and its reservation counts against this market's account only.
+    const fits = engine.submit(buyYes(4000, 200), 0); // $0.80 + fee bound
+    expect(fits.ok).toBe(true);
+    expect(engine.availableMicros).toBeLessThan(200_000);
+    expect(tracker.availableMicros).toBeGreaterThan(998_000_000);
+    expect(engine.submit(buyYes(3000, 100), 0)).toMatchObject({ ok: false, reason: 'insufficient_balance' }); // $0.30 left? no
+    expect(other.submit(buyYes(3000, 100), 0).ok).toBe(true);
+    // An amend that would outgrow the account is refused too, and leaves the order as it was.
+    if (!fits.ok) return;
+    const reservedBefore = tracker.reservedMicros;
+    expect(engine.amend(fits.order.id, 4000, 400, 1)).toMatchObject({ ok: false, reason: 'insufficient_balance' });
+    expect(fits.order).toMatchObject({ status: 'resting', remainingCenti: 200, priceUnits: 4000 });
+    expect(tracker.reservedMicros).toBe(reservedBefore);
+    expect(fills).toHaveLength(0);
+  });
+
+  it('refuses exactly what the market would refuse alone, whatever the shared cash (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5_000_000 }),
+        fc.integer({ min: 0, max: 1_000_000_000 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 99 }),
+        fc.integer({ min: 1, max: 3_000 }),
+        (cash, extra, bid, cents, count) => {
+          const tracker = new PositionTracker({ cashMicros: cash + extra });
+          const inShared = engineOn(T, tracker, { marketCashMicros: cash });
+          const alone = engineOn(T, new PositionTracker({ cashMicros: cash }));
+          const request = (bid ? buyYes : sellYes)(cents * 100, count);
+          const before = tracker.state();
+          const a = inShared.engine.submit(request, 0);
+          const b = alone.engine.submit(request, 0);
+          expect(a.ok ? 'ok' : a.reason).toBe(b.ok ? 'ok' : b.reason);
+          if (!a.ok) {
+            expect(tracker.state()).toEqual(before);
+            expect(inShared.engine.openOrderCount).toBe(0);
+          }
+          expect(inShared.engine.cashMicros).toBe(alone.engine.tracker.cashMicros);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('validates marketCashMicros', () => {
+    for (const bad of [1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60]) {
+      expect(() => engineOn(T, new PositionTracker({ cashMicros: 0 }), { marketCashMicros: bad }), String(bad)).toThrow(/marketCashMicros/);
+    }
+    // Without it the engine reports the tracker's cash.
+    const tracker = new PositionTracker({ cashMicros: 5_000_000 });
+    const { engine } = engineOn(T, tracker);
+    engine.submit(buyYes(5000, 100, { timeInForce: 'immediate_or_cancel' }), 0);
+    expect(engine.cashMicros).toBe(tracker.cashMicros);
+    expect(engine.cashMicros).toBeLessThan(5_000_000 - 500_000);
+    expect(engine.availableMicros).toBe(tracker.availableMicros);
+  });
+
+  it('writePositionFeatures reports the market account’s cash, not the shared tracker’s', () => {
+    const tracker = new PositionTracker({ cashMicros: 100_000_000 });
+    const { engine, book } = engineOn(T, tracker, { marketCashMicros: 10_000_000 });
+    const out = createPositionFeatures(1_000);
+    expect(writePositionFeatures(engine, out)).toMatchObject({ cashMicros: 10_000_000, portfolioValueMicros: 10_000_000 });
+    engine.submit(buyYes(5000, 200, { timeInForce: 'immediate_or_cancel' }), 0); // 2 YES @ 0.50
+    const fee = tracker.market(engine.marketIndex).feesPaidMicros;
+    expect(fee).toBe(35_000); // 0.07 × 2 × 0.5 × 0.5 = 0.035
+    const mid = book.mid(); // 0.45 after nothing changed in the recorded book
+    writePositionFeatures(engine, out);
+    expect(out).toEqual({
+      positionCenti: 200,
+      positionLimitCenti: 1_000,
+      unrealizedPnlMicros: 200 * mid - 200 * 5000,
+      cashMicros: 10_000_000 - 200 * 5000 - fee,
+      portfolioValueMicros: 10_000_000 - 200 * 5000 - fee + 200 * mid,
+      restingBidCenti: 0,
+      restingAskCenti: 0,
+    });
+    expect(tracker.cashMicros).toBe(100_000_000 - 200 * 5000 - fee);
+    // The same engine without an own account would report the tracker's cash.
+    const plain = createMatchingEngine({ ticker: 'OTHER', book: freshBook('OTHER'), tracker });
+    expect(writePositionFeatures(plain, createPositionFeatures(1_000)).cashMicros).toBe(tracker.cashMicros);
+  });
+});

@@ -1,4 +1,5 @@
 import type { Benchmark } from './harness';
+import { actorBenchmarks } from './actor.bench';
 import { agentsBenchmarks } from './agents.bench';
 import { envBenchmarks } from './env.bench';
 import { featuresBenchmarks } from './features.bench';
@@ -8,4 +9,4 @@ import { paperBenchmarks } from './paper.bench';
 import { simBenchmarks } from './sim.bench';
 
 /** Every registered benchmark, in run order. */
-export const allBenchmarks: readonly Benchmark[] = [...orderbookBenchmarks, ...featuresBenchmarks, ...paperBenchmarks, ...envBenchmarks, ...simBenchmarks, ...agentsBenchmarks, ...ingestBenchmarks];
+export const allBenchmarks: readonly Benchmark[] = [...orderbookBenchmarks, ...featuresBenchmarks, ...paperBenchmarks, ...envBenchmarks, ...simBenchmarks, ...agentsBenchmarks, ...ingestBenchmarks, ...actorBenchmarks];

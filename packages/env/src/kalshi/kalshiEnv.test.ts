@@ -211,15 +211,24 @@ describe('MarketAgnosticKalshiEnv', () => {
       expect(rewards).toBe(step.info.pnlMicros);
       expect(() => env.step(0)).toThrow(/reset/);
     }
-    // A settlement stamped before the data ends ends the episode at that time.
+    // A settlement stamped before the data ends ends the episode there: the agent still decides after the
+    // last event at or before it (as live, where the lifecycle frame follows that event), then it settles.
     const early = roundTripSession();
     const market = { ...early.markets[0]!, settlement: { result: 'no' as const, yesPayoutUnits: 0, tsMs: T0 + 200 } };
     const env = createKalshiEnv({ sessions: [{ id: 'early', markets: [market] }], sizesCenti: [100] });
     env.reset({ options: { marketIndex: 0, startEvent: 0 } });
     expect(env.step(0).terminated).toBe(false); // event at T0 + 100
-    const settled = env.step(0); // event at T0 + 200
+    expect(env.step(0).terminated).toBe(false); // event at T0 + 200: a decision after it
+    const settled = env.step(0); // the settlement (the event at T0 + 300 comes after it)
     expect(settled.terminated).toBe(true);
     expect(settled.info.eventIndex).toBe(2);
+    // On a grid, the step that reaches the settlement time settles.
+    const grid = createKalshiEnv({ sessions: [{ id: 'early', markets: [market] }], sizesCenti: [100], cadence: { everyMs: 150 } });
+    grid.reset({ options: { marketIndex: 0, startEvent: 0 } });
+    expect(grid.step(0).terminated).toBe(false); // to T0 + 150
+    const onGrid = grid.step(0); // to T0 + 300 ≥ the settlement
+    expect(onGrid.terminated).toBe(true);
+    expect(onGrid.info.eventIndex).toBe(3);
   });
 
   it('a random policy does not earn money on a driftless market', () => {

@@ -171,8 +171,10 @@ function resolveSetup(options: TradingSetupOptions): TradingSetup {
  * and temporal checkpoint and replays at most `checkpointInterval − 1` events. `step` executes the
  * action at the current book, replays the next event (or every event of the next `everyMs`), and
  * returns reward = Δ(portfolio value marked to mid) × `rewardScale`, fees included and nothing else.
- * `terminated` at the recorded settlement (paid out through the tracker) or when the market's data ends;
- * `truncated` at the episode length limit.
+ * `terminated` at the recorded settlement (paid out through the tracker) or when the market's data ends:
+ * on a grid, at the step that reaches the settlement time or the last event; with event cadence, at the
+ * step after the decision on the last event before the settlement (or the data's end), as a live actor
+ * decides after every event it sees. `truncated` at the episode length limit.
  *
  * Reset options (`reset({ options })`): `marketIndex`, `startEvent`, `steps` pin the episode (tests,
  * evaluation). The observation buffer and `info.actionMask` are reused between calls.
@@ -325,10 +327,16 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
 
     // 2. Advance the market to the next decision.
     const n = series.length;
+    const settlement = series.settlement;
+    // Event cadence: the settlement is the next "event" once every book event up to its time is replayed,
+    // as its lifecycle frame follows them on the wire (the live actor decides after each of them).
+    let ended = false;
     if (this.cadenceMs === 0) {
-      replaySeriesEvent(series, this.next, this.book, this.temporal, engine);
-      this.nowMs = series.tsMs[this.next]!;
-      this.next++;
+      if (this.next < n && (settlement === undefined || series.tsMs[this.next]! <= settlement.tsMs)) {
+        replaySeriesEvent(series, this.next, this.book, this.temporal, engine);
+        this.nowMs = series.tsMs[this.next]!;
+        this.next++;
+      } else ended = true;
     } else {
       const until = this.nowMs + this.cadenceMs;
       while (this.next < n && series.tsMs[this.next]! <= until) {
@@ -340,10 +348,9 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     }
     this.steps++;
 
-    // 3. Settlement (once exchange time reaches it, or at the end of the data) or end of data.
-    const settlement = series.settlement;
-    const settles = settlement !== undefined && (this.next >= n || this.nowMs >= settlement.tsMs);
-    const terminated = settles || this.next >= n;
+    // 3. Settlement (on a grid: once exchange time reaches it, or at the end of the data) or end of data.
+    const settles = settlement !== undefined && (this.cadenceMs === 0 ? ended : this.next >= n || this.nowMs >= settlement.tsMs);
+    const terminated = settles || (this.cadenceMs === 0 ? ended : this.next >= n);
     if (settles) engine.settle(settlement.result, settlement.yesPayoutUnits, Math.max(this.nowMs, settlement.tsMs));
     const truncated = !terminated && this.steps >= this.limit;
     this.needsReset = terminated || truncated;

@@ -16,6 +16,7 @@ import {
   parseCountCenti,
   parseFrame,
   parsePriceUnits,
+  seriesEvent,
 } from '@kflow/orderbook';
 import { actionMask, actionToOrder, createPaperClient, createPositionFeatures, decodeAction } from '@kflow/paper';
 import { describe, expect, it } from 'vitest';
@@ -51,23 +52,6 @@ function toWire(series: MarketSeries): { line: string; recvMs: number }[] {
   return out;
 }
 
-/** Event `i` of a series as a `BookEvent`. */
-function eventAt(series: MarketSeries, i: number): BookEvent {
-  const ticker = series.ticker;
-  const tsMs = series.tsMs[i]!;
-  const kind = series.kind[i]!;
-  const price = series.price[i]!;
-  const qty = series.qty[i]!;
-  if (kind === EventKind.DeltaYes || kind === EventKind.DeltaNo) {
-    return { kind: 'delta', ticker, tsMs, side: kind === EventKind.DeltaYes ? 'yes' : 'no', priceUnits: price, deltaCenti: qty };
-  }
-  if (kind === EventKind.TradeTakerYes || kind === EventKind.TradeTakerNo) {
-    return { kind: 'trade', ticker, tsMs, yesPriceUnits: price, countCenti: qty, takerSide: kind === EventKind.TradeTakerYes ? 'yes' : 'no' };
-  }
-  const snap = series.snapshots[qty]!;
-  return { kind: 'snapshot', ticker, tsMs, yes: snap.yes, no: snap.no };
-}
-
 /**
  * The session with a resync every `every` events: a snapshot that reports both best levels halved (size
  * that left while we were not looking), then deltas that restore them, so the recording stays consistent.
@@ -82,7 +66,7 @@ function withResyncs(session: SessionData, every: number): SessionData {
   };
   add({ kind: 'snapshot', ticker: series.ticker, tsMs: series.initialTsMs, yes: series.initial.yes, no: series.initial.no });
   for (let i = 0; i < series.length; i++) {
-    const e = eventAt(series, i);
+    const e = seriesEvent(series, i);
     add(e);
     if (i % every !== every - 1) continue;
     const halve = (side: Side): Level[] => book.levels(side).map(([p, c]) => [p, p === book.bestBid(side) ? c - Math.floor(c / 2) : c]);
@@ -194,7 +178,8 @@ describe('env ↔ live parity', () => {
       compare();
       if (step.terminated || step.truncated) break;
     }
-    expect(compared).toBe(series.length - start + 1);
+    // The decision on the start state, one after each event, and the final step past the data's end.
+    expect(compared).toBe(series.length - start + 2);
     expect(state.listenerErrors + client.listenerErrors).toBe(0);
     // The same fills, in the same order; both accounts rested orders and filled some as makers.
     const fills = client.getFills();

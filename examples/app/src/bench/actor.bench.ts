@@ -1,0 +1,394 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ActorEvent, type ActorPolicy, type ModelSource, type ReloadReport, createActor, createRegistryModelSource, createStaticModelSource } from '@kflow/actor';
+import { type Checkpoint, type InferencePolicy, createCheckpoint, loadPolicy, readCheckpoint, trainPpo, writeCheckpoint } from '@kflow/agents';
+import { SyncVectorEnv, createKalshiEnv, createSyntheticSession } from '@kflow/env';
+import { type IngestDatabase, type ModelRegistry, createCollector, createModelRegistry, migrate, openPglite } from '@kflow/ingest';
+import { type Rng, type SharedOrderbookState, createRng, createSharedOrderbookState, formatCount, formatPrice } from '@kflow/orderbook';
+import type { TradingSetup } from '@kflow/paper';
+import type { Benchmark } from './harness';
+
+const START_MS = 1_782_000_000_000;
+const CADENCE_MS = 100;
+/** Markets of the decision-latency and reload benchmarks. */
+const MARKETS = 100;
+/** Markets of the throughput benchmarks. */
+const MANY_MARKETS = 1000;
+/** Deltas and trades (after the snapshots) of the throughput benchmarks. */
+const THROUGHPUT_EVENTS = 200_000;
+/** Exchange time of the throughput benchmarks: 100 events per ms, the feed rate of the 100,000 events/s target. */
+const THROUGHPUT_EVENTS_PER_MS = 100;
+/** Deltas and trades of the decision-latency benchmark, 1 ms of exchange time each (~1 decision per event). */
+const DECISION_EVENTS = 30_000;
+/** Live feed of the reload benchmark: events per wall ms over all markets (3 per market per 100 ms). */
+const RELOAD_EVENTS_PER_MS = 3;
+/** Trading before the deployment in the reload benchmark, ms. */
+const RELOAD_WARM_MS = 500;
+const RELOAD_TIMEOUT_MS = 10_000;
+const MODEL_NAME = 'bench-actor';
+
+// ── Synthetic frames ────────────────────────────────────────────────────────────────────────────────
+
+/** A live Kalshi feed over `markets` markets, produced one frame at a time. */
+interface SyntheticFeed {
+  /** The subscription acks and one snapshot per market. */
+  start(): string[];
+  /** One delta (nine in ten) or trade (one in ten) on a random market, stamped `tsMs`. */
+  next(tsMs: number): string;
+}
+
+/**
+ * Valid synthetic frames for markets `BENCH-M<i>`: the order-book subscription (sid 1) and the trade
+ * subscription (sid 2), each with contiguous seq; a snapshot per market first (YES bids 20–44¢, NO bids
+ * 40–54¢: best YES + best NO ≤ 98¢, so no book is ever crossed), then deltas near the touch (YES 35–44¢,
+ * NO 45–54¢) that never take a level below zero, and trades around the touch (43–47¢) so resting paper
+ * orders may fill.
+ */
+function createSyntheticFeed(markets: number, rng: Rng): SyntheticFeed {
+  let bookSeq = 0;
+  let tradeSeq = 0;
+  const sizes: [Map<number, number>, Map<number, number>][] = [];
+  const levels = (s: Map<number, number>) => JSON.stringify([...s].map(([p, q]) => [formatPrice(p), formatCount(q)]));
+  return {
+    start() {
+      const out = ['{"id":1,"type":"subscribed","msg":{"channel":"orderbook_delta","sid":1}}', '{"id":2,"type":"subscribed","msg":{"channel":"trade","sid":2}}'];
+      for (let m = 0; m < markets; m++) {
+        const yes = new Map<number, number>();
+        const no = new Map<number, number>();
+        for (let c = 20; c <= 44; c++) yes.set(c * 100, 100_000 + rng.int(1_000_000));
+        for (let c = 40; c <= 54; c++) no.set(c * 100, 100_000 + rng.int(1_000_000));
+        sizes.push([yes, no]);
+        out.push(
+          `{"type":"orderbook_snapshot","sid":1,"seq":${++bookSeq},"msg":{"market_ticker":"BENCH-M${m}","market_id":"m${m}","yes_dollars_fp":${levels(yes)},"no_dollars_fp":${levels(no)}}}`,
+        );
+      }
+      return out;
+    },
+    next(tsMs) {
+      const m = rng.int(markets);
+      if (rng.next() < 0.1) {
+        const price = (43 + rng.int(5)) * 100;
+        const count = (1 + rng.int(5)) * 100;
+        const taker = rng.int(2) === 0 ? 'yes' : 'no';
+        return `{"type":"trade","sid":2,"seq":${++tradeSeq},"msg":{"trade_id":"t${tradeSeq}","market_ticker":"BENCH-M${m}","yes_price_dollars":"${formatPrice(price)}","count_fp":"${formatCount(count)}","taker_side":"${taker}","ts_ms":${tsMs}}}`;
+      }
+      const side = rng.int(2);
+      const price = (side === 0 ? 35 + rng.int(10) : 45 + rng.int(10)) * 100;
+      const ladder = sizes[m]![side]!;
+      const size = ladder.get(price) ?? 0;
+      const delta = size > 1000 && rng.next() < 0.5 ? -(1 + rng.int(1000)) : 1 + rng.int(5000);
+      ladder.set(price, size + delta);
+      return `{"type":"orderbook_delta","sid":1,"seq":${++bookSeq},"msg":{"market_ticker":"BENCH-M${m}","market_id":"m${m}","price_dollars":"${formatPrice(price)}","delta_fp":"${formatCount(delta)}","side":"${side === 0 ? 'yes' : 'no'}","ts_ms":${tsMs}}}`;
+    },
+  };
+}
+
+/** A recorded stream: frames and their receive times (= exchange times). */
+interface Recording {
+  readonly lines: readonly string[];
+  readonly recvMs: Float64Array;
+  /** Snapshots, deltas and trades (the frames minus the two subscription acks). */
+  readonly bookEvents: number;
+}
+
+/** `events` deltas and trades after the snapshots; exchange time advances 1 ms per `eventsPerMs` events. */
+function record(markets: number, events: number, eventsPerMs: number, seed: number): Recording {
+  const feed = createSyntheticFeed(markets, createRng(seed));
+  const lines = feed.start();
+  const header = lines.length;
+  for (let i = 0; i < events; i++) lines.push(feed.next(START_MS + 1 + Math.floor(i / eventsPerMs)));
+  const recvMs = new Float64Array(lines.length);
+  for (let i = 0; i < lines.length; i++) recvMs[i] = i < header ? START_MS : START_MS + 1 + Math.floor((i - header) / eventsPerMs);
+  return { lines, recvMs, bookEvents: lines.length - 2 };
+}
+
+let throughputRecording: Recording | undefined;
+/** The throughput benchmarks' frames (generated once: the actor and collector-only runs feed the same). */
+function throughputFrames(): Recording {
+  throughputRecording ??= record(MANY_MARKETS, THROUGHPUT_EVENTS, THROUGHPUT_EVENTS_PER_MS, 11);
+  return throughputRecording;
+}
+
+// ── Collector and model ─────────────────────────────────────────────────────────────────────────────
+
+/** A database that accepts every batch instantly: the collector's row building and enqueue, no I/O. */
+const discard: IngestDatabase = {
+  kind: 'custom',
+  query: async () => ({ rows: [] }),
+  exec: async () => {},
+  insertRows: async () => {},
+  close: async () => {},
+};
+
+/** The collector's socket handler and sink on `state` (books, row building, enqueue), minus the socket. */
+function benchCollector(state: SharedOrderbookState) {
+  return createCollector({
+    url: 'ws://127.0.0.1:1/trade-api/ws/v2',
+    markets: [],
+    state,
+    db: discard,
+    queue: { maxPendingRows: 10_000_000 },
+    sessionId: 'bench',
+    rng: createRng(1),
+  });
+}
+
+/** Throws unless every book stayed sane (the generator's promise: never crossed, never negative). */
+function checkBooks(state: SharedOrderbookState): void {
+  const { crossed, negative, gaps } = state.counters;
+  if (crossed !== 0 || negative !== 0 || gaps !== 0) throw new Error(`synthetic feed broke the books: ${crossed} crossed, ${negative} negative, ${gaps} gaps`);
+}
+
+const checkpoints = new Map<number, Checkpoint>();
+/**
+ * A tiny PPO (2,048 steps, 64×64) trained on a synthetic session with the benchmarks' trading setup
+ * (cadence 100 ms, 1-contract orders, |position| ≤ 1 contract); trained once per seed and process.
+ */
+function trainedCheckpoint(seed: number): Checkpoint {
+  let checkpoint = checkpoints.get(seed);
+  if (checkpoint === undefined) {
+    const session = createSyntheticSession({ seed, markets: 2, eventsPerMarket: 3000 });
+    const env = createKalshiEnv({ sessions: [session], cadence: { everyMs: CADENCE_MS }, sizesCenti: [100], positionLimitCenti: 100, episodeSteps: 200 });
+    const envs = new SyncVectorEnv([() => env]);
+    const result = trainPpo({
+      envs,
+      totalTimesteps: 2048,
+      seed,
+      featureSetVersion: env.metadata.featureSetVersion,
+      nSteps: 512,
+      batchSize: 128,
+      policy: { hiddenSizes: [64, 64] },
+    });
+    envs.close();
+    checkpoint = createCheckpoint(result, { envId: 'kalshi', trading: env.setup });
+    checkpoints.set(seed, checkpoint);
+  }
+  return checkpoint;
+}
+
+/** A checkpoint directory read into what the actor trades with. */
+async function loadModel(path: string): Promise<{ policy: InferencePolicy; setup: TradingSetup }> {
+  const policy = loadPolicy(await readCheckpoint(path));
+  return { policy, setup: policy.trading! };
+}
+
+function staticSource(policy: ActorPolicy, setup: TradingSetup): ModelSource {
+  return createStaticModelSource({ id: 'bench', name: MODEL_NAME, version: 1, policy, setup });
+}
+
+/**
+ * The real policy's inference (its cost is part of every decision), then a seeded-random allowed action
+ * instead of its choice: a trained policy mostly holds, and the latency benchmark needs orders.
+ */
+function withRandomActions(policy: InferencePolicy, rng: Rng): ActorPolicy {
+  return {
+    observationSize: policy.observationSize,
+    actionCount: policy.actionCount,
+    featureSetVersion: policy.featureSetVersion,
+    act(observation, mask) {
+      const chosen = policy.act(observation, mask);
+      if (mask === undefined) return chosen;
+      let allowed = 0;
+      for (let i = 0; i < mask.length; i++) allowed += mask[i]!;
+      let k = rng.int(allowed);
+      for (let i = 0; i < mask.length; i++) if (mask[i] === 1 && k-- === 0) return i;
+      return chosen;
+    },
+  };
+}
+
+// ── Runs ────────────────────────────────────────────────────────────────────────────────────────────
+
+/** p99 of the actor's own latency (book event in → order accepted) over decisions that sent an accepted order. */
+async function decisionP99(state: { recording: Recording; policy: InferencePolicy; run: number }): Promise<number> {
+  const { recording, policy } = state;
+  const books = createSharedOrderbookState();
+  const micros: number[] = [];
+  const actor = createActor({
+    mode: 'paper',
+    state: books,
+    models: staticSource(withRandomActions(policy, createRng(100 + state.run++)), policy.trading!),
+    rng: createRng(2),
+    onEvent: (e: ActorEvent) => {
+      if (e.type === 'decision' && e.record.order !== null && e.record.executed) micros.push(e.record.latencyMicros);
+    },
+  });
+  await actor.start(); // before any frame: each market is traded from its first snapshot
+  const collector = benchCollector(books);
+  try {
+    const { lines, recvMs } = recording;
+    const client = collector.client;
+    for (let i = 0; i < lines.length; i++) client.handleMessage(lines[i]!, recvMs[i]!);
+    checkBooks(books);
+  } finally {
+    await collector.stop();
+    await actor.stop();
+  }
+  if (micros.length < 1000) throw new Error(`only ${micros.length} decisions sent an accepted order (need 1,000)`);
+  const sorted = Float64Array.from(micros).sort();
+  return sorted[Math.floor(0.99 * (sorted.length - 1))]!;
+}
+
+/** Book events per second through the collector's handler, with the actor (real policy) on the same books or without. */
+async function eventsPerSec(policy: InferencePolicy | undefined): Promise<number> {
+  const { lines, recvMs, bookEvents } = throughputFrames();
+  const books = createSharedOrderbookState();
+  const actor = policy === undefined ? undefined : createActor({ mode: 'paper', state: books, models: staticSource(policy, policy.trading!), markets: 'all', rng: createRng(2) });
+  await actor?.start();
+  const collector = benchCollector(books);
+  let secondsTaken: number;
+  try {
+    const client = collector.client;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < lines.length; i++) client.handleMessage(lines[i]!, recvMs[i]!);
+    secondsTaken = Number(process.hrtime.bigint() - t0) / 1e9;
+    checkBooks(books);
+  } finally {
+    await collector.stop();
+    await actor?.stop();
+  }
+  if (actor !== undefined) {
+    const { decisions, markets } = actor.summary();
+    if (decisions === 0 || markets !== MANY_MARKETS) throw new Error(`the actor made ${decisions} decisions on ${markets} markets`);
+  }
+  return bookEvents / secondsTaken;
+}
+
+interface ReloadState {
+  readonly dir: string;
+  readonly db: IngestDatabase;
+  readonly registry: ModelRegistry;
+  deployed: number;
+  run: number;
+}
+
+async function reloadSetup(): Promise<ReloadState> {
+  const dir = await mkdtemp(join(tmpdir(), 'kflow-bench-actor-'));
+  let db: IngestDatabase | undefined;
+  try {
+    db = await openPglite();
+    await migrate(db);
+    const registry = createModelRegistry({ db });
+    for (const version of [1, 2]) {
+      const checkpoint = trainedCheckpoint(version - 1);
+      const checkpointPath = join(dir, `v${version}`);
+      await writeCheckpoint(checkpointPath, checkpoint);
+      await registry.register({ name: MODEL_NAME, architecture: 'mlp', checkpointPath, featureSetVersion: checkpoint.manifest.featureSetVersion, status: 'ready' });
+    }
+    await registry.deploy(MODEL_NAME, 1);
+    return { dir, db, registry, deployed: 1, run: 0 };
+  } catch (error) {
+    await db?.close();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const wallMs = () => Math.floor(performance.timeOrigin + performance.now());
+
+/**
+ * Wall time from a registry deployment to the new model's first decision (the actor's report), with the
+ * actor trading a live feed whose exchange time is the wall clock. Alternates between v1 and v2.
+ */
+async function deployToDecisionMs(state: ReloadState): Promise<number> {
+  const books = createSharedOrderbookState();
+  let settle: { resolve(r: ReloadReport): void; reject(e: Error): void } | undefined;
+  const reloaded = new Promise<ReloadReport>((resolve, reject) => (settle = { resolve, reject }));
+  const actor = createActor({
+    mode: 'paper',
+    state: books,
+    models: createRegistryModelSource({ registry: state.registry, name: MODEL_NAME, load: loadModel }),
+    rng: createRng(2),
+    onEvent: (e: ActorEvent) => {
+      if (e.type === 'reload') settle?.resolve(e.reload);
+      else if (e.type === 'refused') settle?.reject(new Error(`v${e.refusal.version} refused: ${e.refusal.reason}`));
+    },
+  });
+  await actor.start();
+  const collector = benchCollector(books);
+  const feed = createSyntheticFeed(MARKETS, createRng(200 + state.run++));
+  let feeding = true;
+  // The live feed: bursts stamped with the wall clock, small sleeps between them (the model load and
+  // the registry's NOTIFY run there).
+  const pump = (async () => {
+    const client = collector.client;
+    for (const line of feed.start()) client.handleMessage(line, wallMs());
+    const t0 = wallMs();
+    let sent = 0;
+    while (feeding) {
+      const now = wallMs();
+      for (const due = (now - t0) * RELOAD_EVENTS_PER_MS; sent < due; sent++) client.handleMessage(feed.next(now), now);
+      await sleep(1);
+    }
+  })();
+  let timeout: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await sleep(RELOAD_WARM_MS);
+    const version = state.deployed === 1 ? 2 : 1;
+    await state.registry.deploy(MODEL_NAME, version);
+    state.deployed = version;
+    const late = new Promise<never>((_, reject) => {
+      timeout = setTimeout(() => reject(new Error(`no reload within ${RELOAD_TIMEOUT_MS / 1000} s of deploying v${version}`)), RELOAD_TIMEOUT_MS);
+    });
+    const report = await Promise.race([reloaded, late]);
+    if (report.version !== version) throw new Error(`reloaded v${report.version}, deployed v${version}`);
+    if (report.missedTicks !== 0) throw new Error(`${report.missedTicks} ticks missed during the reload`);
+    if (report.deployToFirstDecisionMs === null) throw new Error('the reload reported no first decision');
+    checkBooks(books);
+    return report.deployToFirstDecisionMs;
+  } finally {
+    clearTimeout(timeout);
+    feeding = false;
+    await pump;
+    await collector.stop();
+    await actor.stop();
+  }
+}
+
+export const actorBenchmarks: readonly Benchmark[] = [
+  {
+    name: 'actor.decision.p99Micros',
+    description: `99th percentile of the actor's decision latency: book event in → order accepted by the paper client, ${MARKETS} markets, cadence ${CADENCE_MS} ms, random allowed actions after a real inference (tiny trained PPO), decisions that sent an accepted order only (${DECISION_EVENTS.toLocaleString('en-US')} events fed through the collector's handler, 1 ms of exchange time each)`,
+    better: 'lower',
+    target: 1000,
+    setup: () => ({ recording: record(MARKETS, DECISION_EVENTS, 1, 7), policy: loadPolicy(trainedCheckpoint(0)), run: 0 }),
+    run: (state) => decisionP99(state as { recording: Recording; policy: InferencePolicy; run: number }),
+  },
+  {
+    name: 'ingest.handler.eventsPerSec',
+    description: `Book events per second through the collector's socket handler without an actor (the baseline of actor.eventsPerSec: same ${MANY_MARKETS.toLocaleString('en-US')} markets, same ${(THROUGHPUT_EVENTS + MANY_MARKETS).toLocaleString('en-US')} frames)`,
+    better: 'higher',
+    warmupRuns: 1,
+    runs: 3,
+    setup: () => throughputFrames(),
+    run: () => eventsPerSec(undefined),
+  },
+  {
+    name: 'actor.eventsPerSec',
+    description: `Book events per second through the collector's socket handler with the actor trading all ${MANY_MARKETS.toLocaleString('en-US')} markets (real trained policy, cadence ${CADENCE_MS} ms; ${(THROUGHPUT_EVENTS + MANY_MARKETS).toLocaleString('en-US')} frames, exchange time 1 ms per ${THROUGHPUT_EVENTS_PER_MS} events, i.e. paced at 100,000 events/s: ~0.1 decision per event)`,
+    better: 'higher',
+    target: 100_000,
+    baseline: 'ingest.handler.eventsPerSec',
+    warmupRuns: 1,
+    runs: 3,
+    setup: () => loadPolicy(trainedCheckpoint(0)),
+    run: (policy) => eventsPerSec(policy as InferencePolicy),
+  },
+  {
+    name: 'actor.reload.deployToDecisionMs',
+    description: `Hot reload: registry deploy (PGlite, LISTEN/NOTIFY) → the new model's first decision, wall ms, ${MARKETS} markets on a live feed paced to the wall clock, cadence ${CADENCE_MS} ms (so the figure includes waiting for the next decision tick, up to ${CADENCE_MS} ms), 0 missed ticks; alternates v1/v2`,
+    better: 'lower',
+    target: 1000,
+    warmupRuns: 1,
+    runs: 5,
+    setup: () => reloadSetup(),
+    run: (state) => deployToDecisionMs(state as ReloadState),
+    async teardown(state) {
+      const { db, dir } = state as ReloadState;
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  },
+];
