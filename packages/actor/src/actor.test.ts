@@ -1,7 +1,7 @@
 import { createSyntheticSession } from '@kflow/env';
 import { OBSERVATION_SIZE } from '@kflow/features';
 import { createRng, createSharedOrderbookState, isKflowError, sessionEvents } from '@kflow/orderbook';
-import { type TradingSetup, encodeAction, createActionSpace, resolveTradingSetup } from '@kflow/paper';
+import { type TradingSetup, createActionSpace, decodeDecision, encodeAction, encodeDecision, resolveTradingSetup } from '@kflow/paper';
 import { describe, expect, it } from 'vitest';
 import { type ActorEvent, createActor, validateModel } from './actor';
 import { audit, feed, hashPolicy, manualSource, memoryLog, model } from './actor.testing';
@@ -79,9 +79,10 @@ describe('the live actor', () => {
     feed(state, session, { onSettle: (t, s) => actor.settle(t, s.result, s.yesPayoutUnits) });
     await actor.stop();
     const row = log.rows[40]!;
-    const observation = [...(row.details['observation'] as number[])];
+    const decision = decodeDecision(row.details, row.executionResult);
+    const observation = decision.observation.slice();
     observation[3] = observation[3]! + 1e-6; // one feature, a hair off
-    log.rows[40] = { ...row, details: { ...row.details, observation } };
+    log.rows[40] = { ...row, details: encodeDecision({ ...decision, observation }).details };
     const report = audit(session, SETUP, log, policies);
     expect(report.mismatches).toBeGreaterThanOrEqual(1);
     expect(report.firstMismatch).toMatchObject({ market: row.market, step: row.details['step'], field: 'observation', feature: 'depthYes' });

@@ -448,7 +448,6 @@ export class Actor {
       return;
     }
     if (run.settled) return;
-    if (event.kind === 'trade') this.client!.onTrade(event); // the trade channel: resting orders may fill
     run.temporal.observeEvent(event, this.state.book(event.ticker)!);
     run.eventIndex++;
     if (this.cadenceMs === 0) this.decide(run, event.tsMs);

@@ -1,6 +1,6 @@
-import { systemClock, type SharedOrderbookState } from '@kflow/orderbook';
+import { systemClock, type KalshiFrame, type SharedOrderbookState } from '@kflow/orderbook';
 import { createCaptureRecorder, type CaptureRecorder } from './captureRecorder';
-import { KalshiClient, isKalshiEnvironment, type FrameSink, type KalshiClientOptions } from './kalshiClient';
+import { KalshiClient, isKalshiEnvironment, type FrameContext, type FrameSink, type KalshiClientOptions } from './kalshiClient';
 import { OrderbookWriteQueue, type FrameMeta, type OrderbookWriteQueueMetrics, type OrderbookWriteQueueOptions } from './orderbookWriteQueue';
 import type { IngestDatabase } from './queryable';
 import { createSessionRecord, updateSessionRecord, type SessionCounts, type SessionEnvironment } from './sessionStore';
@@ -46,6 +46,11 @@ export interface Collector {
   removeMarkets(tickers: readonly string[]): void;
 }
 
+/** The stored columns every market-data row starts with. */
+function frameMeta(sessionId: string, frame: KalshiFrame, ctx: FrameContext, market: string, tsMs: number | null): FrameMeta {
+  return { sessionId, frameNo: ctx.frameNo, market, recvMs: ctx.recvMs, tsMs, conn: ctx.conn, sid: frame.sid ?? null, seq: frame.seq ?? null };
+}
+
 /**
  * The collector: a `KalshiClient` whose frames update the shared books, are appended to a capture and
  * are enqueued as rows (snapshots, deltas, trades, lifecycle events) for the database, all without
@@ -89,27 +94,17 @@ export function createCollector(options: CollectorOptions): Collector {
       else counts.trades++;
     }
     if (queue === undefined) return;
-    const meta = (market: string, tsMs: number | null): FrameMeta => ({
-      sessionId,
-      frameNo: ctx.frameNo,
-      market,
-      recvMs: ctx.recvMs,
-      tsMs,
-      conn: ctx.conn,
-      sid: frame.sid ?? null,
-      seq: frame.seq ?? null,
-    });
     // Only what the books applied is stored (not duplicates, not deltas without a snapshot), so a load
     // from the database rebuilds exactly what a replay of the capture does.
     if (event !== undefined) {
-      if (frame.type === 'orderbook_snapshot' && event.kind === 'snapshot') queue.enqueueSnapshot(meta(event.ticker, null), event.yes, event.no);
+      if (frame.type === 'orderbook_snapshot' && event.kind === 'snapshot') queue.enqueueSnapshot(frameMeta(sessionId, frame, ctx, event.ticker, null), event.yes, event.no);
       else if (frame.type === 'orderbook_delta' && event.kind === 'delta')
-        queue.enqueueDelta(meta(event.ticker, frame.tsMs ?? null), event.side, event.priceUnits, event.deltaCenti);
+        queue.enqueueDelta(frameMeta(sessionId, frame, ctx, event.ticker, frame.tsMs ?? null), event.side, event.priceUnits, event.deltaCenti);
       else if (frame.type === 'trade' && event.kind === 'trade')
-        queue.enqueueTrade(meta(event.ticker, frame.tsMs), frame.tradeId ?? null, event.yesPriceUnits, event.countCenti, event.takerSide);
+        queue.enqueueTrade(frameMeta(sessionId, frame, ctx, event.ticker, frame.tsMs), frame.tradeId ?? null, event.yesPriceUnits, event.countCenti, event.takerSide);
     } else if (frame.type === 'market_lifecycle_v2' && (client.state.book(frame.ticker) !== undefined || client.markets.includes(frame.ticker))) {
       const msg = (JSON.parse(ctx.raw) as { msg: unknown }).msg;
-      queue.enqueueLifecycle(meta(frame.ticker, null), frame.eventType, JSON.stringify(msg));
+      queue.enqueueLifecycle(frameMeta(sessionId, frame, ctx, frame.ticker, null), frame.eventType, JSON.stringify(msg));
     }
   };
   client.addSink(sink);

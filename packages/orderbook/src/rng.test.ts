@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, rngFromState, uuidFromRng } from './rng';
+import { createRng, fnv1a32, rngFromState, uuidFromRng } from './rng';
 
 const take = <T>(n: number, f: () => T): T[] => Array.from({ length: n }, f);
 
@@ -77,5 +77,24 @@ describe('createRng', () => {
     expect(many[0]).toBe(ids[0]);
     expect(new Set(many).size).toBe(200);
     for (const id of many) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('fnv1a32', () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+
+  it('matches the published FNV-1a 32-bit test vectors', () => {
+    expect(fnv1a32(bytes(''))).toBe('811c9dc5');
+    expect(fnv1a32(bytes('a'))).toBe('e40c292c');
+    expect(fnv1a32(bytes('foobar'))).toBe('bf9cf968');
+  });
+
+  it('is eight lowercase hex digits, zero-padded', () => {
+    for (let i = 0; i < 200; i++) expect(fnv1a32(Uint8Array.of(i, i * 7, 255 - i))).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  it('hashes only the view’s bytes (subarrays)', () => {
+    const all = bytes('xxfoobaryy');
+    expect(fnv1a32(all.subarray(2, 8))).toBe('bf9cf968');
   });
 });

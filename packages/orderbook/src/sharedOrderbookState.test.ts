@@ -224,3 +224,162 @@ describe('SharedOrderbookState: readers', () => {
     expect(s.copyBook('nope')).toBeUndefined();
   });
 });
+
+describe('SharedOrderbookState: event listeners (subscribeEvents)', () => {
+  /** Records what each hook saw: the event, the book's best YES bid and size at that moment, and the result. */
+  function recorder(s: SharedOrderbookState, log: string[]) {
+    const view = (ticker: string) => {
+      const b = s.book(ticker);
+      return b === undefined ? 'none' : `${b.bestBid('yes')}x${b.bestBidSize('yes')}`;
+    };
+    return s.subscribeEvents({
+      before: (e) => log.push(`before ${e.kind} ${view(e.ticker)}`),
+      after: (e, r) => log.push(`after ${e.kind} ${view(e.ticker)} ${r.outcome} ${r.update ?? '-'} ${r.event === undefined ? 'no-event' : r.event === e ? 'same-event' : 'other-event'}`),
+    });
+  }
+
+  it('before sees the book still in its pre-event state, after sees it applied plus the ApplyResult', () => {
+    const s = new SharedOrderbookState();
+    const log: string[] = [];
+    recorder(s, log);
+    s.applyEvent({ kind: 'snapshot', ticker: A, tsMs: 1, yes: [[4000, 100]], no: [[5000, 100]] });
+    s.applyEvent({ kind: 'delta', ticker: A, tsMs: 2, side: 'yes', priceUnits: 4100, deltaCenti: 300 });
+    s.applyEvent({ kind: 'snapshot', ticker: A, tsMs: 3, yes: [[3900, 700]], no: [] });
+    expect(log).toEqual([
+      'before snapshot none', // the first snapshot: no book yet
+      'after snapshot 4000x100 snapshot ok same-event',
+      'before delta 4000x100',
+      'after delta 4100x300 delta ok same-event',
+      'before snapshot 4100x300',
+      'after snapshot 3900x700 snapshot ok same-event',
+    ]);
+  });
+
+  it('passes the ApplyResult that the writer returns, for frames too', () => {
+    const s = new SharedOrderbookState();
+    const results: unknown[] = [];
+    s.subscribeEvents({ after: (_e, r) => results.push(r) });
+    const r1 = s.applyFrame(snap(A, 1, 1));
+    const r2 = s.applyFrame(delta(A, 1, 3, '0.4000', '1.00', 'yes', 500)); // seq 2 missing: a gap
+    expect(results).toHaveLength(2);
+    expect(results[0]).toBe(r1);
+    expect(results[1]).toBe(r2);
+    expect(r2).toMatchObject({ outcome: 'delta', gap: true });
+  });
+
+  it('trades reach both hooks (books unchanged)', () => {
+    const s = new SharedOrderbookState();
+    s.applyEvent({ kind: 'snapshot', ticker: A, tsMs: 1, yes: [[4000, 100]], no: [[5000, 100]] });
+    const log: string[] = [];
+    recorder(s, log);
+    const version = s.book(A)!.version;
+    const trade = { kind: 'trade', ticker: A, tsMs: 5, yesPriceUnits: 4000, countCenti: 50, takerSide: 'no' } as const;
+    expect(s.applyEvent(trade)).toMatchObject({ outcome: 'trade', event: trade });
+    // A trade for a market without a book still reaches the hooks.
+    s.applyEvent({ ...trade, ticker: B });
+    expect(log).toEqual([
+      'before trade 4000x100',
+      'after trade 4000x100 trade - same-event',
+      'before trade none',
+      'after trade none trade - same-event',
+    ]);
+    expect(s.book(A)!.version).toBe(version);
+  });
+
+  it('a delta for a market without a snapshot reaches neither hook; duplicates and other frames neither', () => {
+    const s = new SharedOrderbookState();
+    const before = vi.fn();
+    const after = vi.fn();
+    s.subscribeEvents({ before, after });
+    expect(s.applyEvent({ kind: 'delta', ticker: A, tsMs: 1, side: 'yes', priceUnits: 4000, deltaCenti: 100 }).outcome).toBe('ignored');
+    expect(s.applyFrame(delta(B, 1, 1, '0.4000', '1.00')).outcome).toBe('ignored');
+    expect(before).not.toHaveBeenCalled();
+    expect(after).not.toHaveBeenCalled();
+    s.applyFrame(snap(A, 1, 2));
+    expect(s.applyFrame(snap(A, 1, 2)).outcome).toBe('duplicate');
+    expect(s.applyFrame(ok(1, 3)).outcome).toBe('other');
+    expect(before).toHaveBeenCalledTimes(1);
+    expect(after).toHaveBeenCalledTimes(1);
+  });
+
+  it('a refused negative delta reaches after with result.event undefined, and the book unchanged', () => {
+    const s = new SharedOrderbookState();
+    s.applyEvent({ kind: 'snapshot', ticker: A, tsMs: 1, yes: [[4000, 100]], no: [] });
+    const log: string[] = [];
+    recorder(s, log);
+    const r = s.applyEvent({ kind: 'delta', ticker: A, tsMs: 2, side: 'yes', priceUnits: 4000, deltaCenti: -101 });
+    expect(r).toMatchObject({ outcome: 'delta', update: 'negative', event: undefined });
+    expect(log).toEqual(['before delta 4000x100', 'after delta 4000x100 delta negative no-event']);
+  });
+
+  it('isolates a throwing event listener and counts it in listenerErrors', () => {
+    const onListenerError = vi.fn();
+    const s = new SharedOrderbookState({ onListenerError });
+    const seen: string[] = [];
+    s.subscribeEvents({
+      before: () => {
+        throw new Error('bad before');
+      },
+      after: () => {
+        throw new Error('bad after');
+      },
+    });
+    s.subscribeEvents({ before: (e) => seen.push(`before ${e.kind}`), after: (e) => seen.push(`after ${e.kind}`) });
+    const r = s.applyEvent({ kind: 'snapshot', ticker: A, tsMs: 1, yes: [[4000, 100]], no: [] });
+    expect(r.outcome).toBe('snapshot');
+    expect(s.book(A)!.bestBid('yes')).toBe(4000);
+    expect(seen).toEqual(['before snapshot', 'after snapshot']);
+    expect(s.listenerErrors).toBe(2);
+    expect(onListenerError).toHaveBeenCalledTimes(2);
+    expect(onListenerError).toHaveBeenNthCalledWith(1, expect.objectContaining({ message: 'bad before' }), A);
+    expect(onListenerError).toHaveBeenNthCalledWith(2, expect.objectContaining({ message: 'bad after' }), A);
+    s.applyEvent({ kind: 'trade', ticker: B, tsMs: 2, yesPriceUnits: 4000, countCenti: 1, takerSide: 'yes' });
+    expect(s.listenerErrors).toBe(4);
+    expect(seen).toEqual(['before snapshot', 'after snapshot', 'before trade', 'after trade']);
+  });
+
+  it('unsubscribes, also from inside a hook, and accepts listeners with only one hook', () => {
+    const s = new SharedOrderbookState();
+    const calls: string[] = [];
+    const offA = s.subscribeEvents({
+      before: () => {
+        calls.push('a');
+        offA();
+      },
+    });
+    const offB = s.subscribeEvents({ after: () => calls.push('b') });
+    s.applyEvent({ kind: 'snapshot', ticker: A, tsMs: 1, yes: [], no: [] });
+    s.applyEvent({ kind: 'snapshot', ticker: A, tsMs: 2, yes: [], no: [] });
+    offB();
+    s.applyEvent({ kind: 'snapshot', ticker: A, tsMs: 3, yes: [], no: [] });
+    expect(calls).toEqual(['a', 'b', 'b']);
+    offB(); // twice is harmless
+  });
+
+  it('runs before → book listeners → after, for every listener of each kind', () => {
+    const s = new SharedOrderbookState();
+    const calls: string[] = [];
+    s.subscribeEvents({ before: (e) => calls.push(`before1 ${e.kind}`), after: (e) => calls.push(`after1 ${e.kind}`) });
+    s.subscribe((ticker) => calls.push(`book ${ticker}`));
+    s.subscribeEvents({ before: (e) => calls.push(`before2 ${e.kind}`), after: (e) => calls.push(`after2 ${e.kind}`) });
+    s.applyEvent({ kind: 'snapshot', ticker: A, tsMs: 1, yes: [[4000, 100]], no: [] });
+    s.applyEvent({ kind: 'delta', ticker: A, tsMs: 2, side: 'yes', priceUnits: 4000, deltaCenti: 100 });
+    s.applyEvent({ kind: 'trade', ticker: A, tsMs: 3, yesPriceUnits: 4000, countCenti: 1, takerSide: 'no' });
+    expect(calls).toEqual([
+      'before1 snapshot',
+      'before2 snapshot',
+      `book ${A}`,
+      'after1 snapshot',
+      'after2 snapshot',
+      'before1 delta',
+      'before2 delta',
+      `book ${A}`,
+      'after1 delta',
+      'after2 delta',
+      'before1 trade', // a trade changes no book: no book listener
+      'before2 trade',
+      'after1 trade',
+      'after2 trade',
+    ]);
+  });
+});

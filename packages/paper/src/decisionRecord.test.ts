@@ -89,7 +89,9 @@ describe('encodeDecision / decodeDecision', () => {
 
   it('stores the mask as a 0/1 string and the fills as compact tuples', () => {
     const encoded = encodeDecision(record());
-    expect(encoded.details).toMatchObject({ format: 1, mask: '10110', observation: [0.5, -0.25, 1, 0] });
+    expect(encoded.details).toMatchObject({ format: 1, mask: '10110' });
+    // The observation's float32 bytes (little-endian), base64: 0.5, -0.25, 1, 0.
+    expect(encoded.details['observation']).toBe('AAAAPwAAgL4AAIA/AAAAAA==');
     expect(encoded.executionResult).toMatchObject({
       fills: [
         ['bid', 4500, 200, true],
@@ -116,8 +118,7 @@ describe('encodeDecision / decodeDecision', () => {
   });
 
   it('restores arbitrary finite float32 observations bit for bit through JSON (property)', () => {
-    // -0 is left out here: it does not survive (see the failing test below).
-    const value = fc.oneof(fc.float({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(...EDGE_FLOATS)).map((x) => (Object.is(x, -0) ? 0 : x));
+    const value = fc.oneof(fc.float({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(...EDGE_FLOATS, -0));
     fc.assert(
       fc.property(
         fc.array(value, { maxLength: 64 }).map((xs) => Float32Array.from(xs)),
@@ -137,10 +138,8 @@ describe('encodeDecision / decodeDecision', () => {
   });
 
   it('restores arbitrary float32 bit patterns of finite values (property over raw bits)', () => {
-    // Every finite float32 is a bit pattern whose exponent is not all ones (and not -0, see below).
-    const finiteWord = fc
-      .integer({ min: 0, max: 0xffffffff })
-      .filter((w) => (w & 0x7f800000) !== 0x7f800000 && w !== 0x80000000);
+    // Every finite float32 is a bit pattern whose exponent is not all ones (-0 included).
+    const finiteWord = fc.integer({ min: 0, max: 0xffffffff }).filter((w) => (w & 0x7f800000) !== 0x7f800000);
     fc.assert(
       fc.property(fc.array(finiteWord, { minLength: 1, maxLength: 32 }), (words) => {
         const observation = fromBits(...words);
@@ -150,11 +149,8 @@ describe('encodeDecision / decodeDecision', () => {
     );
   });
 
-  // BUG (reported, not fixed): `encodeDecision` stores observations as JSON numbers and JSON.stringify(-0)
-  // is "0", so a -0 feature comes back as +0: the bits differ, `observationHash` of the decoded record
-  // differs from the stored hash, and the audit's bit-exact observation check reports a false mismatch.
-  // Flip to `it` once fixed.
-  it.fails('restores -0 bit for bit through JSON (currently comes back as +0)', () => {
+  // JSON numbers would turn -0 into 0 (JSON.stringify(-0) is "0"): the bytes are stored instead.
+  it('restores -0 bit for bit through JSON', () => {
     const observation = fromBits(0x80000000, 0x3f800000);
     const back = throughDatabase(record({ observation }));
     expect(bits(back.observation)).toEqual([0x80000000, 0x3f800000]);
@@ -170,9 +166,13 @@ describe('encodeDecision / decodeDecision', () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ format: 2 }, /unsupported format 2/],
       [{ format: undefined }, /unsupported format/],
-      [{ observation: 'AAAA' }, /observation/],
-      [{ observation: [1, '2'] }, /observation/],
-      [{ observation: [1, null] }, /observation/],
+      [{ observation: 'AAA' }, /observation/],
+      [{ observation: 'AAAAAAA=' }, /whole float32/], // 5 bytes
+      [{ observation: [1, 2] }, /observation/],
+      [{ policyAction: '3' }, /policyAction/],
+      [{ override: 'vibes' }, /override/],
+      [{ executed: 'yes' }, /executed/],
+      [{ order: 'bid' }, /order/],
       [{ mask: '1021' }, /mask/],
       [{ mask: [1, 0] }, /mask/],
       [{ market: 7 }, /market/],
@@ -203,7 +203,9 @@ describe('encodeDecision / decodeDecision', () => {
       [{ ...executionResult, valueMicros: undefined }, /valueMicros/],
       [{ ...executionResult, pnlMicros: 'x' }, /pnlMicros/],
       [{ ...executionResult, feesMicros: false }, /feesMicros/],
-      [42, /fills/],
+      [42, /outcome/],
+      [{ ...executionResult, fills: [5] }, /fill/],
+      [{ ...executionResult, fills: [['bid', '4500', 200, true]] }, /invalid fill/],
     ];
     for (const [outcome, field] of cases) {
       expect(invalidArgument(() => decodeDecision(details, outcome)), JSON.stringify(outcome)).toMatch(field);

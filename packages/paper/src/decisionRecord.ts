@@ -75,7 +75,7 @@ export interface DecisionRecord {
 
 /** A `DecisionRecord` as the JSON columns of the action log. */
 export interface EncodedDecision {
-  /** Everything but the outcome (observation as numbers, mask as a `0`/`1` string). */
+  /** Everything but the outcome (observation as base64 of its float32 bytes, mask as a `0`/`1` string). */
   readonly details: Record<string, unknown>;
   /** The outcome, or null. */
   readonly executionResult: Record<string, unknown> | null;
@@ -90,9 +90,31 @@ export function observationHash(observation: Float32Array): string {
   return fnv1a32(new Uint8Array(observation.buffer, observation.byteOffset, observation.byteLength));
 }
 
+const OVERRIDES: readonly DecisionOverride[] = ['stale', 'loss-limit', 'halted', 'max-open-orders', 'position-limit'];
+
+/** Base64 of the float32 bytes (little-endian, as typed arrays are on every platform kflow runs on): exact, -0 included. */
+function observationToBase64(observation: Float32Array): string {
+  const bytes = new Uint8Array(observation.buffer, observation.byteOffset, observation.byteLength);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!);
+  return btoa(binary);
+}
+
+function observationFromBase64(text: string): Float32Array {
+  let binary: string;
+  try {
+    binary = atob(text);
+  } catch {
+    throw bad('observation must be base64');
+  }
+  if (binary.length % 4 !== 0) throw bad('observation must hold whole float32 values');
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return new Float32Array(bytes.buffer);
+}
+
 /**
- * Encodes a decision for storage. Observations are stored as JSON numbers: a float32 widened to a double
- * prints and parses back exactly, so `decodeDecision` restores the same bits.
+ * Encodes a decision for storage. The observation is stored as base64 of its float32 bytes, so
+ * `decodeDecision` restores the same bits (JSON numbers would turn -0 into 0).
  *
  * @example
  * const { details, executionResult, observationHash } = encodeDecision(record);
@@ -104,7 +126,7 @@ export function encodeDecision(r: DecisionRecord): EncodedDecision {
     step: r.step,
     tsMs: r.tsMs,
     eventIndex: r.eventIndex,
-    observation: Array.from(r.observation),
+    observation: observationToBase64(r.observation),
     mask: Array.from(r.mask).join(''),
     policyAction: r.policyAction,
     action: r.action,
@@ -149,21 +171,35 @@ export function decodeDecision(details: unknown, executionResult: unknown): Deci
   const obs = d['observation'];
   const mask = d['mask'];
   const model = d['model'] as Record<string, unknown> | null;
-  if (!Array.isArray(obs) || obs.some((x) => typeof x !== 'number')) throw bad('observation must be numbers');
+  if (typeof obs !== 'string') throw bad('observation must be a base64 string');
   if (typeof mask !== 'string' || !/^[01]*$/.test(mask)) throw bad('mask must be a 0/1 string');
   if (typeof d['market'] !== 'string') throw bad('market must be a string');
   if (model === null || typeof model !== 'object' || typeof model['id'] !== 'string' || typeof model['name'] !== 'string') {
     throw bad('model must be { id, name, version }');
   }
+  const policyAction = d['policyAction'];
+  if (policyAction !== null && !Number.isInteger(policyAction)) throw bad('policyAction must be an integer or null');
+  const override = d['override'];
+  if (override !== null && !OVERRIDES.includes(override as DecisionOverride)) throw bad(`unknown override ${JSON.stringify(override)}`);
+  if (typeof d['executed'] !== 'boolean') throw bad('executed must be a boolean');
+  const order = d['order'];
+  if (order !== null && (typeof order !== 'object' || Array.isArray(order))) throw bad('order must be an object or null');
+  const reject = d['reject'];
+  if (reject !== null && typeof reject !== 'string') throw bad('reject must be a string or null');
   let outcome: DecisionOutcome | null = null;
   if (executionResult !== null && executionResult !== undefined) {
+    if (typeof executionResult !== 'object') throw bad('outcome must be an object');
     const o = executionResult as Record<string, unknown>;
     const fills = o['fills'];
     if (!Array.isArray(fills)) throw bad('outcome.fills must be an array');
     outcome = {
       fills: fills.map((f: unknown) => {
-        const [side, priceUnits, countCenti, isTaker] = f as [BookSide, number, number, boolean];
-        return { side, priceUnits, countCenti, isTaker };
+        if (!Array.isArray(f) || f.length !== 4) throw bad('each fill must be [side, priceUnits, countCenti, isTaker]');
+        const [side, priceUnits, countCenti, isTaker] = f as unknown[];
+        if ((side !== 'bid' && side !== 'ask') || !Number.isSafeInteger(priceUnits) || !Number.isSafeInteger(countCenti) || typeof isTaker !== 'boolean') {
+          throw bad(`invalid fill ${JSON.stringify(f)}`);
+        }
+        return { side, priceUnits: priceUnits as number, countCenti: countCenti as number, isTaker };
       }),
       positionCenti: num(o, 'positionCenti'),
       cashMicros: num(o, 'cashMicros'),
@@ -172,20 +208,19 @@ export function decodeDecision(details: unknown, executionResult: unknown): Deci
       feesMicros: num(o, 'feesMicros'),
     };
   }
-  const policyAction = d['policyAction'];
   return {
     market: d['market'],
     step: num(d, 'step'),
     tsMs: num(d, 'tsMs'),
     eventIndex: num(d, 'eventIndex'),
-    observation: Float32Array.from(obs as number[]),
+    observation: observationFromBase64(obs),
     mask: Uint8Array.from(mask, (c) => (c === '1' ? 1 : 0)),
-    policyAction: policyAction === null ? null : (policyAction as number),
+    policyAction: policyAction as number | null,
     action: num(d, 'action'),
-    override: (d['override'] ?? null) as DecisionOverride | null,
-    executed: d['executed'] === true,
-    order: (d['order'] ?? null) as OrderRequest | null,
-    reject: (d['reject'] ?? null) as string | null,
+    override: override as DecisionOverride | null,
+    executed: d['executed'],
+    order: order as OrderRequest | null,
+    reject: reject as string | null,
     model: { id: model['id'], name: model['name'], version: num(model, 'version') },
     latencyMicros: num(d, 'latencyMicros'),
     outcome,

@@ -286,6 +286,11 @@ export class MatchingEngine {
     return this.resting.length;
   }
 
+  /** Whether order actions wait for their latency to elapse (`advanceTo` has work to do). */
+  get hasPendingActions(): boolean {
+    return this.pending.length > 0;
+  }
+
   /** Number of open orders (pending and resting). */
   get openOrderCount(): number {
     return this.open.size;
@@ -866,25 +871,26 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
 const beforeSnapshot = new OrderBook('replay');
 
 /**
- * Replays one recorded event: order actions due by its time, then the book update, then fills. A
- * snapshot reaches the engine as its difference from the previous book (`onBookChange`). For callers
- * that own a mutable `OrderBook` (the env, tests).
+ * Replays one event on the engine's book: order actions due by `tsMs` (default the event's time), then
+ * the book update, then fills. A snapshot reaches the engine as its difference from the previous book
+ * (`onBookChange`). The one way events reach the matching engine: the env's replay and the paper
+ * client's live copy both go through it.
  *
  * @example
  * for (const event of events) replayEvent(engine, book, event);
  */
-export function replayEvent(engine: MatchingEngine, book: OrderBook, event: BookEvent): void {
-  engine.advanceTo(event.tsMs);
+export function replayEvent(engine: MatchingEngine, book: OrderBook, event: BookEvent, tsMs = event.tsMs): void {
+  engine.advanceTo(tsMs);
   if (event.kind === 'snapshot') beforeSnapshot.copyFrom(book);
   const result = applyBookEvent(book, event);
   switch (event.kind) {
     case 'delta':
       // A rejected (negative) delta changed nothing, so our orders must not see it either.
-      if (result !== 'negative') engine.onDelta(event.side, event.priceUnits, event.deltaCenti, event.tsMs);
+      if (result !== 'negative') engine.onDelta(event.side, event.priceUnits, event.deltaCenti, tsMs);
       return;
     case 'trade':
-      return engine.onTrade(event.yesPriceUnits, event.countCenti, event.takerSide, event.tsMs);
+      return engine.onTrade(event.yesPriceUnits, event.countCenti, event.takerSide, tsMs);
     case 'snapshot':
-      return engine.onBookChange(beforeSnapshot, event.tsMs);
+      return engine.onBookChange(beforeSnapshot, tsMs);
   }
 }

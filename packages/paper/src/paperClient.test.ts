@@ -220,7 +220,7 @@ describe('paper client', () => {
     const r = client.createOrder({ ticker: T, side: 'bid', price: '0.4000', count: '3.00' });
     if (!r.ok) throw new Error('refused');
     // A public trade of 12 at 0.40 (a NO buyer hitting YES bids): 10 were ahead of us, 2 are ours.
-    client.onTrade({ kind: 'trade', ticker: T, tsMs: clock.now(), yesPriceUnits: 4000, countCenti: 1_200, takerSide: 'no' });
+    state.applyEvent({ kind: 'trade', ticker: T, tsMs: clock.now(), yesPriceUnits: 4000, countCenti: 1_200, takerSide: 'no' });
     expect(client.getOrder(r.body.order_id)).toMatchObject({ body: { order: { fill_count_fp: '2.00', queue_position_fp: '0.00' } } });
     const inside = client.createOrder({ ticker: T, side: 'bid', price: '0.4200', count: '1.00' }); // alone at 0.42
     if (!inside.ok) throw new Error('refused');
@@ -306,5 +306,149 @@ describe('paper client', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('paper client: per-market accounts and followed markets', () => {
+  const OTHER = 'KXOTHER-26JAN01-B20';
+  const snapshotOf = (ticker: string) =>
+    ({ kind: 'snapshot', ticker, tsMs: 0, yes: [[2000, 1_000]], no: [[7000, 1_000]] }) as const; // YES 0.20 / 0.30
+
+  const balanceMicros = (client: ReturnType<typeof setup>['client']): number => {
+    const r = client.getBalance();
+    if (!r.ok) throw new Error('balance refused');
+    return Math.round(Number(r.body.balance_dollars) * 1_000_000);
+  };
+
+  it('deposits marketCashMicros into the balance when a market is first followed', () => {
+    const { client, state } = setup({ cashMicros: 1_000_000, marketCashMicros: 5_000_000 });
+    expect(client.tracker.cashMicros).toBe(6_000_000);
+    expect(balanceMicros(client)).toBe(6_000_000);
+    expect(client.getBalance()).toMatchObject({ body: { balance: 600, balance_dollars: '6.000000' } });
+    state.applyEvent(snapshotOf(OTHER)); // a second market appears
+    expect(balanceMicros(client)).toBe(11_000_000);
+    state.applyEvent({ kind: 'delta', ticker: OTHER, tsMs: 1, side: 'yes', priceUnits: 2000, deltaCenti: 100 });
+    state.applyEvent(snapshotOf(OTHER)); // seeing it again deposits nothing more
+    expect(balanceMicros(client)).toBe(11_000_000);
+    // Without the option, nothing is deposited.
+    const plain = setup({ cashMicros: 1_000_000 });
+    plain.state.applyEvent(snapshotOf(OTHER));
+    expect(balanceMicros(plain.client)).toBe(1_000_000);
+  });
+
+  it('limits each market’s orders by its own account, not by the whole balance', () => {
+    const { client, state } = setup({ cashMicros: 100_000_000, marketCashMicros: 2_000_000 });
+    expect(balanceMicros(client)).toBe(102_000_000);
+    // 10 YES at 0.30 need $3 (+ fees): more than this market's $2, far less than the balance.
+    const before = client.snapshot();
+    expect(client.createOrder({ ticker: T, side: 'bid', price: '0.3000', count: '10.00' })).toMatchObject({
+      ok: false,
+      status: 400,
+      error: { code: 'insufficient_balance' },
+    });
+    expect(client.snapshot()).toEqual(before);
+    expect(client.openOrderCount(T)).toBe(0);
+    // 5 at 0.30 ($1.50 + fee bound) fit, after which another $1 does not.
+    expect(client.createOrder({ ticker: T, side: 'bid', price: '0.3000', count: '5.00' })).toMatchObject({ ok: true });
+    expect(client.createOrder({ ticker: T, side: 'bid', price: '0.2000', count: '5.00' })).toMatchObject({ error: { code: 'insufficient_balance' } });
+    // Another market has its own $2: the first market's orders do not use it up.
+    state.applyEvent(snapshotOf(OTHER));
+    expect(client.createOrder({ ticker: OTHER, side: 'bid', price: '0.2000', count: '5.00' })).toMatchObject({ ok: true });
+    // A fill costs the market's own account: its position features report that account's cash.
+    const take = client.createOrder({ ticker: OTHER, side: 'bid', price: '0.3000', count: '2.00', time_in_force: 'immediate_or_cancel' });
+    expect(take).toMatchObject({ ok: true, body: { fill_count: '2.00' } });
+    const fee = client.marketPosition(OTHER)!.feesPaidMicros;
+    expect(fee).toBe(29_400); // 0.07 × 2 × 0.3 × 0.7 = 0.0294
+    expect(client.writePositionFeatures(OTHER, createPositionFeatures(1_000))).toMatchObject({
+      positionCenti: 200,
+      cashMicros: 2_000_000 - 600_000 - fee,
+    });
+    expect(client.writePositionFeatures(T, createPositionFeatures(1_000))).toMatchObject({ positionCenti: 0, cashMicros: 2_000_000 });
+    expect(client.tracker.cashMicros).toBe(104_000_000 - 600_000 - fee);
+  });
+
+  it('follows only the given tickers: orders on others get 404 market_not_found', () => {
+    const { client, state } = setup({ tickers: [T, 'KXLATE-1'], marketCashMicros: 1_000_000, cashMicros: 0 });
+    state.applyEvent(snapshotOf(OTHER));
+    const before = client.snapshot();
+    expect(client.createOrder({ ticker: OTHER, side: 'bid', price: '0.2000', count: '1.00' })).toMatchObject({
+      ok: false,
+      status: 404,
+      error: { code: 'market_not_found' },
+    });
+    expect(client.snapshot()).toEqual(before);
+    expect(balanceMicros(client)).toBe(1_000_000); // no deposit for a market not followed
+    expect(client.openOrderCount(OTHER)).toBe(0);
+    expect(client.openOrderIds(OTHER)).toEqual([]);
+    expect(client.marketPosition(OTHER)).toBeUndefined();
+    expect(() => client.writePositionFeatures(OTHER, createPositionFeatures(1_000))).toThrow(/No market/);
+    expect(client.settle(OTHER, 'yes')).toMatchObject({ ok: false, status: 404, error: { code: 'market_not_found' } });
+    // The followed market trades; one listed but not yet in the state is followed once it appears.
+    expect(client.createOrder({ ticker: T, side: 'bid', price: '0.3000', count: '1.00' })).toMatchObject({ ok: true });
+    expect(client.createOrder({ ticker: 'KXLATE-1', side: 'bid', price: '0.2000', count: '1.00' })).toMatchObject({ status: 404 });
+    state.applyEvent(snapshotOf('KXLATE-1'));
+    expect(balanceMicros(client)).toBeGreaterThan(1_000_000); // the late market's deposit (less T's reservation)
+    expect(client.tracker.cashMicros).toBe(2_000_000);
+    expect(client.createOrder({ ticker: 'KXLATE-1', side: 'bid', price: '0.2000', count: '1.00' })).toMatchObject({ ok: true, status: 201 });
+    expect(client.openOrderCount('KXLATE-1')).toBe(1);
+  });
+
+  it('openOrderCount and openOrderIds list a market’s open orders oldest first, pending ones included', () => {
+    const { client, tick, state } = setup({ latency: { baseMs: 100 } });
+    state.applyEvent(snapshotOf(OTHER));
+    const ids: string[] = [];
+    const place = (ticker: string, price: string) => {
+      const r = client.createOrder({ ticker, side: 'bid', price, count: '1.00' });
+      if (!r.ok) throw new Error(`refused: ${JSON.stringify(r)}`);
+      return r.body.order_id;
+    };
+    ids.push(place(T, '0.3000'));
+    tick(10);
+    ids.push(place(T, '0.3100'));
+    const otherId = place(OTHER, '0.1000');
+    tick(10);
+    ids.push(place(T, '0.3200'));
+    // Still in flight (latency 100 ms): pending, yet open.
+    expect(client.getOrder(ids[0]!)).toMatchObject({ body: { order: { status: 'resting' } } }); // Kalshi shows pending as resting
+    expect(client.openOrderCount(T)).toBe(3);
+    expect(client.openOrderIds(T)).toEqual(ids);
+    expect(client.openOrderIds(OTHER)).toEqual([otherId]);
+    tick(200); // all arrive and rest
+    client.advance();
+    expect(client.openOrderIds(T)).toEqual(ids);
+    // A cancel lands after the latency: the order stays open until then.
+    expect(client.cancelOrder(ids[1]!)).toMatchObject({ ok: true });
+    expect(client.openOrderIds(T)).toEqual(ids);
+    tick(100);
+    client.advance();
+    expect(client.openOrderIds(T)).toEqual([ids[0], ids[2]]);
+    expect(client.openOrderCount(T)).toBe(2);
+    // An IOC that fills at once is never open.
+    const ioc = client.createOrder({ ticker: T, side: 'bid', price: '0.4500', count: '1.00', time_in_force: 'immediate_or_cancel' });
+    if (!ioc.ok) throw new Error('refused');
+    expect(client.openOrderIds(T)).toEqual([ids[0], ids[2], ioc.body.order_id]); // pending for 100 ms
+    tick(100);
+    client.advance();
+    expect(client.getOrder(ioc.body.order_id)).toMatchObject({ body: { order: { status: 'executed' } } });
+    expect(client.openOrderIds(T)).toEqual([ids[0], ids[2]]);
+    expect(client.openOrderCount('NOPE')).toBe(0);
+    expect(client.openOrderIds('NOPE')).toEqual([]);
+  });
+
+  it('marketPosition reports one market’s position, cost, realized PnL and fees', () => {
+    const { client, state } = setup();
+    expect(client.marketPosition(T)).toMatchObject({ ticker: T, positionCenti: 0, costMicros: 0, realizedPnlMicros: 0, feesPaidMicros: 0 });
+    expect(client.marketPosition('NOPE')).toBeUndefined();
+    client.createOrder({ ticker: T, side: 'bid', price: '0.4500', count: '5.00', time_in_force: 'immediate_or_cancel' }); // 5 YES @ 0.45
+    client.createOrder({ ticker: T, side: 'ask', price: '0.4000', count: '2.00', time_in_force: 'immediate_or_cancel' }); // sell 2 @ 0.40
+    const p = client.marketPosition(T)!;
+    expect(p).toMatchObject({ positionCenti: 300, costMicros: 300 * 4500, realizedPnlMicros: 200 * (4000 - 4500) });
+    // Fees: 0.07 × 5 × 0.45 × 0.55 = 0.086625 → 0.0867; 0.07 × 2 × 0.4 × 0.6 = 0.0336.
+    expect(p.feesPaidMicros).toBe(86_700 + 33_600);
+    const positions = client.getPositions();
+    expect(positions.ok && positions.body.market_positions[0]).toMatchObject({ position_fp: '3.00', realized_pnl_dollars: '-0.100000' });
+    // Another market's position is its own.
+    state.applyEvent(snapshotOf(OTHER));
+    expect(client.marketPosition(OTHER)).toMatchObject({ ticker: OTHER, positionCenti: 0 });
   });
 });

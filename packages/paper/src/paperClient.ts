@@ -8,7 +8,8 @@ import {
   type RngState,
   type SettlementResult,
   type SharedOrderbookState,
-  type TradeEvent,
+  type BookEvent,
+  type ApplyResult,
   centsToPriceUnits,
   contractsToCountCenti,
   formatCount,
@@ -44,7 +45,7 @@ import type {
   UserEvent,
   UserOrderMessage,
 } from './kalshiTypes';
-import { type LatencyModel, MatchingEngine, type OrderActionResult, type QueueModel } from './matchingEngine';
+import { type LatencyModel, MatchingEngine, type OrderActionResult, type QueueModel, replayEvent } from './matchingEngine';
 import type { OrderRejectReason, OrderRequest, SimOrder, TimeInForce } from './orders';
 import { type PositionFeaturesBuffer, writePositionFeatures } from './positionFeatures';
 import { type FillOutcome, type MarketPositionView, PositionTracker } from './positionTracker';
@@ -112,12 +113,10 @@ interface Market {
   /** The live book (written by the state's owner). */
   readonly live: BookView;
   /**
-   * The live book as of the last trusted notification: order actions due at a change meet the book as it
-   * was before it (as in a replay), and the difference to the live book becomes level deltas.
+   * The live book as of the last trusted event: order actions due at an event meet the book as it was
+   * before it (as in a replay), then the event is applied to it.
    */
   readonly book: OrderBook;
-  /** Scratch: `book` before the change being replayed. */
-  readonly before: OrderBook;
   readonly eventTicker: string;
 }
 
@@ -192,6 +191,8 @@ export class PaperClient {
   private readonly options: PaperClientOptions;
   private readonly userId: string;
   private readonly markets = new Map<string, Market>();
+  /** Markets whose engine has order actions waiting for their latency (the only ones `advance` visits). */
+  private readonly waiting = new Set<Market>();
   private readonly follow: ReadonlySet<string> | undefined;
   private readonly orders = new Map<string, OrderMeta>();
   private readonly metaOfSim = new Map<SimOrder, OrderMeta>();
@@ -220,7 +221,7 @@ export class PaperClient {
     this.follow = options.tickers === undefined ? undefined : new Set(options.tickers);
     this.tracker = new PositionTracker({ cashMicros: options.cashMicros, precision: options.precision ?? 'direct' });
     for (const ticker of this.state.markets()) this.market(ticker);
-    this.unsubscribeState = this.state.subscribe((ticker) => this.onBook(ticker));
+    this.unsubscribeState = this.state.subscribeEvents({ after: (event, result) => this.onEvent(event, result) });
   }
 
   /** Stops following the shared state. */
@@ -272,6 +273,7 @@ export class PaperClient {
     this.creating = meta;
     const result = market.engine.submit({ ...parsed.request, clientOrderId: meta.clientOrderId }, now);
     this.creating = undefined;
+    this.watch(market);
     if (!result.ok) throw new KflowError<PaperErrorCode>('INVALID_ARGUMENT', `Validated order refused: ${result.message}`);
     this.bind(meta, result.order);
     if (v1) return ok({ order: this.kalshiOrder(meta) }, 201);
@@ -302,6 +304,7 @@ export class PaperClient {
     if (isResponse(found)) return found;
     const remaining = found.sim.remainingCenti;
     const result = found.market.engine.cancel(found.sim.id, now);
+    this.watch(found.market);
     if (!result.ok) return refused(result);
     return ok({ order_id: orderId, client_order_id: found.meta.clientOrderId, reduced_by: formatCount(remaining), ts_ms: now });
   }
@@ -324,6 +327,7 @@ export class PaperClient {
       return error(409, 'order_already_exists', `client_order_id ${updated} is already in use`);
     }
     const result = market.engine.amend(sim.id, price, count, now);
+    this.watch(market);
     if (!result.ok) return refused(result);
     if (updated !== undefined) meta.clientOrderId = updated;
     return ok({
@@ -350,6 +354,7 @@ export class PaperClient {
       return error(400, 'invalid_order', `Cannot decrease ${formatCount(sim.remainingCenti)} to ${formatCount(target)}`);
     }
     const result = market.engine.decrease(sim.id, target, now);
+    this.watch(market);
     if (!result.ok) return refused(result);
     return ok({ order_id: orderId, remaining_count: formatCount(this.remaining(result.order)), ts_ms: now });
   }
@@ -465,15 +470,6 @@ export class PaperClient {
     return ok(settlement);
   }
 
-  /** Feeds a public trade (the shared state does not carry them); resting orders at its price may fill. */
-  onTrade(event: TradeEvent): void {
-    const market = this.markets.get(event.ticker);
-    if (!market) return;
-    const now = this.clock.now();
-    market.engine.advanceTo(now); // orders that arrived before the trade can take part in it
-    market.engine.onTrade(event.yesPriceUnits, event.countCenti, event.takerSide, now);
-  }
-
   /**
    * The account numbers of one market for `buildObservation` (what the live actor feeds its policy),
    * computed by the same {@link writePositionFeatures} as the training env. Throws `UNKNOWN_MARKET`.
@@ -508,8 +504,16 @@ export class PaperClient {
   /** Carries out order actions whose latency has elapsed (also done on every call and book update). */
   advance(): number {
     const now = this.clock.now();
-    for (const m of this.markets.values()) m.engine.advanceTo(now);
+    for (const m of this.waiting) {
+      m.engine.advanceTo(now);
+      if (!m.engine.hasPendingActions) this.waiting.delete(m);
+    }
     return now;
+  }
+
+  /** Remembers a market whose engine now has actions waiting for their latency. */
+  private watch(market: Market): void {
+    if (market.engine.hasPendingActions) this.waiting.add(market);
   }
 
   /** A plain-data copy of all state (deep-equal comparable). */
@@ -553,24 +557,28 @@ export class PaperClient {
     });
     const dash = ticker.lastIndexOf('-');
     const eventTicker = config.eventTicker ?? (dash > 0 ? ticker.slice(0, dash) : ticker);
-    const market: Market = { engine, live, book, before: new OrderBook(ticker), eventTicker };
+    const market: Market = { engine, live, book, eventTicker };
     this.markets.set(ticker, market);
     return market;
   }
 
-  /** A book changed: due order actions first (against the book before the change), then the difference. */
-  private onBook(ticker: string): void {
-    const market = this.markets.get(ticker) ?? this.market(ticker);
+  /**
+   * An event the shared state applied: replayed on this client's copy of the book exactly as a recorded
+   * event is in training (`replayEvent`: due order actions, then the change, then fills), at the client's
+   * clock time. Other markets' due actions wait for their own next event or API call.
+   */
+  private onEvent(event: BookEvent, result: ApplyResult): void {
+    const market = this.markets.get(event.ticker) ?? this.market(event.ticker);
     if (!market) return;
-    // Other markets' due actions wait for their own next change or API call: they only meet their own book.
     const now = this.clock.now();
-    market.engine.advanceTo(now);
-    // A stale book (sequence gap) is not trusted: keep the copy at the last trusted state, so the resync
-    // snapshot is replayed as one difference.
-    if (market.live.stale) return;
-    market.before.copyFrom(market.book);
-    copyBook(market.book, market.live);
-    market.engine.onBookChange(market.before, now);
+    // A stale book (sequence gap) is not trusted: the copy stays at the last trusted state, so the resync
+    // snapshot is replayed as one difference. A refused (negative) delta changed nothing.
+    if (event.kind !== 'trade' && (market.live.stale || result.event === undefined)) {
+      market.engine.advanceTo(now);
+      return;
+    }
+    replayEvent(market.engine, market.book, event, now);
+    if (!market.engine.hasPendingActions) this.waiting.delete(market);
   }
 
   private parseV2(b: Record<string, unknown>): ParsedOrder | PaperResponse<never> {

@@ -201,7 +201,30 @@ describe('tradingSetupToJson / parseTradingSetup', () => {
   // BUG (reported, not fixed): a non-iterable `sizesCenti` / `tradingKinds` reaches the spread in
   // `resolveTradingSetup` and throws a TypeError instead of INVALID_ARGUMENT, so `loadPolicy` lets a raw
   // TypeError out instead of CHECKPOINT_INVALID. Flip to `it` once fixed.
-  it.fails('refuses a non-array sizesCenti or tradingKinds with INVALID_ARGUMENT (currently a TypeError)', () => {
+  it('refuses what would break the engine: string or fractional latencies, a bad fee multiplier, missing fields', () => {
+    const good = tradingSetupToJson(resolveTradingSetup());
+    expect(invalidArgument(() => parseTradingSetup({ ...good, latency: 'x' }))).toMatch(/latency/);
+    expect(invalidArgument(() => parseTradingSetup({ ...good, latency: { baseMs: '5' } }))).toMatch(/latency/);
+    expect(invalidArgument(() => parseTradingSetup({ ...good, latency: { baseMs: 2.5 } }))).toMatch(/latency/);
+    expect(invalidArgument(() => parseTradingSetup({ ...good, fees: { feeType: 'quadratic', multiplier: 'lots' } }))).toMatch(/multiplier/);
+    expect(invalidArgument(() => parseTradingSetup({ ...good, fees: { feeType: 'quadratic', multiplier: -1 } }))).toMatch(/multiplier/);
+    expect(parseTradingSetup({ ...good, fees: { feeType: 'quadratic', multiplier: '0.5' } }).fees).toEqual({ feeType: 'quadratic', multiplier: '0.5' });
+    for (const key of ['cadence', 'sizesCenti', 'tradingKinds', 'positionLimitCenti', 'initialCashMicros', 'rewardScale']) {
+      expect(invalidArgument(() => parseTradingSetup({ ...good, [key]: null }))).toMatch(new RegExp(`${key} is missing`));
+    }
+  });
+
+  it('has one form for "no latency" and compares latencies regardless of key order', () => {
+    expect(resolveTradingSetup({ latency: {} }).latency).toBeUndefined();
+    expect(resolveTradingSetup({ latency: { baseMs: 0, jitterMs: 0 } }).latency).toBeUndefined();
+    const a = resolveTradingSetup({ latency: { baseMs: 5, jitterMs: 1 } });
+    const b = resolveTradingSetup({ latency: { jitterMs: 1, baseMs: 5 } });
+    expect(tradingSetupDifference(a, b)).toBeUndefined();
+    expect(tradingSetupDifference(a, { ...a, latency: { jitterMs: 1, baseMs: 5 } })).toBeUndefined();
+    expect(tradingSetupDifference(a, resolveTradingSetup({ latency: { baseMs: 5 } }))).toMatch(/^latency: /);
+  });
+
+  it('refuses a non-array sizesCenti or tradingKinds with INVALID_ARGUMENT', () => {
     const good = tradingSetupToJson(resolveTradingSetup());
     expect(invalidArgument(() => parseTradingSetup({ ...good, sizesCenti: 5 }))).toMatch(/sizesCenti/);
     expect(invalidArgument(() => parseTradingSetup({ ...good, tradingKinds: 5 }))).toMatch(/tradingKinds/);

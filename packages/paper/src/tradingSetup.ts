@@ -73,13 +73,15 @@ function invalid(message: string): KflowError<PaperErrorCode> {
  */
 export function resolveTradingSetup(options: TradingSetupOptions = {}): TradingSetup {
   const cadence = options.cadence ?? 'event';
-  if (cadence !== 'event' && !(Number.isSafeInteger(cadence.everyMs) && cadence.everyMs > 0)) {
-    throw invalid(`cadence.everyMs must be a positive integer (ms), got ${String(cadence.everyMs)}`);
+  if (cadence !== 'event' && !(typeof cadence === 'object' && cadence !== null && Number.isSafeInteger(cadence.everyMs) && cadence.everyMs > 0)) {
+    throw invalid(`cadence must be 'event' or { everyMs } with a positive integer (ms), got ${JSON.stringify(cadence)}`);
   }
+  if (options.sizesCenti !== undefined && !Array.isArray(options.sizesCenti)) throw invalid(`sizesCenti must be a list, got ${JSON.stringify(options.sizesCenti)}`);
   const sizesCenti = [...(options.sizesCenti ?? DEFAULT_SIZES_CENTI)];
   if (sizesCenti.length === 0 || sizesCenti.some((s) => !Number.isSafeInteger(s) || s <= 0)) {
     throw invalid(`sizesCenti must be positive integers, got ${JSON.stringify(sizesCenti)}`);
   }
+  if (options.tradingKinds !== undefined && !Array.isArray(options.tradingKinds)) throw invalid(`tradingKinds must be a list, got ${JSON.stringify(options.tradingKinds)}`);
   const tradingKinds = [...(options.tradingKinds ?? TRADING_ACTION_KINDS)];
   for (const k of tradingKinds) if (!TRADING_ACTION_KINDS.includes(k)) throw invalid(`tradingKinds: "${k}" is not a trading kind`);
   const positionLimitCenti = options.positionLimitCenti ?? 1000;
@@ -92,10 +94,18 @@ export function resolveTradingSetup(options: TradingSetupOptions = {}): TradingS
   }
   const rewardScale = options.rewardScale ?? 1e-4;
   if (!(Number.isFinite(rewardScale) && rewardScale > 0)) throw invalid(`rewardScale must be > 0, got ${rewardScale}`);
-  if (options.fees !== undefined && !isFeeType(options.fees.feeType)) throw invalid(`unknown fee type ${JSON.stringify(options.fees.feeType)}`);
+  const fees = options.fees;
+  if (fees !== undefined) {
+    if (typeof fees !== 'object' || fees === null || !isFeeType(fees.feeType)) throw invalid(`unknown fee type in ${JSON.stringify(fees)}`);
+    const m = fees.multiplier;
+    if (m !== undefined && !((typeof m === 'number' || (typeof m === 'string' && m.trim() !== '')) && Number(m) >= 0)) {
+      throw invalid(`fees.multiplier must be a non-negative number, got ${JSON.stringify(m)}`);
+    }
+  }
   const latency = options.latency;
-  if (latency !== undefined && !((latency.baseMs ?? 0) >= 0 && (latency.jitterMs ?? 0) >= 0)) {
-    throw invalid(`latency must be ≥ 0, got ${JSON.stringify(latency)}`);
+  const ms = (x: unknown) => x === undefined || (typeof x === 'number' && Number.isSafeInteger(x) && x >= 0);
+  if (latency !== undefined && !(typeof latency === 'object' && latency !== null && ms(latency.baseMs) && ms(latency.jitterMs))) {
+    throw invalid(`latency must be { baseMs?, jitterMs? } in whole non-negative ms, got ${JSON.stringify(latency)}`);
   }
   return {
     cadence: cadence === 'event' ? 'event' : { everyMs: cadence.everyMs },
@@ -104,10 +114,11 @@ export function resolveTradingSetup(options: TradingSetupOptions = {}): TradingS
     positionLimitCenti,
     initialCashMicros,
     rewardScale,
-    fees: options.fees,
+    fees,
     precision: options.precision ?? 'direct',
     queueModel: options.queueModel ?? 'conservative',
-    latency,
+    // One form per meaning: no latency is `undefined`, never `{}` or zeros (setups compare by value).
+    latency: latency === undefined || ((latency.baseMs ?? 0) === 0 && (latency.jitterMs ?? 0) === 0) ? undefined : { baseMs: latency.baseMs ?? 0, jitterMs: latency.jitterMs ?? 0 },
     featureSetVersion: FEATURE_SET_VERSION,
     featureNames: FEATURE_SPEC.features.map((f) => f.name),
   };
@@ -126,6 +137,10 @@ export function tradingSetupToJson(setup: TradingSetup): Record<string, unknown>
 export function parseTradingSetup(value: unknown): TradingSetup {
   if (typeof value !== 'object' || value === null) throw invalid('trading setup must be an object');
   const v = value as Record<string, unknown>;
+  // Stored setups are complete: a missing field is an error, not a default.
+  for (const key of ['cadence', 'sizesCenti', 'tradingKinds', 'positionLimitCenti', 'initialCashMicros', 'rewardScale'] as const) {
+    if (v[key] === undefined || v[key] === null) throw invalid(`trading setup: ${key} is missing`);
+  }
   const featureSetVersion = v['featureSetVersion'];
   const featureNames = v['featureNames'];
   if (typeof featureSetVersion !== 'string') throw invalid('trading setup: featureSetVersion must be a string');
@@ -171,9 +186,16 @@ export function tradingSetupDifference(a: TradingSetup, b: TradingSetup): string
     'latency',
   ];
   for (const key of keys) {
-    const x = JSON.stringify(a[key] ?? null);
-    const y = JSON.stringify(b[key] ?? null);
+    const x = canonical(a[key]);
+    const y = canonical(b[key]);
     if (x !== y) return `${key}: ${x} ≠ ${y}`;
   }
   return undefined;
+}
+
+/** JSON with object keys sorted (field order carries no meaning). */
+function canonical(value: unknown): string {
+  return JSON.stringify(value ?? null, (_, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([p], [q]) => (p < q ? -1 : 1))) : v,
+  );
 }

@@ -378,7 +378,7 @@ export const actorBenchmarks: readonly Benchmark[] = [
   },
   {
     name: 'actor.reload.deployToDecisionMs',
-    description: `Hot reload: registry deploy (PGlite, LISTEN/NOTIFY) → the new model's first decision, wall ms, ${MARKETS} markets on a live feed paced to the wall clock, cadence ${CADENCE_MS} ms (so the figure includes waiting for the next decision tick, up to ${CADENCE_MS} ms), 0 missed ticks; alternates v1/v2`,
+    description: `Hot reload: registry deploy (PGlite, LISTEN/NOTIFY) → the new model's first decision, wall ms, ${MARKETS} markets on a live feed paced to the wall clock, cadence ${CADENCE_MS} ms (so the figure includes waiting for the next decision tick, up to ${CADENCE_MS} ms; a market decides a tick at its first event past it, so with ${MARKETS} markets one is usually due within a few ms), 0 missed ticks; alternates v1/v2`,
     better: 'lower',
     target: 1000,
     warmupRuns: 1,

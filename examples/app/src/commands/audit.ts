@@ -16,6 +16,7 @@ export interface AuditResult {
   readonly firstMismatch: AuditReport['firstMismatch'];
   readonly markets: number;
   readonly unfinished: number;
+  readonly staleOutcomes: number;
   /** Dollars. */
   readonly pnlLive: number;
   readonly pnlReplay: number;
@@ -67,6 +68,7 @@ export async function runAudit(db: IngestDatabase, o: { session: string; episode
     firstMismatch: report.firstMismatch,
     markets: report.markets,
     unfinished: report.unfinished,
+    staleOutcomes: report.staleOutcomes,
     pnlLive: report.pnlLiveMicros / 1e6,
     pnlReplay: report.pnlReplayMicros / 1e6,
     models: [...new Set(decisions.map((d) => `${d.model.name} v${d.model.version}`))],
@@ -95,7 +97,8 @@ export function registerAudit(cli: CAC): void {
           console.log(
             `audit of episode ${r.episodeId} (session ${r.sessionId}, models ${r.models.join(', ')}): ${r.decisions} decisions on ${r.markets} markets, ` +
               `${r.mismatches} mismatches; PnL live $${r.pnlLive.toFixed(4)}, replay $${r.pnlReplay.toFixed(4)}` +
-              (r.unfinished > 0 ? ` (${r.unfinished} decisions unfinished at shutdown: compared without outcome)` : ''),
+              (r.unfinished > 0 ? ` (${r.unfinished} decisions unfinished at shutdown: compared without outcome)` : '') +
+              (r.staleOutcomes > 0 ? ` (${r.staleOutcomes} outcomes measured on a stale book: not compared)` : ''),
           );
           if (r.firstMismatch !== null) console.log(`first mismatch: ${describeMismatch(r.firstMismatch)}`);
         }

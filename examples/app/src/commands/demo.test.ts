@@ -13,8 +13,8 @@ afterAll(async () => {
 });
 
 describe('pnpm demo (reduced size)', () => {
-  it('collects through the authenticated collector, trains, evaluates against the baselines and registers the model', async () => {
-    const options = { dataDir: join(dir, 'data'), seed: 3, markets: 2, minutes: 3, timesteps: 4096, evalEpisodes: 4, json: true };
+  it('collects through the authenticated collector, trains, evaluates against the baselines, registers, paper trades with a hot reload and audits', async () => {
+    const options = { dataDir: join(dir, 'data'), seed: 3, markets: 2, minutes: 3, timesteps: 4096, evalEpisodes: 4, paperMinutes: 3, json: true };
     const report = await runDemo(options);
 
     expect(report.sessions.map((s) => s.role)).toEqual(['train', 'held-out']);
@@ -36,9 +36,22 @@ describe('pnpm demo (reduced size)', () => {
     expect(random.feesPaid).toBeGreaterThan(0);
     expect(report.model).toMatchObject({ name: 'kflow-demo', version: 1, status: 'ready' });
     expect((await stat(join(report.model.checkpointPath, 'manifest.json'))).isFile()).toBe(true);
+    expect(report.reloadModel).toMatchObject({ name: 'kflow-demo', version: 2 });
 
-    // A second run on the same data directory registers the next version.
+    // Paper trading v1 live, v2 deployed halfway: it took over without a missed tick.
+    const paper = report.paper;
+    expect(paper.markets).toBe(2);
+    expect(paper.decisions).toBeGreaterThan(50);
+    expect(paper.modelVersions).toEqual([1, 2]);
+    expect(paper.reloads).toHaveLength(1);
+    expect(paper.reloads[0]).toMatchObject({ version: 2, missedTicks: 0 });
+    expect(paper).toMatchObject({ actionRows: paper.decisions, actionRowsDropped: 0, refusedModels: 0 });
+    // The audit replays the recording through the env: identical, decision by decision.
+    expect(report.audit).toMatchObject({ episodeId: paper.episodeId, sessionId: paper.sessionId, decisions: paper.decisions, mismatches: 0, firstMismatch: null });
+    expect(report.audit.pnlLive).toBe(report.audit.pnlReplay);
+
+    // A second run on the same data directory registers the next versions.
     const again = await runDemo({ ...options, seed: 4 });
-    expect(again.model.version).toBe(2);
+    expect(again.model.version).toBe(3);
   });
 });

@@ -3,6 +3,7 @@ import type { CAC } from 'cac';
 import {
   type Policy,
   type TrainingEvent,
+  type TrainResult,
   createCheckpoint,
   createHoldPolicy,
   createKalshiHeuristicPolicy,
@@ -11,7 +12,7 @@ import {
   trainPpo,
   writeCheckpoint,
 } from '@kflow/agents';
-import { SyncVectorEnv, createKalshiEnv, createMarketPool } from '@kflow/env';
+import { type MarketPool, SyncVectorEnv, createKalshiEnv, createMarketPool } from '@kflow/env';
 import {
   type CollectorStatus,
   type IngestDatabase,
@@ -19,12 +20,17 @@ import {
   createModelRegistry,
   createSessionLoader,
 } from '@kflow/ingest';
+import type { ActorEvent } from '@kflow/actor';
 import { type SessionData, createRng, systemClock } from '@kflow/orderbook';
 import { resolveSimConfig } from '@kflow/sim';
 import { KALSHI_DEMO_TRAINING } from '../kalshiTraining';
 import { formatTable, printJson } from '../output';
 import { startSimExchange } from '../simExchange';
+import { type AuditResult, describeMismatch, runAudit } from './audit';
 import { openStorage } from './collect';
+import { registerCheckpoint } from './models';
+import { type PaperSummary, paperSummary } from './paper';
+import { resolveModelSource, startPaperSession } from '../paperTrading';
 import { type KalshiEvalSummary, toEvalSummary } from './eval';
 import { progressLine } from './train';
 
@@ -39,11 +45,13 @@ export interface DemoOptions {
   readonly minutes: number;
   readonly timesteps: number;
   readonly evalEpisodes: number;
+  /** Simulated minutes of the closing paper-trading session. */
+  readonly paperMinutes: number;
   readonly json: boolean;
 }
 
 /** Default demo size (the README's `pnpm demo`). */
-export const DEMO_DEFAULTS = { markets: 24, minutes: 15, timesteps: KALSHI_DEMO_TRAINING.totalTimesteps, evalEpisodes: 200 } as const;
+export const DEMO_DEFAULTS = { markets: 24, minutes: 15, timesteps: KALSHI_DEMO_TRAINING.totalTimesteps, evalEpisodes: 200, paperMinutes: 5 } as const;
 
 const DEMO_PRESET = 'informed';
 const MODEL_NAME = 'kflow-demo';
@@ -55,6 +63,12 @@ export interface DemoReport {
   readonly training: { timesteps: number; seconds: number; sps: number; firstReturns: number; lastReturns: number };
   readonly evaluation: readonly KalshiEvalSummary[];
   readonly model: { name: string; version: number; status: string; checkpointPath: string };
+  /** The second version, deployed in the middle of the paper session. */
+  readonly reloadModel: { name: string; version: number; timesteps: number; seed: number };
+  /** The paper-trading run on a further held-out session, through the exchange server. */
+  readonly paper: PaperSummary & { readonly simSeed: number; readonly minutes: number };
+  /** The live-equals-backtest audit of that run. */
+  readonly audit: AuditResult;
 }
 
 function log(o: DemoOptions, text: string): void {
@@ -123,33 +137,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     const heldOutPool = createMarketPool([heldOutSession]);
 
     // 3. Train PPO on the training session's markets.
-    log(o, `[3/5] training PPO for ${o.timesteps} steps on ${trainPool.markets.length} markets (${KALSHI_DEMO_TRAINING.nEnvs} envs) ...`);
-    const envs = new SyncVectorEnv(
-      Array.from({ length: KALSHI_DEMO_TRAINING.nEnvs }, () => () => createKalshiEnv({ sessions: trainPool, ...KALSHI_DEMO_TRAINING.env })),
-    );
-    const returns: number[] = [];
-    const bar = o.json || !process.stderr.isTTY ? undefined : progressLine(o.timesteps);
-    const onEvent = (event: TrainingEvent) => {
-      if (event.kind === 'episode') returns.push(event.metrics['charts/episodic_return']!);
-      else bar?.update(event.timesteps, mean(returns.slice(-50)), event.metrics['charts/SPS']);
-    };
+    log(o, `[3/7] training PPO for ${o.timesteps} steps on ${trainPool.markets.length} markets (${KALSHI_DEMO_TRAINING.nEnvs} envs) ...`);
     const metadata = createKalshiEnv({ sessions: trainPool, ...KALSHI_DEMO_TRAINING.env }).metadata;
-    const result = trainPpo({
-      envs,
-      totalTimesteps: o.timesteps,
-      seed: o.seed,
-      clock: systemClock,
-      onEvent,
-      featureSetVersion: metadata.featureSetVersion,
-      ...KALSHI_DEMO_TRAINING.ppo,
-      policy: KALSHI_DEMO_TRAINING.policy,
-    });
-    bar?.done();
-    envs.close();
+    const returns: number[] = [];
+    const result = train(trainPool, o.timesteps, o.seed, o.json, returns);
     const tenth = Math.max(1, Math.floor(returns.length / 10));
 
     // 4. Evaluate on the held-out markets against the baselines (same env settings, same episode seeds).
-    log(o, `[4/5] evaluating on ${heldOutPool.markets.length} held-out markets, ${o.evalEpisodes} episodes per policy ...`);
+    log(o, `[4/7] evaluating on ${heldOutPool.markets.length} held-out markets, ${o.evalEpisodes} episodes per policy ...`);
     const evalEnv = () => createKalshiEnv({ sessions: heldOutPool, ...KALSHI_DEMO_TRAINING.env });
     const policies: [string, Policy][] = [
       ['ppo', result.policy],
@@ -159,22 +154,37 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     ];
     const evaluation = policies.map(([name, policy]) => toEvalSummary(name, evaluateKalshi(policy, evalEnv(), o.evalEpisodes, { seed: o.seed + 50_000 })));
 
-    // 5. Save the checkpoint and register it.
-    const checkpointPath = resolve(storage.dir, 'models', `${MODEL_NAME}-${trainSession.id}`);
+    // 5. Save the checkpoint (with its trading setup) and register it; train and register a second version.
     const ppo = evaluation[0]!;
-    await writeCheckpoint(checkpointPath, createCheckpoint(result, { envId: 'kalshi', training: { sessions: [trainSession.id], kalshiEnv: KALSHI_DEMO_TRAINING.env } }));
-    const registry = createModelRegistry({ db: storage.db });
-    const model = await registry.register({
-      name: MODEL_NAME,
-      architecture: `mlp ${(KALSHI_DEMO_TRAINING.policy.hiddenSizes ?? []).join('x')} (separate policy/value)`,
-      checkpointPath,
-      featureSetVersion: metadata.featureSetVersion,
-      hyperparameters: { ...result.hyperparameters },
-      trainingConfig: { timesteps: result.timesteps, seed: o.seed, trainSession: trainSession.id, env: KALSHI_DEMO_TRAINING.env },
-      status: 'ready',
+    const save = async (r: TrainResult<object>, tag: string): Promise<string> => {
+      const path = resolve(storage.dir, 'models', `${MODEL_NAME}-${trainSession.id}${tag}`);
+      await writeCheckpoint(path, createCheckpoint(r, { envId: 'kalshi', trading: metadata.setup, training: { sessions: [trainSession.id], kalshiEnv: KALSHI_DEMO_TRAINING.env } }));
+      return path;
+    };
+    const checkpointPath = await save(result, '');
+    const { model } = await registerCheckpoint(storage.db, checkpointPath, MODEL_NAME, {
       performance: { heldOutSession: heldOutSession.id, meanPnl: ppo.meanPnl, sharpe: ppo.sharpe, episodes: ppo.episodes },
     });
-    log(o, `[5/5] registered ${model.name} v${model.version} (status ${model.status}) at ${checkpointPath}\n`);
+    log(o, `[5/7] registered ${model.name} v${model.version} (status ${model.status}) at ${checkpointPath}`);
+    const second = { seed: o.seed + 1, timesteps: Math.max(2048, Math.round(o.timesteps / 3)) };
+    log(o, `      training a second version (PPO seed ${second.seed}, ${second.timesteps} steps) to hot-reload during paper trading ...`);
+    const secondResult = train(trainPool, second.timesteps, second.seed, true, []);
+    const { model: reloadModel } = await registerCheckpoint(storage.db, await save(secondResult, `-seed${second.seed}`), MODEL_NAME);
+    log(o, `      registered ${reloadModel.name} v${reloadModel.version}`);
+
+    // 6. Paper trade v1 on a further held-out session, live through the exchange server; deploy v2 halfway.
+    const paperSeed = o.seed + 2000;
+    log(o, `[6/7] paper trading ${MODEL_NAME} v${model.version} live on a new simulated session (seed ${paperSeed}, ${o.markets} markets × ${o.paperMinutes} min); v${reloadModel.version} is deployed halfway ...`);
+    const registry = createModelRegistry({ db: storage.db });
+    await registry.deploy(MODEL_NAME, model.version);
+    const paper = await paperTrade(storage, paperSeed, o, () => registry.deploy(MODEL_NAME, reloadModel.version));
+    for (const r of paper.reloads) log(o, `      hot reload to v${r.version}: loaded in ${r.loadMs} ms, first decision ${r.deployToFirstDecisionMs} ms after the deploy, ${r.missedTicks} ticks missed`);
+    log(o, `      ${paper.decisions} decisions, ${paper.orders} orders, ${paper.fills} fills, PnL $${paper.pnl.toFixed(4)} after $${paper.feesPaid.toFixed(4)} fees`);
+
+    // 7. Audit: replay the recorded session through the env with the same models, decision by decision.
+    log(o, '[7/7] auditing the paper session: live decisions vs. a replay of its recording through the env ...');
+    const audit = await runAudit(storage.db, { session: paper.sessionId, episode: String(paper.episodeId) });
+    log(o, `      ${audit.decisions} decisions compared, ${audit.mismatches} mismatches${audit.firstMismatch === null ? '' : ` (first: ${describeMismatch(audit.firstMismatch)})`}\n`);
 
     return {
       storage: storage.where,
@@ -197,9 +207,70 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       },
       evaluation,
       model: { name: model.name, version: model.version, status: model.status, checkpointPath },
+      reloadModel: { name: reloadModel.name, version: reloadModel.version, ...second },
+      paper: { ...paper, simSeed: paperSeed, minutes: o.paperMinutes },
+      audit,
     };
   } finally {
     await storage.db.close();
+  }
+}
+
+/** PPO with the recommended Kalshi setup on `pool` (a progress bar on a terminal unless `quiet`). */
+function train(pool: MarketPool, timesteps: number, seed: number, quiet: boolean, returns: number[]): TrainResult<object> {
+  const envs = new SyncVectorEnv(Array.from({ length: KALSHI_DEMO_TRAINING.nEnvs }, () => () => createKalshiEnv({ sessions: pool, ...KALSHI_DEMO_TRAINING.env })));
+  const bar = quiet || !process.stderr.isTTY ? undefined : progressLine(timesteps);
+  const onEvent = (event: TrainingEvent) => {
+    if (event.kind === 'episode') returns.push(event.metrics['charts/episodic_return']!);
+    else bar?.update(event.timesteps, mean(returns.slice(-50)), event.metrics['charts/SPS']);
+  };
+  const featureSetVersion = createKalshiEnv({ sessions: pool, ...KALSHI_DEMO_TRAINING.env }).metadata.featureSetVersion;
+  const result = trainPpo({ envs, totalTimesteps: timesteps, seed, clock: systemClock, onEvent, featureSetVersion, ...KALSHI_DEMO_TRAINING.ppo, policy: KALSHI_DEMO_TRAINING.policy });
+  bar?.done();
+  envs.close();
+  return result;
+}
+
+/**
+ * A paper session on a new simulated market session: the exchange server, the collector and the actor on
+ * the registry's deployment; `deploySecond` runs when half the session has streamed.
+ */
+async function paperTrade(storage: { db: IngestDatabase; dir: string }, seed: number, o: DemoOptions, deploySecond: () => Promise<unknown>): Promise<PaperSummary> {
+  const config = resolveSimConfig(DEMO_PRESET, { seed, markets: o.markets, durationMs: o.paperMinutes * 60_000 });
+  // Paced (the session takes about 8 s), not as fast as possible: a live session, where a deployment
+  // reaches the actor while the market is still trading.
+  const { server, signer } = await startSimExchange(config, Math.max(1, Math.round((o.paperMinutes * 60) / 8)));
+  try {
+    const events: ActorEvent[] = [];
+    const session = await startPaperSession({
+      db: storage.db,
+      spillDir: storage.dir,
+      url: server.url,
+      signer,
+      environment: 'sim',
+      markets: server.markets.map((m) => m.ticker),
+      models: await resolveModelSource(storage.db, MODEL_NAME),
+      seed,
+      onEvent: (e) => {
+        if (e.type === 'settled' || e.type === 'reload' || e.type === 'refused' || e.type === 'error') events.push(e);
+      },
+    });
+    let deployed: Promise<unknown> | undefined;
+    const halfway = setInterval(() => {
+      if (deployed === undefined && server.progress.fraction >= 0.5) deployed = deploySecond();
+    }, 5);
+    try {
+      await server.finished;
+    } finally {
+      clearInterval(halfway);
+    }
+    await deployed;
+    // The exchange is done once every market settled; the actor settles on the lifecycle frames that follow.
+    const settled = () => events.filter((e) => e.type === 'settled').length;
+    for (let waited = 0; settled() < server.markets.length && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    return paperSummary(await session.stop());
+  } finally {
+    await server.close();
   }
 }
 
@@ -238,6 +309,29 @@ function printReport(r: DemoReport): void {
     ),
   );
   console.log(`\nModel: ${r.model.name} v${r.model.version} (${r.model.status}) → ${r.model.checkpointPath}`);
+  const p = r.paper;
+  console.log(
+    `\nPaper trading (live through the exchange server, session ${p.sessionId}, episode ${p.episodeId}): ${p.markets} markets, ` +
+      `${p.decisions} decisions, ${p.orders} orders, ${p.fills} fills, PnL ${usd(p.pnl)} after ${usd(p.feesPaid)} fees (marked to mid); ` +
+      `decision p99 ${p.decisionP99Micros} µs`,
+  );
+  console.log(
+    p.reloads.length === 0
+      ? `Hot reload: none happened (the session ended before v${r.reloadModel.version} was deployed)`
+      : p.reloads
+          .map((x) => `Hot reload: v${x.version} took over ${x.deployToFirstDecisionMs} ms after its deployment (loaded in ${x.loadMs} ms), ${x.missedTicks} decision ticks missed; models used: ${p.modelVersions.map((v) => `v${v}`).join(' → ')}`)
+          .join('\n'),
+  );
+  const a = r.audit;
+  console.log(
+    `Audit (the recorded session replayed through the env with the same models): ${a.decisions} decisions, ${a.mismatches} mismatches` +
+      (a.firstMismatch === null ? ' — live equals backtest' : ` — first: ${describeMismatch(a.firstMismatch)}`) +
+      `; PnL live ${usd(a.pnlLive)}, replay ${usd(a.pnlReplay)}`,
+  );
+  console.log(
+    `\nNext: pnpm kflow paper --model ${r.model.name} --data-dir ${r.storage.replace(/^pglite:/, '')} (trade it again), ` +
+      `pnpm kflow models list --data-dir ${r.storage.replace(/^pglite:/, '')}, pnpm kflow audit --data-dir ${r.storage.replace(/^pglite:/, '')}`,
+  );
 }
 
 function positiveInt(value: string, name: string): number {
@@ -248,15 +342,16 @@ function positiveInt(value: string, name: string): number {
 
 export function registerDemo(cli: CAC): void {
   cli
-    .command('demo', 'Run the whole pipeline on a simulated exchange: collect → store → load → train PPO → evaluate → register')
+    .command('demo', 'Run the whole pipeline on a simulated exchange: collect → store → load → train PPO → evaluate → register → paper trade with a hot reload → audit')
     .option('--data-dir <dir>', 'PGlite data directory', { default: '.kflow/demo' })
     .option('--seed <n>', 'Seed of the simulator, collector and trainer', { default: '1' })
     .option('--markets <n>', 'Simulated markets per session', { default: String(DEMO_DEFAULTS.markets) })
     .option('--minutes <n>', 'Simulated minutes per session', { default: String(DEMO_DEFAULTS.minutes) })
     .option('--timesteps <n>', 'PPO training steps', { default: String(DEMO_DEFAULTS.timesteps) })
     .option('--episodes <n>', 'Evaluation episodes per policy', { default: String(DEMO_DEFAULTS.evalEpisodes) })
+    .option('--paper-minutes <n>', 'Simulated minutes of the closing paper-trading session', { default: String(DEMO_DEFAULTS.paperMinutes) })
     .option('--json', 'Print one JSON object with every figure')
-    .action(async (raw: { dataDir: string; seed: string; markets: string; minutes: string; timesteps: string; episodes: string; json?: boolean }) => {
+    .action(async (raw: { dataDir: string; seed: string; markets: string; minutes: string; timesteps: string; episodes: string; paperMinutes: string; json?: boolean }) => {
       const report = await runDemo({
         dataDir: raw.dataDir,
         seed: Number(raw.seed),
@@ -264,6 +359,7 @@ export function registerDemo(cli: CAC): void {
         minutes: positiveInt(raw.minutes, 'minutes'),
         timesteps: positiveInt(raw.timesteps, 'timesteps'),
         evalEpisodes: positiveInt(raw.episodes, 'episodes'),
+        paperMinutes: positiveInt(raw.paperMinutes, 'paper-minutes'),
         json: raw.json === true,
       });
       if (raw.json) printJson(report);

@@ -45,6 +45,12 @@ export interface AuditReport {
   readonly markets: number;
   /** Decisions logged without an outcome (the run ended before their step did): compared except for the outcome. */
   readonly unfinished: number;
+  /**
+   * Decisions whose outcome was measured on a stale book (a sequence gap before the resync): the live
+   * account keeps the last trusted book, so their outcome is not compared. Stale decisions themselves are
+   * replayed as the HOLD they were.
+   */
+  readonly staleOutcomes: number;
   /** Σ over markets of the PnL after the last finished decision: as logged, and as replayed. Micro-dollars. */
   readonly pnlLiveMicros: number;
   readonly pnlReplayMicros: number;
@@ -110,6 +116,7 @@ export function auditDecisions(options: AuditOptions): AuditReport {
   let decisions = 0;
   let mismatches = 0;
   let unfinished = 0;
+  let staleOutcomes = 0;
   let first: AuditMismatch | null = null;
   let pnlLive = 0;
   let pnlReplay = 0;
@@ -167,7 +174,11 @@ export function auditDecisions(options: AuditOptions): AuditReport {
       if (d.executed === info.infeasible) at('executed', d.executed, !info.infeasible);
       const o = d.outcome;
       if (o === null) unfinished++;
-      else {
+      else if (list[k + 1]?.override === 'stale') {
+        // Measured on a stale book: the live account marks and matches against the last trusted book, the
+        // recording's replay against the book as it kept changing. Not comparable until the resync.
+        staleOutcomes++;
+      } else {
         compareOutcome(o, info, env.account.cashMicros, initialValue, at);
         lastLive = o.pnlMicros;
         lastReplay = info.pnlMicros;
@@ -198,6 +209,7 @@ export function auditDecisions(options: AuditOptions): AuditReport {
     firstMismatch: first,
     markets: byMarket.size,
     unfinished,
+    staleOutcomes,
     pnlLiveMicros: pnlLive,
     pnlReplayMicros: pnlReplay,
   };

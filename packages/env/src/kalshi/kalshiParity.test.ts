@@ -119,7 +119,6 @@ describe('env ↔ live parity', () => {
         const { line, recvMs } = wire[applied++]!;
         now = recvMs;
         const { event } = state.applyFrame(parseFrame(line), recvMs);
-        if (event?.kind === 'trade') client.onTrade(event); // the trade channel
         if (event) temporal.observeEvent(event, state.book(ticker)!);
       }
     };

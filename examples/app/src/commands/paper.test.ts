@@ -1,0 +1,107 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { getEpisode, loadEpisodeActions, createSessionLoader, migrate, openPglite } from '@kflow/ingest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli.testing';
+import { trainTestModel } from '../paperTrading.testing';
+import { runAudit } from './audit';
+import { registerCheckpoint, registerModels } from './models';
+import { registerPaper } from './paper';
+
+const ROOT = resolve(import.meta.dirname, '../../../..');
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kflow-paper-cli-'));
+  await trainTestModel(join(dir, 'model'), 1);
+}, 60_000);
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** `kflow <args>` as its own process (the way `pnpm kflow` runs it), with stdout collected line by line. */
+function kflow(args: readonly string[]): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--conditions=@kflow/source', '--import', 'tsx', 'examples/app/src/cli.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const parts = (partial + chunk.toString('utf8')).split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts.filter((l) => l.length > 0));
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((done) =>
+    child.on('exit', (code) => {
+      if (code !== 0) console.error(stderr);
+      done(code);
+    }),
+  );
+  return { child, lines, exited };
+}
+
+describe('kflow paper', () => {
+  it('SIGTERM: cancels, flushes, finishes the episode and prints the summary; every decision is stored and audits identical', async () => {
+    const dataDir = join(dir, 'sigterm-db');
+    const db = await openPglite({ dataDir });
+    await migrate(db);
+    await registerCheckpoint(db, join(dir, 'model'), 'sig', { deploy: true });
+    await db.close();
+
+    // A long simulated session at 30× real time: the run only ends by the signal.
+    const run = kflow(['paper', '--model', 'sig', '--data-dir', dataDir, '--sim-markets', '4', '--sim-minutes', '60', '--speed', '30', '--json']);
+    const start = performance.now();
+    while (!run.lines.some((l) => l.includes('"event":"order"')) && performance.now() - start < 30_000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 1000)); // more decisions, some orders resting or in flight
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    const summary = JSON.parse(run.lines.at(-1)!) as { decisions: number; orders: number; sessionId: string; episodeId: number; actionRows: number; actionRowsDropped: number };
+    expect(summary.decisions).toBeGreaterThan(20);
+    expect(summary.orders).toBeGreaterThan(0);
+    expect(summary).toMatchObject({ actionRows: summary.decisions, actionRowsDropped: 0 });
+
+    const reopened = await openPglite({ dataDir });
+    try {
+      const rows = await loadEpisodeActions(reopened, summary.episodeId);
+      expect(rows).toHaveLength(summary.decisions); // action rows = decisions
+      const episode = await getEpisode(reopened, summary.episodeId);
+      expect(episode.endedMs).not.toBeNull();
+      expect(episode.summary).toMatchObject({ decisions: summary.decisions });
+      expect((await createSessionLoader({ db: reopened }).list())[0]).toMatchObject({ id: summary.sessionId, status: 'completed' });
+      const audit = await runAudit(reopened, { session: 'latest', episode: 'latest' });
+      expect(audit).toMatchObject({ episodeId: summary.episodeId, decisions: summary.decisions, mismatches: 0 });
+      expect(audit.unfinished).toBeGreaterThan(0); // each market's last decision: its step was cut short
+    } finally {
+      await reopened.close();
+    }
+  }, 90_000);
+
+  it("refuses live mode, a missing model and a model that is not deployed, with a reason", async () => {
+    const dataDir = join(dir, 'refusals-db');
+    await expect(runCli([registerPaper], ['paper', '--model', 'x', '--mode', 'live', '--data-dir', dataDir])).rejects.toThrow(/LIVE_MODE_FORBIDDEN/);
+    await expect(runCli([registerPaper], ['paper', '--data-dir', dataDir])).rejects.toThrow(/--model NAME\|DIR is required/);
+    await runCli([registerModels], ['models', 'register', join(dir, 'model'), '--name', 'undeployed', '--data-dir', dataDir]);
+    await expect(runCli([registerPaper], ['paper', '--model', 'undeployed', '--data-dir', dataDir, '--sim-minutes', '1'])).rejects.toThrow(
+      /no version of undeployed is deployed/,
+    );
+  }, 60_000);
+
+  it('kflow models: register, deploy, rollback, list (JSON)', async () => {
+    const dataDir = join(dir, 'models-db');
+    const args = ['--data-dir', dataDir, '--json'];
+    const r1 = JSON.parse(await runCli([registerModels], ['models', 'register', join(dir, 'model'), '--name', 'cli', '--deploy', ...args])) as { model: { version: number; status: string } };
+    expect(r1.model).toMatchObject({ version: 1, status: 'deployed' });
+    await runCli([registerModels], ['models', 'register', join(dir, 'model'), '--name', 'cli', ...args]);
+    const d2 = JSON.parse(await runCli([registerModels], ['models', 'deploy', 'cli', '2', ...args])) as { deployment: { model: { version: number } } };
+    expect(d2.deployment.model.version).toBe(2);
+    const back = JSON.parse(await runCli([registerModels], ['models', 'rollback', 'cli', ...args])) as { deployment: { action: string; model: { version: number } } };
+    expect(back.deployment).toMatchObject({ action: 'rollback', model: { version: 1 } });
+    const list = JSON.parse(await runCli([registerModels], ['models', 'list', ...args])) as { models: { version: number; status: string }[] };
+    expect(list.models.map((m) => [m.version, m.status])).toEqual([[1, 'deployed'], [2, 'ready']]);
+    await expect(runCli([registerModels], ['models', 'deploy', 'cli', '7', ...args])).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    await expect(runCli([registerModels], ['models', 'frobnicate', ...args])).rejects.toThrow(/unknown action/);
+  }, 60_000);
+});
