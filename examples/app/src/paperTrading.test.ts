@@ -2,12 +2,12 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ActorEvent } from '@kflow/actor';
-import { createModelRegistry, loadEpisodeActions, getEpisode, createSessionLoader } from '@kflow/ingest';
+import { type IngestDatabase, createModelRegistry, loadEpisodeActions, getEpisode, createSessionLoader } from '@kflow/ingest';
 import { resolveSimConfig } from '@kflow/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAudit } from './commands/audit';
 import { registerCheckpoint } from './commands/models';
-import { resolveModelSource, startPaperSession } from './paperTrading';
+import { type PaperSession, resolveModelSource, startPaperSession } from './paperTrading';
 import { BACKENDS, TEST_SETUP, trainTestModel } from './paperTrading.testing';
 import { startSimExchange } from './simExchange';
 
@@ -31,6 +31,21 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A paper session on the simulator's exchange, trading the deployment of `name`. */
+async function paperOn(db: IngestDatabase, sim: Awaited<ReturnType<typeof startSimExchange>>, name: string, seed: number, onEvent?: (e: ActorEvent) => void): Promise<PaperSession> {
+  return startPaperSession({
+    db,
+    spillDir: dir,
+    url: sim.server.url,
+    signer: sim.signer,
+    environment: 'sim',
+    markets: sim.server.markets.map((m) => m.ticker),
+    models: await resolveModelSource(db, name),
+    seed,
+    ...(onEvent === undefined ? {} : { onEvent }),
+  });
+}
+
 async function until(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const start = performance.now();
   while (!condition()) {
@@ -44,7 +59,8 @@ for (const backend of BACKENDS) {
     it('trades live books, reloads a deployment and a rollback with no missed tick, refuses a corrupt and an incompatible model, and the audit finds every decision identical', async () => {
       const { db, dispose } = await backend.open();
       const config = resolveSimConfig('informed', { seed: 31, markets: 6, durationMs: 4 * 60_000 });
-      const { server, signer } = await startSimExchange(config, 60);
+      const sim = await startSimExchange(config, 60);
+      const { server } = sim;
       try {
         const registry = createModelRegistry({ db });
         await registerCheckpoint(db, join(dir, 'v1'), 'paper-test', { deploy: true });
@@ -52,17 +68,7 @@ for (const backend of BACKENDS) {
         const corrupt = await registry.register({ name: 'paper-test', architecture: 'mlp', checkpointPath: join(dir, 'corrupt'), featureSetVersion: 'kflow-features/1', status: 'ready' });
         const other = await registerCheckpoint(db, join(dir, 'other-cadence'), 'paper-test');
         const events: ActorEvent[] = [];
-        const session = await startPaperSession({
-          db,
-          spillDir: dir,
-          url: server.url,
-          signer,
-          environment: 'sim',
-          markets: server.markets.map((m) => m.ticker),
-          models: await resolveModelSource(db, 'paper-test'),
-          seed: 5,
-          onEvent: (e) => events.push(e),
-        });
+        const session = await paperOn(db, sim, 'paper-test', 5, (e) => events.push(e));
         const progress = () => server.progress.fraction;
         const reloads = () => events.filter((e) => e.type === 'reload').length;
         const refusals = () => events.filter((e) => e.type === 'refused').length;
@@ -116,19 +122,11 @@ for (const backend of BACKENDS) {
       const config = resolveSimConfig('informed', { seed: 32, markets: 4, durationMs: 10 * 60_000 });
       // As fast as the client reads: the resync takes a round trip, during which exchange time runs on for
       // several decision ticks.
-      const { server, signer } = await startSimExchange(config, 'max');
+      const sim = await startSimExchange(config, 'max');
+      const { server } = sim;
       try {
         await registerCheckpoint(db, join(dir, 'v1'), 'gap-test', { deploy: true });
-        const session = await startPaperSession({
-          db,
-          spillDir: dir,
-          url: server.url,
-          signer,
-          environment: 'sim',
-          markets: server.markets.map((m) => m.ticker),
-          models: await resolveModelSource(db, 'gap-test'),
-          seed: 6,
-        });
+        const session = await paperOn(db, sim, 'gap-test', 6);
         await until('a third of the session', () => server.progress.fraction > 0.33);
         expect(server.faults.sequenceGap()).toBeGreaterThan(0);
         await until('the gap', () => session.collector.client.stats.gaps > 0);

@@ -8,7 +8,6 @@ import {
   type Rng,
   type SettlementResult,
   type SharedOrderbookState,
-  formatCount,
   formatPrice,
   parseCountCenti,
   parseMicros,
@@ -31,6 +30,7 @@ import {
   actionMask,
   actionToOrder,
   createActionSpace,
+  createOrderBody,
   createPaperClient,
   createPositionFeatures,
   encodeDecision,
@@ -585,15 +585,7 @@ export class Actor {
     }
     const order = actionToOrder(space, a, ctx);
     if (order === undefined) return { ok: false, order: null, reject: null };
-    const response = client.createOrder({
-      ticker: run.ticker,
-      side: order.side,
-      price: formatPrice(order.priceUnits),
-      count: formatCount(order.countCenti),
-      time_in_force: order.timeInForce ?? 'good_till_canceled',
-      post_only: order.postOnly ?? false,
-      reduce_only: order.reduceOnly ?? false,
-    });
+    const response = client.createOrder(createOrderBody(run.ticker, order));
     if (!response.ok) return { ok: false, order, reject: response.error.code };
     this.orders++;
     return { ok: true, order, reject: null };

@@ -1,8 +1,9 @@
-import { fnv1a32, isKflowError } from '@kflow/orderbook';
+import { fnv1a32 } from '@kflow/orderbook';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type DecisionOutcome, type DecisionRecord, decodeDecision, encodeDecision, observationHash } from './decisionRecord';
 import { buyYes } from './orders';
+import { invalidArgument } from './errors.testing';
 
 /** What the action log does to a row: the JSON columns go through JSON text and back. */
 function throughDatabase(record: DecisionRecord): DecisionRecord {
@@ -50,16 +51,6 @@ function record(overrides: Partial<DecisionRecord> = {}): DecisionRecord {
   };
 }
 
-/** Runs `fn`, expecting a `KflowError<'INVALID_ARGUMENT'>`; returns its message. */
-function invalidArgument(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(isKflowError(error, 'INVALID_ARGUMENT'), String(error)).toBe(true);
-    return (error as Error).message;
-  }
-  throw new Error('expected INVALID_ARGUMENT');
-}
 
 /** Finite float32 values with the edge cases weighted in: subnormals, the extremes, the smallest normals. */
 const EDGE_FLOATS = [

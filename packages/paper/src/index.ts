@@ -47,6 +47,7 @@ export {
   sellYes,
   buyNo,
   sellNo,
+  createOrderBody,
 } from './orders';
 export {
   type QueueModel,

@@ -1,4 +1,5 @@
-import { PRICE_ONE } from '@kflow/orderbook';
+import { PRICE_ONE, formatCount, formatPrice } from '@kflow/orderbook';
+import type { CreateOrderV2Request } from './kalshiTypes';
 import type { BookSide } from './positionTracker';
 
 /** Kalshi V2 `time_in_force`. */
@@ -104,4 +105,24 @@ export interface SimOrder {
   readonly makerFeesMicros: number;
   /** Per-order fee rounding accumulator (§6.2). */
   readonly feeAccumulatorMicros: number;
+}
+
+/**
+ * The Kalshi V2 create-order body that sends `order` on `ticker` (what `actionToOrder` produced), exact
+ * units formatted as Kalshi's fixed-point strings.
+ *
+ * @example
+ * client.createOrder(createOrderBody(ticker, actionToOrder(space, decodeAction(space, a), ctx)!));
+ */
+export function createOrderBody(ticker: string, order: OrderRequest): CreateOrderV2Request {
+  return {
+    ticker,
+    side: order.side,
+    price: formatPrice(order.priceUnits),
+    count: formatCount(order.countCenti),
+    time_in_force: order.timeInForce ?? 'good_till_canceled',
+    post_only: order.postOnly ?? false,
+    reduce_only: order.reduceOnly ?? false,
+    ...(order.clientOrderId === undefined ? {} : { client_order_id: order.clientOrderId }),
+  };
 }

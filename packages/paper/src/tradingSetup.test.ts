@@ -1,8 +1,8 @@
 import { FEATURE_SET_VERSION, FEATURE_SPEC } from '@kflow/features';
-import { isKflowError } from '@kflow/orderbook';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ActionKind, TRADING_ACTION_KINDS } from './actionSpace';
+import { invalidArgument } from './errors.testing';
 import {
   DEFAULT_SIZES_CENTI,
   type TradingSetup,
@@ -12,17 +12,6 @@ import {
   tradingSetupDifference,
   tradingSetupToJson,
 } from './tradingSetup';
-
-/** Runs `fn`, expecting a `KflowError<'INVALID_ARGUMENT'>`; returns its message. */
-function invalidArgument(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(isKflowError(error, 'INVALID_ARGUMENT'), String(error)).toBe(true);
-    return (error as Error).message;
-  }
-  throw new Error('expected INVALID_ARGUMENT');
-}
 
 const FEATURE_NAMES = FEATURE_SPEC.features.map((f) => f.name);
 

@@ -43,15 +43,29 @@ export interface TradingSetup {
 
 /** The fields of a `TradingSetup` a caller may set; the rest take the defaults of `resolveTradingSetup`. */
 export interface TradingSetupOptions {
+  /** Default `'event'`. */
   readonly cadence?: DecisionCadence;
+  /** Order sizes of the trading actions (default `[100, 500]`: 1 and 5 contracts). */
   readonly sizesCenti?: readonly number[];
+  /**
+   * Trading kinds the agent may use (default all eight). The others stay in the action space (same
+   * count, so checkpoints keep their shape) but are masked out and, if chosen anyway, act as an
+   * infeasible HOLD. E.g. the four `*_NOW` kinds for a taker-only agent.
+   */
   readonly tradingKinds?: readonly ActionKind[];
+  /** Largest |position| a buy may lead to (default 1,000 = 10 contracts). */
   readonly positionLimitCenti?: number;
+  /** Starting cash of a market's account (default: twice the position limit at $1, i.e. $20 for 10 contracts). */
   readonly initialCashMicros?: number;
+  /** Reward = change in portfolio value (micro-dollars) × `rewardScale` (default 1e-4: cents). */
   readonly rewardScale?: number;
+  /** Default: `quadratic`, M = 1. */
   readonly fees?: FeeSchedule;
+  /** Default `direct`. */
   readonly precision?: MemberPrecision;
+  /** Default `conservative`. */
   readonly queueModel?: QueueModel;
+  /** Default: none. */
   readonly latency?: LatencyModel;
 }
 

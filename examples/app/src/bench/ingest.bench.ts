@@ -1,39 +1,19 @@
-import { createRng, formatCount, formatPrice, type Rng } from '@kflow/orderbook';
+import { createRng, type Rng } from '@kflow/orderbook';
 import { OrderbookWriteQueue, createCollector, migrate, openPglite, type IngestDatabase } from '@kflow/ingest';
 import { connectPostgres } from '@kflow/ingest/pg';
 import { type Benchmark } from './harness';
+import { createSyntheticFeed, discardDatabase } from './fixtures';
 
 const DELTAS = 200_000;
 const MARKETS = 10;
 
-/** Valid synthetic frames on one sid: a snapshot per market, then deltas near the touch that never go negative. */
+/** A snapshot per market, then `n` deltas on one sid, a few ms of exchange time apart. */
 function frames(n: number, rng: Rng): string[] {
-  const out: string[] = ['{"id":1,"type":"subscribed","msg":{"channel":"orderbook_delta","sid":1}}'];
-  let seq = 0;
+  const feed = createSyntheticFeed(MARKETS, rng, 0);
+  const [orderbookAck, , ...snapshots] = feed.start(); // the order-book subscription only
+  const out = [orderbookAck!, ...snapshots];
   let tsMs = 1_782_000_000_000;
-  const sizes: Map<number, number>[][] = [];
-  for (let m = 0; m < MARKETS; m++) {
-    const yes = new Map<number, number>();
-    const no = new Map<number, number>();
-    for (let c = 20; c < 40; c++) yes.set(c * 100, 100_000 + rng.int(1_000_000));
-    for (let c = 40; c < 60; c++) no.set(c * 100, 100_000 + rng.int(1_000_000));
-    sizes.push([yes, no]);
-    const lv = (s: Map<number, number>) => JSON.stringify([...s].map(([p, q]) => [formatPrice(p), formatCount(q)]));
-    out.push(`{"type":"orderbook_snapshot","sid":1,"seq":${++seq},"msg":{"market_ticker":"BENCH-M${m}","market_id":"m${m}","yes_dollars_fp":${lv(yes)},"no_dollars_fp":${lv(no)}}}`);
-  }
-  for (let i = 0; i < n; i++) {
-    const m = rng.int(MARKETS);
-    const side = rng.int(2);
-    const price = (side === 0 ? 20 + rng.int(20) : 40 + rng.int(20)) * 100;
-    const ladder = sizes[m]![side]!;
-    const size = ladder.get(price) ?? 0;
-    const delta = size > 1000 && rng.next() < 0.5 ? -(1 + rng.int(1000)) : 1 + rng.int(5000);
-    ladder.set(price, size + delta);
-    tsMs += rng.int(3);
-    out.push(
-      `{"type":"orderbook_delta","sid":1,"seq":${++seq},"msg":{"market_ticker":"BENCH-M${m}","market_id":"m${m}","price_dollars":"${formatPrice(price)}","delta_fp":"${formatCount(delta)}","side":"${side === 0 ? 'yes' : 'no'}","ts_ms":${tsMs}}}`,
-    );
-  }
+  for (let i = 0; i < n; i++) out.push(feed.next((tsMs += rng.int(3))));
   return out;
 }
 
@@ -73,15 +53,6 @@ async function deltasPerSec(state: WriteState, batchSize: number): Promise<numbe
   return DELTAS / secondsTaken;
 }
 
-/** A database that accepts every batch instantly: the handler benchmark measures the handler only. */
-const discard: IngestDatabase = {
-  kind: 'custom',
-  query: async () => ({ rows: [] }),
-  exec: async () => {},
-  insertRows: async () => {},
-  close: async () => {},
-};
-
 export const ingestBenchmarks: Benchmark[] = [
   {
     name: 'ingest.handler.p99Micros',
@@ -95,7 +66,7 @@ export const ingestBenchmarks: Benchmark[] = [
       const collector = createCollector({
         url: 'ws://127.0.0.1:1/trade-api/ws/v2',
         markets: [],
-        db: discard,
+        db: discardDatabase,
         queue: { maxPendingRows: 10_000_000 },
         sessionId: 'bench',
         rng: createRng(1),

@@ -13,14 +13,9 @@ import {
   type ActionKind,
   type ActionSpace,
   type BookSide,
-  type DecisionCadence,
-  type FeeSchedule,
-  type LatencyModel,
   MatchingEngine,
-  type MemberPrecision,
   type PositionFeaturesBuffer,
   PositionTracker,
-  type QueueModel,
   type TradingSetup,
   type TradingSetupOptions,
   actionMask,
@@ -47,28 +42,8 @@ export interface KalshiEnvOptions extends TradingSetupOptions {
   readonly sessions: readonly SessionData[] | MarketPool;
   /** Default `uniformSampler()`. */
   readonly sampler?: MarketSampler;
-  /** Default `'event'`. */
-  readonly cadence?: DecisionCadence;
   /** Episode length limit in decisions: a fixed number or a seeded random range (default 256–2048). */
   readonly episodeSteps?: number | { readonly min: number; readonly max: number };
-  /** Order sizes of the trading actions (default `[100, 500]`: 1 and 5 contracts). */
-  readonly sizesCenti?: readonly number[];
-  /**
-   * Trading kinds the agent may use (default all eight). The others stay in the action space (same
-   * count, so checkpoints keep their shape) but are masked out and, if chosen anyway, act as an
-   * infeasible HOLD. E.g. the four `*_NOW` kinds for a taker-only agent.
-   */
-  readonly tradingKinds?: readonly ActionKind[];
-  /** Largest |position| a buy may lead to (default 1,000 = 10 contracts). */
-  readonly positionLimitCenti?: number;
-  /** Starting cash of the episode's account (default: twice the position limit at $1, i.e. $20 for 10 contracts). */
-  readonly initialCashMicros?: number;
-  /** Reward = change in portfolio value (micro-dollars) × `rewardScale` (default 1e-4: cents). */
-  readonly rewardScale?: number;
-  readonly fees?: FeeSchedule;
-  readonly precision?: MemberPrecision;
-  readonly queueModel?: QueueModel;
-  readonly latency?: LatencyModel;
   /** Events between book checkpoints (default 64): a reset replays fewer than this many events. */
   readonly checkpointInterval?: number;
 }

@@ -18,7 +18,7 @@ import {
   parsePriceUnits,
   seriesEvent,
 } from '@kflow/orderbook';
-import { actionMask, actionToOrder, createPaperClient, createPositionFeatures, decodeAction } from '@kflow/paper';
+import { actionMask, actionToOrder, createOrderBody, createPaperClient, createPositionFeatures, decodeAction } from '@kflow/paper';
 import { describe, expect, it } from 'vitest';
 import { randomMasked } from '../core/env.testing';
 import { createKalshiEnv } from './kalshiEnv';
@@ -141,15 +141,7 @@ describe('env ↔ live parity', () => {
       }
       const order = actionToOrder(env.actions, decoded, ctx);
       if (!order) return;
-      const sent = client.createOrder({
-        ticker,
-        side: order.side,
-        price: formatPrice(order.priceUnits),
-        count: formatCount(order.countCenti),
-        time_in_force: order.timeInForce ?? 'good_till_canceled',
-        post_only: order.postOnly ?? false,
-        reduce_only: order.reduceOnly ?? false,
-      });
+      const sent = client.createOrder(createOrderBody(ticker, order));
       if (sent.ok) resting.push(sent.body.order_id);
     };
 
