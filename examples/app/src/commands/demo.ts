@@ -71,8 +71,12 @@ export interface DemoReport {
   readonly audit: AuditResult;
 }
 
+/** When the running demo started (set by `runDemo`). */
+let started = 0;
+
+/** A progress line on stderr, stamped with the seconds since the demo started. */
 function log(o: DemoOptions, text: string): void {
-  if (!o.json) process.stderr.write(`${text}\n`);
+  if (!o.json) process.stderr.write(`${`${((performance.now() - started) / 1000).toFixed(0)} s`.padStart(6)}  ${text}\n`);
 }
 
 /**
@@ -114,22 +118,23 @@ function eventsOf(session: SessionData): number {
 
 /** Runs the whole pipeline and returns what it measured. */
 export async function runDemo(o: DemoOptions): Promise<DemoReport> {
+  started = performance.now();
   const storage = await openStorage({ dataDir: o.dataDir });
   try {
-    log(o, `kflow demo: simulated Kalshi exchange → collector → PGlite (${storage.where}) → PPO → held-out evaluation. Paper only.\n`);
+    log(o, `kflow demo: simulated Kalshi exchange → collector → PGlite (${storage.where}) → PPO → held-out evaluation → paper trading with a hot reload → audit. Paper only.`);
 
     // 1. Collect a training session and a held-out session (another simulator seed: other markets).
     const seeds = { train: o.seed, heldOut: o.seed + 1000 };
     const collected: { role: 'train' | 'held-out'; seed: number; status: CollectorStatus }[] = [];
     for (const [role, seed] of [['train', seeds.train], ['held-out', seeds.heldOut]] as const) {
-      log(o, `[1/5] collecting the ${role} session: preset ${DEMO_PRESET}, seed ${seed}, ${o.markets} markets × ${o.minutes} simulated minutes ...`);
+      log(o, `[1/7] collecting the ${role} session: preset ${DEMO_PRESET}, seed ${seed}, ${o.markets} markets × ${o.minutes} simulated minutes ...`);
       const status = await collectSession(storage.db, seed, o, join(storage.dir, 'kflow-spill.jsonl'));
       collected.push({ role, seed, status });
       log(o, `      session ${status.sessionId}: ${status.counts.frames} frames, ${status.queue?.written ?? 0} rows written, ${status.counts.gaps} gaps`);
     }
 
     // 2. Load both sessions back from the database (one query per table) into the env's columnar format.
-    log(o, '[2/5] loading sessions from the database ...');
+    log(o, '[2/7] loading sessions from the database ...');
     const loader = createSessionLoader({ db: storage.db });
     const loaded = await Promise.all(collected.map((c) => loader.load(c.status.sessionId)));
     const [trainSession, heldOutSession] = loaded as [SessionData, SessionData];
