@@ -117,6 +117,47 @@ for (const backend of BACKENDS) {
       }
     });
 
+    it('stops at the session loss limit: cancels, holds, says so, and the audit still matches', async () => {
+      const { db, dispose } = await backend.open();
+      const config = resolveSimConfig('informed', { seed: 33, markets: 4, durationMs: 3 * 60_000 });
+      const sim = await startSimExchange(config, 60);
+      try {
+        await registerCheckpoint(db, join(dir, 'v1'), 'loss-test', { deploy: true });
+        const events: ActorEvent[] = [];
+        const state = { halted: false, ordersAfter: 0 };
+        const limitMicros = 10_000; // one cent: the spread and the fee of a first taker trade exceed it
+        const session = await startPaperSession({
+          db,
+          spillDir: dir,
+          url: sim.server.url,
+          signer: sim.signer,
+          environment: 'sim',
+          markets: sim.server.markets.map((m) => m.ticker),
+          models: await resolveModelSource(db, 'loss-test'),
+          seed: 7,
+          risk: { sessionLossLimitMicros: limitMicros },
+          onEvent: (e) => {
+            events.push(e);
+            if (e.type === 'halt') state.halted = true;
+            else if (e.type === 'decision' && state.halted && e.record.order !== null) state.ordersAfter++;
+          },
+        });
+        await sim.server.finished;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const report = await session.stop();
+        const halt = events.find((e) => e.type === 'halt');
+        expect(halt).toMatchObject({ type: 'halt', limitMicros });
+        expect(report.actor.halted).toBe(true);
+        expect(state.ordersAfter).toBe(0);
+        expect(report.actor.overrides.halted).toBeGreaterThan(0);
+        const audit = await runAudit(db, { session: report.sessionId, episode: String(report.episodeId) });
+        expect(audit).toMatchObject({ decisions: report.actor.decisions, mismatches: 0 });
+      } finally {
+        await sim.server.close();
+        await dispose();
+      }
+    });
+
     it('does not trade on a stale book after a sequence gap, until the resync snapshot; the audit still matches', async () => {
       const { db, dispose } = await backend.open();
       const config = resolveSimConfig('informed', { seed: 32, markets: 4, durationMs: 10 * 60_000 });

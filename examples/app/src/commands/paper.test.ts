@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getEpisode, loadEpisodeActions, createSessionLoader, migrate, openPglite } from '@kflow/ingest';
+import { F } from '@kflow/features';
+import { decodeDecision, encodeDecision } from '@kflow/paper';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.testing';
 import { trainTestModel } from '../paperTrading.testing';
@@ -34,7 +36,7 @@ function kflow(args: readonly string[]): { child: ChildProcess; lines: string[];
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<number | null>((done) =>
     child.on('exit', (code) => {
-      if (code !== 0) console.error(stderr);
+      if (code !== 0 && args[0] !== 'audit') console.error(stderr);
       done(code);
     }),
   );
@@ -74,9 +76,22 @@ describe('kflow paper', () => {
       const audit = await runAudit(reopened, { session: 'latest', episode: 'latest' });
       expect(audit).toMatchObject({ episodeId: summary.episodeId, decisions: summary.decisions, mismatches: 0 });
       expect(audit.unfinished).toBeGreaterThan(0); // each market's last decision: its step was cut short
+
+      // One feature of one logged decision perturbed: the audit fails (exit 1) and names it.
+      const row = rows[Math.floor(rows.length / 2)]!;
+      const decision = decodeDecision(row.details, row.executionResult);
+      const observation = decision.observation.slice();
+      observation[F.imbalanceTop] = observation[F.imbalanceTop]! + 0.001;
+      const { details } = encodeDecision({ ...decision, observation });
+      await reopened.query('UPDATE trading_actions SET details = $3::jsonb WHERE episode_id = $1 AND step = $2', [row.episodeId, row.step, JSON.stringify(details)]);
     } finally {
       await reopened.close();
     }
+    const check = kflow(['audit', '--data-dir', dataDir, '--json']);
+    expect(await check.exited).toBe(1);
+    const failed = JSON.parse(check.lines.at(-1)!) as { mismatches: number; firstMismatch: { market: string; step: number; field: string; feature: string } };
+    expect(failed.mismatches).toBeGreaterThanOrEqual(1);
+    expect(failed.firstMismatch).toMatchObject({ field: 'observation', feature: 'imbalanceTop' });
   }, 90_000);
 
   it("refuses live mode, a missing model and a model that is not deployed, with a reason", async () => {
