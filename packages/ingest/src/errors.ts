@@ -6,6 +6,7 @@ export type IngestErrorCode =
   | 'INVALID_OPTIONS'
   | 'INVALID_KEY'
   | 'MIGRATION_FAILED'
+  | 'DATABASE_LOCKED'
   | 'SESSION_NOT_FOUND'
   | 'EPISODE_NOT_FOUND'
   | 'MODEL_NOT_FOUND'
