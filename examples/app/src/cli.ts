@@ -13,6 +13,7 @@ import { registerDemo } from './commands/demo';
 import { registerPaper } from './commands/paper';
 import { registerModels } from './commands/models';
 import { registerAudit } from './commands/audit';
+import { registerServe } from './commands/serve';
 
 const cli = cac('kflow');
 registerBench(cli);
@@ -29,6 +30,7 @@ registerDemo(cli);
 registerPaper(cli);
 registerModels(cli);
 registerAudit(cli);
+registerServe(cli);
 cli.help();
 cli.version('0.1.0');
 

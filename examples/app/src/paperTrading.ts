@@ -100,6 +100,8 @@ export interface PaperSession {
   readonly collector: Collector;
   readonly sessionId: string;
   readonly episodeId: number;
+  /** The action log's write queue (rows pending, written, lag). */
+  actionMetrics(): WriteQueueMetrics;
   /** Stops the collector (no more frames), then the actor (open orders canceled), flushes both queues and finishes the episode. */
   stop(): Promise<PaperReport>;
 }
@@ -153,6 +155,7 @@ export async function startPaperSession(o: PaperSessionOptions): Promise<PaperSe
     collector,
     sessionId: collector.sessionId,
     episodeId,
+    actionMetrics: () => actions.metrics,
     async stop() {
       const collected = await collector.stop();
       const summary = await actor.stop();

@@ -1,8 +1,11 @@
 import type { CAC } from 'cac';
-import type { ActorEvent, ActorSummary } from '@kflow/actor';
+import type { ActorEvent, ActorRiskLimits, ActorSummary } from '@kflow/actor';
 import { formatMicros } from '@kflow/orderbook';
 import { formatTable, printJson } from '../output';
-import { type PaperReport, type PaperSession, resolveModelSource, startPaperSession } from '../paperTrading';
+import type { PaperReport, PaperSession } from '../paperTrading';
+import { ensureDashboard } from '../server/dashboard';
+import { PaperController } from '../server/paperController';
+import { type ControlServer, startControlServer } from '../server/server';
 import { openStorage, resolveSource, type SourceOptions, type StorageOptions } from './collect';
 
 interface PaperOptions extends StorageOptions, SourceOptions {
@@ -12,6 +15,9 @@ interface PaperOptions extends StorageOptions, SourceOptions {
   maxOpenOrders?: string;
   lossLimit?: string;
   mode: string;
+  ui?: boolean;
+  host: string;
+  port: string;
   json?: boolean;
 }
 
@@ -65,8 +71,10 @@ function round(x: number): number {
 
 const usd = (micros: number) => `${micros < 0 ? '-' : ''}$${formatMicros(Math.abs(Math.round(micros)), 4)}`;
 
+type ControllerEvent = ActorEvent | { readonly type: 'started' | 'stopped'; readonly detail: Readonly<Record<string, unknown>> };
+
 /** One JSON line per event worth reading (not every HOLD). */
-function eventLine(e: ActorEvent): unknown | undefined {
+function eventLine(e: ControllerEvent): unknown | undefined {
   switch (e.type) {
     case 'decision': {
       const r = e.record;
@@ -86,11 +94,13 @@ function eventLine(e: ActorEvent): unknown | undefined {
       return { event: 'settled', market: e.market, result: e.result, pnl: e.pnlMicros / 1e6 };
     case 'error':
       return { event: 'error', message: e.message };
+    default:
+      return { event: e.type, ...e.detail };
   }
 }
 
 /** A terminal message for the events a trader must not miss. */
-function eventText(e: ActorEvent): string | undefined {
+function eventText(e: ControllerEvent): string | undefined {
   switch (e.type) {
     case 'reload':
       return `reloaded: v${e.reload.version} (load ${e.reload.loadMs.toFixed(0)} ms, first decision ${e.reload.deployToFirstDecisionMs} ms after the deploy)`;
@@ -123,80 +133,95 @@ function positiveInt(value: string | undefined, name: string): number | undefine
   return n;
 }
 
+/** The risk limits of the flags. */
+function riskOf(o: PaperOptions): ActorRiskLimits {
+  const lossLimit = o.lossLimit === undefined ? undefined : Math.round(Number(o.lossLimit) * 1e6);
+  if (lossLimit !== undefined && !(lossLimit > 0)) throw new Error(`--loss-limit must be a positive dollar amount, got "${o.lossLimit}"`);
+  const maxPosition = positiveInt(o.maxPosition, 'max-position');
+  const maxOpenOrders = positiveInt(o.maxOpenOrders, 'max-open-orders');
+  return {
+    ...(maxPosition === undefined ? {} : { maxPositionCenti: maxPosition * 100 }),
+    ...(maxOpenOrders === undefined ? {} : { maxOpenOrders }),
+    ...(lossLimit === undefined ? {} : { sessionLossLimitMicros: lossLimit }),
+  };
+}
+
+/** Resolves on SIGINT / SIGTERM or after `seconds`; returns the function that stops listening. */
+function untilSignal(seconds: string | undefined): { done: Promise<void>; dispose(): void } {
+  let finish = () => {};
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  process.once('SIGINT', finish);
+  process.once('SIGTERM', finish);
+  const timer = seconds === undefined ? undefined : setTimeout(finish, Number(seconds) * 1000);
+  return {
+    done,
+    dispose() {
+      process.off('SIGINT', finish);
+      process.off('SIGTERM', finish);
+      clearTimeout(timer);
+    },
+  };
+}
+
 async function paper(o: PaperOptions): Promise<void> {
   if (o.mode !== 'paper') throw new Error(`LIVE_MODE_FORBIDDEN: kflow trades only on paper (--mode ${o.mode} refused)`);
   if (o.model === undefined) throw new Error('--model NAME|DIR is required (a registry name to trade its deployment, or a checkpoint directory)');
-  const source = await resolveSource({ ...o, source: o.source ?? 'sim' });
+  const risk = riskOf(o);
   const storage = await openStorage(o);
-  let session: PaperSession | undefined;
-  const stopTimers: (() => void)[] = [];
+  const tty = !o.json && process.stderr.isTTY;
+  const onEvent = (e: ControllerEvent): void => {
+    if (o.json) {
+      const line = eventLine(e);
+      if (line !== undefined) printJson(line);
+    } else {
+      const text = eventText(e);
+      if (text !== undefined) process.stderr.write(`${tty ? '\r\x1b[2K' : ''}${text}\n`);
+    }
+  };
+  const common = {
+    db: storage.db,
+    spillDir: storage.dir,
+    source: () => resolveSource({ ...o, source: o.source ?? 'sim' }),
+    model: String(o.model),
+    seed: Number(o.seed),
+    risk,
+  };
+  let server: ControlServer | undefined;
+  let controller: PaperController;
+  let report: PaperReport | undefined;
+  const signal = untilSignal(o.duration);
+  let table: ReturnType<typeof setInterval> | undefined;
   try {
-    const models = await resolveModelSource(storage.db, String(o.model));
-    const lossLimit = o.lossLimit === undefined ? undefined : Math.round(Number(o.lossLimit) * 1e6);
-    if (lossLimit !== undefined && !(lossLimit > 0)) throw new Error(`--loss-limit must be a positive dollar amount, got "${o.lossLimit}"`);
-    const maxPosition = positiveInt(o.maxPosition, 'max-position');
-    const maxOpenOrders = positiveInt(o.maxOpenOrders, 'max-open-orders');
-    const tty = !o.json && process.stderr.isTTY;
-    session = await startPaperSession({
-      db: storage.db,
-      spillDir: storage.dir,
-      url: source.url,
-      ...(source.signer ? { signer: source.signer } : {}),
-      environment: source.environment,
-      markets: source.markets,
-      models,
-      seed: Number(o.seed),
-      risk: {
-        ...(maxPosition === undefined ? {} : { maxPositionCenti: maxPosition * 100 }),
-        ...(maxOpenOrders === undefined ? {} : { maxOpenOrders }),
-        ...(lossLimit === undefined ? {} : { sessionLossLimitMicros: lossLimit }),
-      },
-      onEvent: (e) => {
-        if (o.json) {
-          const line = eventLine(e);
-          if (line !== undefined) printJson(line);
-        } else {
-          const text = eventText(e);
-          if (text !== undefined) process.stderr.write(`${tty ? '\r\x1b[2K' : ''}${text}\n`);
-        }
-      },
-    });
-    if (!o.json) process.stderr.write(`paper trading ${source.markets.length} markets from ${session.collector.client.url} (session ${session.sessionId}, episode ${session.episodeId}, storage ${storage.where}). Ctrl-C stops.\n`);
-    const live = session;
-    const table = setInterval(() => {
-      if (tty) process.stderr.write(`\x1b[H\x1b[2J${statusTable(live)}\n`);
-    }, 1000);
-    stopTimers.push(() => clearInterval(table));
-    await new Promise<void>((resolve) => {
-      const done = () => resolve();
-      process.once('SIGINT', done);
-      process.once('SIGTERM', done);
-      stopTimers.push(() => {
-        process.off('SIGINT', done);
-        process.off('SIGTERM', done);
-      });
-      if (o.duration !== undefined) {
-        const t = setTimeout(done, Number(o.duration) * 1000);
-        stopTimers.push(() => clearTimeout(t));
-      }
-      void source.server?.finished.then(() => setTimeout(done, 500));
-    });
+    if (o.ui) {
+      server = await startControlServer({ ...common, storage: storage.where, dir: storage.dir, host: o.host, port: Number(o.port), onEvent, dashboardDir: await ensureDashboard() });
+      controller = server.paper;
+      process.stderr.write(`dashboard: ${server.url}/#token=${server.token}\n(API: bearer token ${server.token}; it is printed once)\n`);
+    } else {
+      controller = new PaperController({ ...common, onEvent, onSession: () => {} });
+    }
+    const session = await controller.start();
+    if (!o.json) process.stderr.write(`paper trading ${session.collector.client.markets.length} markets from ${session.collector.client.url} (session ${session.sessionId}, episode ${session.episodeId}, storage ${storage.where}). Ctrl-C stops.\n`);
+    if (tty && !o.ui) table = setInterval(() => process.stderr.write(`\x1b[H\x1b[2J${statusTable(session)}\n`), 1000);
+    // A simulated session stops by itself once its markets settled; with --ui the server stays up for the dashboard.
+    const ended = controller.stopped();
+    await Promise.race([signal.done, o.ui ? new Promise<never>(() => {}) : ended]);
+    report = controller.session !== undefined ? await controller.stop() : controller.last;
   } finally {
-    for (const stop of stopTimers) stop();
-    const report = await session?.stop();
-    await source.server?.close();
+    signal.dispose();
+    clearInterval(table);
+    await server?.close();
     await storage.db.close();
-    if (report !== undefined) {
-      const summary = paperSummary(report);
-      if (o.json) printJson(summary);
-      else {
-        console.log(
-          `paper session ${summary.sessionId} (episode ${summary.episodeId}): ${summary.decisions} decisions on ${summary.markets} markets, ` +
-            `${summary.orders} orders, ${summary.fills} fills, fees $${summary.feesPaid.toFixed(4)}, PnL $${summary.pnl.toFixed(4)} (marked to mid, after fees); ` +
-            `models ${summary.modelVersions.map((v) => `v${v}`).join(' → ')}, ${summary.reloads.length} reloads, ${summary.refusedModels} refused; ` +
-            `decision p99 ${summary.decisionP99Micros} µs; ${summary.actionRows} action rows written.\nnext: kflow audit --session ${summary.sessionId} --episode ${summary.episodeId}`,
-        );
-      }
+  }
+  if (report !== undefined) {
+    const summary = paperSummary(report);
+    if (o.json) printJson(summary);
+    else {
+      console.log(
+        `paper session ${summary.sessionId} (episode ${summary.episodeId}): ${summary.decisions} decisions on ${summary.markets} markets, ` +
+          `${summary.orders} orders, ${summary.fills} fills, fees $${summary.feesPaid.toFixed(4)}, PnL $${summary.pnl.toFixed(4)} (marked to mid, after fees); ` +
+          `models ${summary.modelVersions.map((v) => `v${v}`).join(' → ')}, ${summary.reloads.length} reloads, ${summary.refusedModels} refused; ` +
+          `decision p99 ${summary.decisionP99Micros} µs; ${summary.actionRows} action rows written.\nnext: kflow audit --session ${summary.sessionId} --episode ${summary.episodeId}`,
+      );
     }
   }
 }
@@ -219,6 +244,9 @@ export function registerPaper(cli: CAC): void {
     .option('--sim-markets <n>', 'sim: number of markets', { default: '8' })
     .option('--sim-minutes <t>', 'sim: session length in exchange minutes', { default: '5' })
     .option('--speed <x>', 'sim: speed factor or max', { default: '1' })
+    .option('--ui', 'Also serve the control API, the live streams and the dashboard (see --host, --port)')
+    .option('--host <host>', '--ui: interface to bind', { default: '127.0.0.1' })
+    .option('--port <port>', '--ui: port', { default: '8787' })
     .option('--json', 'JSON lines of events (orders, fills, reloads, refusals, halts, settlements); the last line is the summary')
     .action((o: PaperOptions) => paper(o));
 }
