@@ -138,16 +138,18 @@ export class StreamHub {
       if (messages.length === 0) continue;
       const texts = messages.map((m) => JSON.stringify(m));
       messages.length = 0;
-      for (const client of this.queueClients.get(channel) ?? []) {
-        client.queue.push(...texts);
-        if (client.queue.length > this.maxQueued) this.dropSlow(client.ws);
-      }
+      for (const client of this.queueClients.get(channel) ?? []) for (const t of texts) client.queue.push(t);
     }
     for (const set of this.queueClients.values()) {
       for (const client of set) {
         let sent = 0;
         while (sent < client.queue.length && client.ws.bufferedAmount < this.highWater) client.ws.send(client.queue[sent++]!);
         if (sent > 0) client.queue.splice(0, sent);
+        // What the socket could not take waits; too much waiting means the client does not keep up.
+        if (client.queue.length > this.maxQueued) {
+          client.queue.length = 0;
+          this.dropSlow(client.ws);
+        }
       }
     }
     // Order books: mark, conflate, rate-limit per market, skip sockets that are backed up.

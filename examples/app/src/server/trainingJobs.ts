@@ -65,10 +65,10 @@ export class TrainingJobs {
     };
     this.jobs.set(id, job);
     const input: TrainingWorkerInput = { sessions, timesteps: o.timesteps, seed: o.seed };
-    const worker = new Worker(new URL('./trainingWorker.ts', import.meta.url), {
+    const worker = new Worker(new URL('./trainingWorker.boot.mjs', import.meta.url), {
       workerData: input,
-      // The worker runs the TypeScript sources as the CLI does.
-      execArgv: ['--conditions=@kflow/source', '--import', 'tsx'],
+      // The worker runs the workspace's TypeScript sources, as the CLI does.
+      execArgv: ['--conditions=@kflow/source'],
     });
     job.worker = worker;
     worker.on('message', (m: TrainingWorkerMessage) => void this.onMessage(job, m, o.register));
