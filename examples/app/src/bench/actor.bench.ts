@@ -7,6 +7,11 @@ import { SyncVectorEnv, createKalshiEnv, createSyntheticSession } from '@kflow/e
 import { type IngestDatabase, type ModelRegistry, createCollector, createModelRegistry, migrate, openPglite } from '@kflow/ingest';
 import { type Rng, type SharedOrderbookState, createRng, createSharedOrderbookState } from '@kflow/orderbook';
 import type { TradingSetup } from '@kflow/paper';
+import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { WebSocketServer } from 'ws';
+import { STREAM_LEVELS, actionMessage, bookView } from '../server/server';
+import { StreamHub } from '../server/streams';
 import type { Benchmark } from './harness';
 import { createSyntheticFeed, discardDatabase } from './fixtures';
 
@@ -28,6 +33,10 @@ const RELOAD_EVENTS_PER_MS = 3;
 const RELOAD_WARM_MS = 500;
 const RELOAD_TIMEOUT_MS = 10_000;
 const MODEL_NAME = 'bench-actor';
+/** Stream clients of the backpressure benchmark, and how often its feed yields to the event loop. */
+const STREAM_CLIENTS = 20;
+const STREAM_YIELD_EVERY = 100;
+const STREAM_PAIRS = 3;
 
 
 /** A recorded stream: frames and their receive times (= exchange times). */
@@ -137,11 +146,73 @@ function withRandomActions(policy: InferencePolicy, rng: Rng): ActorPolicy {
 
 // ── Runs ────────────────────────────────────────────────────────────────────────────────────────────
 
-/** p99 of the actor's own latency (book event in → order accepted) over decisions that sent an accepted order. */
-async function decisionP99(state: { recording: Recording; policy: InferencePolicy; run: number }): Promise<number> {
+/** WebSocket clients of a `StreamHub` fed by one set of books and an actor's events (the control server's streams). */
+interface StreamClients {
+  publish(event: ActorEvent): void;
+  close(): Promise<void>;
+}
+
+/** The stream clients of the backpressure benchmark, as browsers are: another process. */
+const CLIENTS_SCRIPT = `
+import { WebSocket } from 'ws';
+const [port, count] = process.argv.slice(1).map(Number);
+const sockets = [];
+for (let i = 0; i < count; i++) {
+  const book = i % 2 === 1;
+  const ws = new WebSocket('ws://127.0.0.1:' + port + '/' + (book ? 'book' : 'actions'));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  if (book) ws.send(JSON.stringify({ type: 'subscribe', tickers: ['*'] }));
+  if (i === 0) ws._socket.pause(); // never reads
+  else ws.on('message', () => {});
+  sockets.push(ws);
+}
+process.stdout.write('ready\\n');
+`;
+
+/**
+ * `count` stream clients in a child process on loopback: half follow every order book, half the action
+ * feed; the first action client never reads (its socket is paused), so the hub must bound and drop it.
+ */
+async function attachStreamClients(books: SharedOrderbookState, count: number): Promise<StreamClients> {
+  const hub = new StreamHub(
+    (ticker) => {
+      const book = books.book(ticker);
+      return book === undefined ? undefined : bookView(book, books.lastTsMs ?? null, STREAM_LEVELS);
+    },
+    {},
+    { actions: (e: ActorEvent) => actionMessage(e, [100]) },
+  );
+  const unfollow = books.subscribe((ticker) => hub.bookChanged(ticker));
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  wss.on('connection', (ws, request) => (request.url === '/book' ? hub.addBookClient(ws) : hub.addQueueClient('actions', ws)));
+  await new Promise((resolve) => wss.once('listening', resolve));
+  const { port } = wss.address() as AddressInfo;
+  const clients = spawn(process.execPath, ['--input-type=module', '-e', CLIENTS_SCRIPT, String(port), String(count)], { cwd: import.meta.dirname, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    clients.stdout.once('data', () => resolve());
+    clients.once('exit', (code) => reject(new Error(`the stream clients exited with code ${code}`)));
+  });
+  return {
+    publish: (event) => hub.publish('actions', event),
+    async close() {
+      clients.kill('SIGKILL');
+      unfollow();
+      hub.close();
+      await new Promise((resolve) => wss.close(resolve));
+    },
+  };
+}
+
+/**
+ * The actor's own latency (book event in → order accepted) of each decision that sent an accepted
+ * order, µs. With `streamClients`, that many WebSocket clients follow the books and the actions meanwhile;
+ * `yieldEvery` gives the event loop (stream flushes, socket writes) a turn every that many frames.
+ */
+async function decisionMicros(state: { recording: Recording; policy: InferencePolicy; run: number }, streamClients = 0, yieldEvery = 0): Promise<number[]> {
   const { recording, policy } = state;
   const books = createSharedOrderbookState();
   const micros: number[] = [];
+  const streams = streamClients > 0 ? await attachStreamClients(books, streamClients) : undefined;
   const actor = createActor({
     mode: 'paper',
     state: books,
@@ -149,6 +220,7 @@ async function decisionP99(state: { recording: Recording; policy: InferencePolic
     rng: createRng(2),
     onEvent: (e: ActorEvent) => {
       if (e.type === 'decision' && e.record.order !== null && e.record.executed) micros.push(e.record.latencyMicros);
+      streams?.publish(e);
     },
   });
   await actor.start(); // before any frame: each market is traded from its first snapshot
@@ -156,13 +228,21 @@ async function decisionP99(state: { recording: Recording; policy: InferencePolic
   try {
     const { lines, recvMs } = recording;
     const client = collector.client;
-    for (let i = 0; i < lines.length; i++) client.handleMessage(lines[i]!, recvMs[i]!);
+    for (let i = 0; i < lines.length; i++) {
+      client.handleMessage(lines[i]!, recvMs[i]!);
+      if (yieldEvery > 0 && i % yieldEvery === yieldEvery - 1) await new Promise((resolve) => setImmediate(resolve));
+    }
     checkBooks(books);
   } finally {
     await collector.stop();
     await actor.stop();
+    await streams?.close();
   }
   if (micros.length < 1000) throw new Error(`only ${micros.length} decisions sent an accepted order (need 1,000)`);
+  return micros;
+}
+
+function p99(micros: readonly number[]): number {
   const sorted = Float64Array.from(micros).sort();
   return sorted[Math.floor(0.99 * (sorted.length - 1))]!;
 }
@@ -291,7 +371,29 @@ export const actorBenchmarks: readonly Benchmark[] = [
     better: 'lower',
     target: 1000,
     setup: () => ({ recording: record(MARKETS, DECISION_EVENTS, 1, 7), policy: loadPolicy(trainedCheckpoint(0)), run: 0 }),
-    run: (state) => decisionP99(state as { recording: Recording; policy: InferencePolicy; run: number }),
+    run: async (state) => p99(await decisionMicros(state as { recording: Recording; policy: InferencePolicy; run: number })),
+  },
+  {
+    name: 'server.streamClients.decisionP99Ratio',
+    description: `actor.decision.p99Micros with ${STREAM_CLIENTS} WebSocket clients (another process, on loopback; half follow every order book, half the action feed, one of which never reads) ÷ the same without clients; each run measures ${STREAM_PAIRS} pairs, alternating which goes first, and takes p99 over each side's pooled decisions; the feed yields to the event loop every ${STREAM_YIELD_EVERY} frames in both so the streams really run`,
+    better: 'lower',
+    target: 1.1,
+    warmupRuns: 1,
+    runs: 5,
+    setup: () => ({ recording: record(MARKETS, DECISION_EVENTS, 1, 7), policy: loadPolicy(trainedCheckpoint(0)), run: 0 }),
+    async run(raw) {
+      // Three pairs, alternating which goes first; p99 over each side's pooled decisions.
+      const state = raw as { recording: Recording; policy: InferencePolicy; run: number };
+      const without: number[] = [];
+      const withClients: number[] = [];
+      for (let pair = 0; pair < STREAM_PAIRS; pair++) {
+        const clientsFirst = (state.run + pair) % 2 === 0;
+        for (const clients of clientsFirst ? [STREAM_CLIENTS, 0] : [0, STREAM_CLIENTS]) {
+          (clients > 0 ? withClients : without).push(...(await decisionMicros(state, clients, STREAM_YIELD_EVERY)));
+        }
+      }
+      return p99(withClients) / p99(without);
+    },
   },
   {
     name: 'ingest.handler.eventsPerSec',

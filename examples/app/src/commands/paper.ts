@@ -1,10 +1,10 @@
 import type { CAC } from 'cac';
-import type { ActorEvent, ActorRiskLimits, ActorSummary } from '@kflow/actor';
+import type { ActorRiskLimits, ActorSummary } from '@kflow/actor';
 import { formatMicros } from '@kflow/orderbook';
 import { formatTable, printJson } from '../output';
 import type { PaperReport, PaperSession } from '../paperTrading';
 import { ensureDashboard } from '../server/dashboard';
-import { PaperController } from '../server/paperController';
+import { type ControllerEvent, PaperController } from '../server/paperController';
 import { type ControlServer, startControlServer } from '../server/server';
 import { openStorage, resolveSource, type SourceOptions, type StorageOptions } from './collect';
 
@@ -70,8 +70,6 @@ function round(x: number): number {
 }
 
 const usd = (micros: number) => `${micros < 0 ? '-' : ''}$${formatMicros(Math.abs(Math.round(micros)), 4)}`;
-
-type ControllerEvent = ActorEvent | { readonly type: 'started' | 'stopped'; readonly detail: Readonly<Record<string, unknown>> };
 
 /** One JSON line per event worth reading (not every HOLD). */
 function eventLine(e: ControllerEvent): unknown | undefined {

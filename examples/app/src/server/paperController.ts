@@ -4,6 +4,9 @@ import type { IngestDatabase, KalshiSigner, SessionEnvironment } from '@kflow/in
 import type { ExchangeServer } from '@kflow/sim';
 import { type PaperReport, type PaperSession, resolveModelSource, startPaperSession } from '../paperTrading';
 
+/** What the controller reports: the actor's events and its own `started` / `stopped`. */
+export type ControllerEvent = ActorEvent | { readonly type: 'started' | 'stopped'; readonly detail: Readonly<Record<string, unknown>> };
+
 /** Where a paper session's frames come from (see `resolveSource` of `kflow collect`). */
 export interface PaperSource {
   readonly url: string;
@@ -24,7 +27,7 @@ export interface PaperControllerOptions {
   readonly seed: number;
   readonly risk?: ActorRiskLimits;
   /** Sees every actor event of every session, and the controller's own `started` / `stopped`. */
-  readonly onEvent: (event: ActorEvent | { readonly type: 'started' | 'stopped'; readonly detail: Readonly<Record<string, unknown>> }) => void;
+  readonly onEvent: (event: ControllerEvent) => void;
   /** Called when a session starts, with its books (for the order-book stream). */
   readonly onSession: (session: PaperSession) => void;
 }

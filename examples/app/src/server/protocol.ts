@@ -164,14 +164,20 @@ export interface TrainingProgress {
 /** Client → `/rl/ws/orderbook`. `tickers: ['*']` follows every market. */
 export type OrderbookCommand = { readonly type: 'subscribe' | 'unsubscribe'; readonly tickers: readonly string[] };
 
-/** `/rl/ws/orderbook`: a snapshot on subscribe, then the latest book at most `maxPerSecond` times per market. */
+/**
+ * `/rl/ws/orderbook`: a snapshot on subscribe, then the latest book at most `maxPerSecond` times per
+ * market. Every frame of every stream is a JSON array of messages.
+ */
 export type OrderbookMessage =
   | { readonly type: 'snapshot'; readonly book: BookView }
   | { readonly type: 'book'; readonly book: BookView }
   | { readonly type: 'subscribed'; readonly tickers: readonly string[]; readonly maxPerSecond: number }
   | { readonly type: 'error'; readonly message: string };
 
-/** `/rl/ws/actions`: every decision and every fill. */
+/**
+ * `/rl/ws/actions`: every decision and every fill. Each frame is a JSON array of these messages (the ones
+ * produced since the previous frame, oldest first; frames come at most every 50 ms).
+ */
 export type ActionMessage =
   | {
       readonly type: 'decision';
@@ -190,7 +196,7 @@ export type ActionMessage =
   | { readonly type: 'fill'; readonly market: string; readonly tsMs: number; readonly side: 'bid' | 'ask'; readonly price: number; readonly count: number; readonly isTaker: boolean; readonly fee: number }
   | { readonly type: 'event'; readonly event: 'reload' | 'refused' | 'halt' | 'settled' | 'error' | 'started' | 'stopped'; readonly detail: Readonly<Record<string, unknown>> };
 
-/** `/rl/ws/training`: progress of every training job, then its result. */
+/** `/rl/ws/training`: progress of every training job, then its result. Frames are JSON arrays, as for actions. */
 export type TrainingMessage =
   | { readonly type: 'progress'; readonly jobId: string; readonly progress: TrainingProgress }
   | { readonly type: 'episode'; readonly jobId: string; readonly timesteps: number; readonly episodeReturn: number }

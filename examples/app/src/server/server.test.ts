@@ -70,7 +70,12 @@ function stream<M>(path: string, protocols: string[] = ['kflow', 'bearer.test-to
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}${path}`, protocols);
     const messages: M[] = [];
-    ws.on('message', (data) => messages.push(JSON.parse(String(data)) as M));
+    // Queued streams send arrays of messages per frame; the order-book stream one message per frame.
+    ws.on('message', (data) => {
+      const parsed = JSON.parse(String(data)) as M | M[];
+      if (Array.isArray(parsed)) messages.push(...parsed);
+      else messages.push(parsed);
+    });
     ws.once('open', () => resolve({ ws, messages }));
     ws.once('unexpected-response', (_, response) => reject(new Error(`HTTP ${response.statusCode}`)));
     ws.once('error', reject);

@@ -8,12 +8,12 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
 import { WebSocketServer } from 'ws';
 import type { z } from 'zod';
-import type { ActorEvent, ActorRiskLimits } from '@kflow/actor';
+import type { ActorRiskLimits } from '@kflow/actor';
 import { type IngestDatabase, createModelRegistry, createSessionLoader, listEpisodes, loadEpisodeActions } from '@kflow/ingest';
 import { type BookView as Book, isKflowError } from '@kflow/orderbook';
 import { createActionSpace, decodeDecision } from '@kflow/paper';
 import type { PaperSession } from '../paperTrading';
-import { PaperController, type PaperSource } from './paperController';
+import { type ControllerEvent, PaperController, type PaperSource } from './paperController';
 import {
   type ActionMessage,
   ActorModeBody,
@@ -49,7 +49,7 @@ export interface ControlServerOptions {
   readonly seed?: number;
   readonly risk?: ActorRiskLimits;
   /** Also sees every actor event (the CLI's own output). */
-  readonly onEvent?: (event: ActorEvent | { readonly type: 'started' | 'stopped'; readonly detail: Readonly<Record<string, unknown>> }) => void;
+  readonly onEvent?: (event: ControllerEvent) => void;
   readonly limits?: StreamLimits;
   /** The built dashboard (`index.html` and assets), served at `/`; absent: API only. */
   readonly dashboardDir?: string;
@@ -64,17 +64,19 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
+/** Levels per side in `GET /rl/orderbook/:ticker`, and in the order-book stream (smaller: it is sent often). */
 const LEVELS = 50;
+export const STREAM_LEVELS = 20;
 
-/** One market's book as the API shows it (YES view, at most 50 levels a side). */
-export function bookView(book: Book, tsMs: number | null): BookView {
+/** One market's book as the API shows it (YES view, at most `levels` levels a side). */
+export function bookView(book: Book, tsMs: number | null, levels = LEVELS): BookView {
   const bids = [];
   const asks = [];
-  for (let i = 0; i < Math.min(LEVELS, book.levelCount('yes')); i++) {
+  for (let i = 0; i < Math.min(levels, book.levelCount('yes')); i++) {
     const p = book.priceAt('yes', i);
     bids.push({ price: p / 10_000, priceUnits: p, size: book.sizeAt('yes', i) / 100 });
   }
-  for (let i = 0; i < Math.min(LEVELS, book.levelCount('no')); i++) {
+  for (let i = 0; i < Math.min(levels, book.levelCount('no')); i++) {
     const p = 10_000 - book.priceAt('no', i);
     asks.push({ price: p / 10_000, priceUnits: p, size: book.sizeAt('no', i) / 100 });
   }
@@ -133,6 +135,43 @@ function actionName(sizes: readonly number[], action: number | null): string | n
   return names[action] ?? String(action);
 }
 
+/** An actor or controller event, as `/rl/ws/actions` sends it (`sizes`: the running setup's order sizes, for action names). */
+export function actionMessage(e: ControllerEvent, sizes: readonly number[]): ActionMessage {
+  switch (e.type) {
+    case 'decision': {
+      const r = e.record;
+      return {
+        type: 'decision',
+        market: r.market,
+        step: r.step,
+        tsMs: r.tsMs,
+        action: actionName(sizes, r.action)!,
+        policyAction: actionName(sizes, r.policyAction),
+        override: r.override,
+        executed: r.executed,
+        order: r.order && { side: r.order.side, price: r.order.priceUnits / 10_000, count: r.order.countCenti / 100, timeInForce: r.order.timeInForce ?? 'good_till_canceled' },
+        reject: r.reject,
+        modelVersion: r.model.version,
+        latencyMicros: r.latencyMicros,
+      };
+    }
+    case 'fill':
+      return { type: 'fill', market: e.market, tsMs: e.tsMs, side: e.fill.side, price: e.fill.priceUnits / 10_000, count: e.fill.countCenti / 100, isTaker: e.fill.isTaker, fee: e.feeMicros / 1e6 };
+    case 'reload':
+      return { type: 'event', event: 'reload', detail: { ...e.reload } };
+    case 'refused':
+      return { type: 'event', event: 'refused', detail: { ...e.refusal } };
+    case 'halt':
+      return { type: 'event', event: 'halt', detail: { pnl: e.pnlMicros / 1e6, limit: e.limitMicros / 1e6 } };
+    case 'settled':
+      return { type: 'event', event: 'settled', detail: { market: e.market, result: e.result, pnl: e.pnlMicros / 1e6 } };
+    case 'error':
+      return { type: 'event', event: 'error', detail: { message: e.message } };
+    default:
+      return { type: 'event', event: e.type, detail: e.detail };
+  }
+}
+
 /**
  * The control API and live streams of a paper-trading process (hono on Node's HTTP server, `ws` for the
  * streams): status, markets and books, positions and metrics (also as Prometheus text), recorded sessions,
@@ -146,56 +185,17 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
   const registry = createModelRegistry({ db: o.db });
   let session: PaperSession | undefined;
   let unfollow: (() => void) | undefined;
-  const hub = new StreamHub((ticker) => {
-    const state = session?.collector.state;
-    const book = state?.book(ticker);
-    return book === undefined ? undefined : bookView(book, state!.lastTsMs ?? null);
-  }, o.limits);
-  const publishActorEvent = (e: ActorEvent | { readonly type: 'started' | 'stopped'; readonly detail: Readonly<Record<string, unknown>> }): void => {
-    const sizes = session?.actor.tradingSetup?.sizesCenti ?? [100];
-    let message: ActionMessage;
-    switch (e.type) {
-      case 'decision': {
-        const r = e.record;
-        message = {
-          type: 'decision',
-          market: r.market,
-          step: r.step,
-          tsMs: r.tsMs,
-          action: actionName(sizes, r.action)!,
-          policyAction: actionName(sizes, r.policyAction),
-          override: r.override,
-          executed: r.executed,
-          order: r.order && { side: r.order.side, price: r.order.priceUnits / 10_000, count: r.order.countCenti / 100, timeInForce: r.order.timeInForce ?? 'good_till_canceled' },
-          reject: r.reject,
-          modelVersion: r.model.version,
-          latencyMicros: r.latencyMicros,
-        };
-        break;
-      }
-      case 'fill':
-        message = { type: 'fill', market: e.market, tsMs: e.tsMs, side: e.fill.side, price: e.fill.priceUnits / 10_000, count: e.fill.countCenti / 100, isTaker: e.fill.isTaker, fee: e.feeMicros / 1e6 };
-        break;
-      case 'reload':
-        message = { type: 'event', event: 'reload', detail: { ...e.reload } };
-        break;
-      case 'refused':
-        message = { type: 'event', event: 'refused', detail: { ...e.refusal } };
-        break;
-      case 'halt':
-        message = { type: 'event', event: 'halt', detail: { pnl: e.pnlMicros / 1e6, limit: e.limitMicros / 1e6 } };
-        break;
-      case 'settled':
-        message = { type: 'event', event: 'settled', detail: { market: e.market, result: e.result, pnl: e.pnlMicros / 1e6 } };
-        break;
-      case 'error':
-        message = { type: 'event', event: 'error', detail: { message: e.message } };
-        break;
-      default:
-        message = { type: 'event', event: e.type, detail: e.detail };
-    }
-    hub.publish('actions', message);
-  };
+  const hub = new StreamHub(
+    (ticker) => {
+      const state = session?.collector.state;
+      const book = state?.book(ticker);
+      return book === undefined ? undefined : bookView(book, state!.lastTsMs ?? null, STREAM_LEVELS);
+    },
+    o.limits,
+    { actions: (e: ControllerEvent) => actionMessage(e, session?.actor.tradingSetup?.sizesCenti ?? [100]) },
+  );
+  // The actor's events as they are: turned into messages when the stream flushes, off its decision path.
+  const publishActorEvent = (e: ControllerEvent): void => hub.publish('actions', e);
   const paper = new PaperController({
     db: o.db,
     spillDir: o.dir,

@@ -5,18 +5,23 @@ import type { BookView, OrderbookCommand } from './protocol';
 export interface StreamLimits {
   /** Orderbook updates per market and client per second (default 10). */
   readonly maxPerSecond?: number;
-  /** Messages a client may have queued before it is disconnected (default 10,000). */
+  /** Messages a client may have queued before it is disconnected (default 2,000). */
   readonly maxQueuedMessages?: number;
   /** Bytes the socket may hold unsent before the client gets nothing more until it drains (default 1 MiB). */
   readonly highWaterBytes?: number;
 }
+
+/** How often produced messages become frames: rare enough to batch, often enough for a live view. */
+const FLUSH_MS = 50;
 
 /** Close code for a client that does not keep up (application range). */
 export const SLOW_CONSUMER_CLOSE = 4008;
 
 interface QueueClient {
   readonly ws: WebSocket;
-  readonly queue: string[];
+  /** Frames not sent yet (each a JSON array of messages), and how many messages they hold. */
+  readonly queue: { readonly text: string; readonly count: number }[];
+  queued: number;
 }
 
 interface BookClient {
@@ -30,10 +35,12 @@ interface BookClient {
 
 /**
  * Fan-out of live data to WebSocket clients, decoupled from the producers: producers only append to an
- * array or mark a ticker dirty (O(1), on their own path); a timer turns that into messages. Each client
- * has a bounded queue (actions, training) or per-market conflation (order books: the latest book, at most
- * `maxPerSecond` times a second); a client that falls `maxQueuedMessages` behind is disconnected with
- * close code 4008, and nothing is sent to a socket holding more than `highWaterBytes` unsent.
+ * array or mark a ticker dirty (O(1), on their own path); a timer (every 50 ms) turns that into frames.
+ * Every frame is a JSON array of messages. Queued channels (actions, training) send one frame per flush
+ * with the messages since the last, serialized once for every client; order books are conflated per
+ * market (the latest book, at most `maxPerSecond` times a second), one frame per client and flush. A client that falls `maxQueuedMessages`
+ * behind is disconnected with close code 4008, and nothing is sent to a socket holding more than
+ * `highWaterBytes` unsent.
  */
 export class StreamHub {
   private readonly maxPerSecond: number;
@@ -49,14 +56,19 @@ export class StreamHub {
   /** Clients closed for not keeping up. */
   disconnectedSlow = 0;
 
+  /**
+   * `bookOf` gives a market's current book; `toMessage` turns what producers publish on a channel into
+   * its wire message, at flush time (off the producer's path; default: as published).
+   */
   constructor(
     private readonly bookOf: (ticker: string) => BookView | undefined,
     limits: StreamLimits = {},
+    private readonly toMessage: Readonly<Record<string, (published: never) => unknown>> = {},
   ) {
     this.maxPerSecond = limits.maxPerSecond ?? 10;
-    this.maxQueued = limits.maxQueuedMessages ?? 10_000;
+    this.maxQueued = limits.maxQueuedMessages ?? 2_000;
     this.highWater = limits.highWaterBytes ?? 1 << 20;
-    this.timer = setInterval(() => this.flush(), 25);
+    this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();
   }
 
@@ -66,7 +78,7 @@ export class StreamHub {
     return n;
   }
 
-  /** A producer's message for every client of `channel` (O(1): serialized and sent by the next flush). */
+  /** A producer's message for every client of `channel` (O(1): mapped, serialized and sent by the next flush). */
   publish(channel: string, message: unknown): void {
     let list = this.produced.get(channel);
     if (list === undefined) this.produced.set(channel, (list = []));
@@ -80,7 +92,7 @@ export class StreamHub {
 
   /** A client of a queued channel (`actions`, `training`). */
   addQueueClient(channel: string, ws: WebSocket): void {
-    const client: QueueClient = { ws, queue: [] };
+    const client: QueueClient = { ws, queue: [], queued: 0 };
     let set = this.queueClients.get(channel);
     if (set === undefined) this.queueClients.set(channel, (set = new Set()));
     set.add(client);
@@ -133,21 +145,31 @@ export class StreamHub {
   }
 
   private flush(): void {
-    // Queued channels: serialize each produced message once, then append to every client's queue.
+    // Queued channels: one frame per flush (a JSON array of the messages produced since the last), built
+    // once and shared by every client; a client that is behind queues it.
     for (const [channel, messages] of this.produced) {
       if (messages.length === 0) continue;
-      const texts = messages.map((m) => JSON.stringify(m));
+      const map = this.toMessage[channel] as ((published: unknown) => unknown) | undefined;
+      const frame = { text: JSON.stringify(map === undefined ? messages : messages.map(map)), count: messages.length };
       messages.length = 0;
-      for (const client of this.queueClients.get(channel) ?? []) for (const t of texts) client.queue.push(t);
+      for (const client of this.queueClients.get(channel) ?? []) {
+        client.queue.push(frame);
+        client.queued += frame.count;
+      }
     }
     for (const set of this.queueClients.values()) {
       for (const client of set) {
         let sent = 0;
-        while (sent < client.queue.length && client.ws.bufferedAmount < this.highWater) client.ws.send(client.queue[sent++]!);
+        while (sent < client.queue.length && client.ws.bufferedAmount < this.highWater) {
+          const frame = client.queue[sent++]!;
+          client.ws.send(frame.text);
+          client.queued -= frame.count;
+        }
         if (sent > 0) client.queue.splice(0, sent);
         // What the socket could not take waits; too much waiting means the client does not keep up.
-        if (client.queue.length > this.maxQueued) {
+        if (client.queued > this.maxQueued) {
           client.queue.length = 0;
+          client.queued = 0;
           this.dropSlow(client.ws);
         }
       }
@@ -158,27 +180,33 @@ export class StreamHub {
       return;
     }
     const now = Date.now();
-    const views = new Map<string, BookView | undefined>();
+    // One view and one JSON text per market and flush, shared by every client that gets it.
+    const texts = new Map<string, string | undefined>();
     for (const client of this.bookClients) {
       for (const t of this.changed) if (client.all || client.tickers.has(t)) client.dirty.add(t);
       if (client.dirty.size === 0 || client.ws.bufferedAmount >= this.highWater) continue;
+      const due: string[] = [];
       for (const t of client.dirty) {
         if (now - (client.lastSentMs.get(t) ?? 0) < 1000 / this.maxPerSecond) continue;
-        if (client.ws.bufferedAmount >= this.highWater) break;
-        let view = views.get(t);
-        if (!views.has(t)) views.set(t, (view = this.bookOf(t)));
+        let text = texts.get(t);
+        if (!texts.has(t)) {
+          const view = this.bookOf(t);
+          texts.set(t, (text = view === undefined ? undefined : JSON.stringify({ type: 'book', book: view })));
+        }
         client.dirty.delete(t);
-        if (view === undefined) continue;
+        if (text === undefined) continue;
         client.lastSentMs.set(t, now);
-        client.ws.send(JSON.stringify({ type: 'book', book: view }));
+        due.push(text);
       }
+      // One frame per client and flush: a JSON array of the books due.
+      if (due.length > 0) client.ws.send(`[${due.join(',')}]`);
       if (client.dirty.size > this.maxQueued) this.dropSlow(client.ws);
     }
     this.changed.clear();
   }
 
   private sendNow(ws: WebSocket, message: unknown): void {
-    if (ws.bufferedAmount < this.highWater) ws.send(JSON.stringify(message));
+    if (ws.bufferedAmount < this.highWater) ws.send(JSON.stringify([message]));
   }
 
   private dropSlow(ws: WebSocket): void {
