@@ -251,8 +251,9 @@ describe('the control API on loopback', () => {
     }, 60_000);
     expect(done.state, String(done.error)).toBe('completed');
     expect(done.result).toMatchObject({ registered: { name: 'api', version: 3 } });
+    // The stream flushes every 50 ms: wait for the job's last status there too.
+    await until('the completed status on the stream', () => (training.messages.some((m) => m.type === 'status' && m.job.state === 'completed') ? true : undefined));
     expect(training.messages.some((m) => m.type === 'progress' && m.jobId === job.id && m.progress.timesteps > 0)).toBe(true);
-    expect(training.messages.some((m) => m.type === 'status' && m.job.state === 'completed')).toBe(true);
     expect((await call('POST', '/rl/training/stop', { body: { id: job.id }, headers: AUTH })).json.error?.code).toBe('JOB_NOT_RUNNING');
     expect((await call('GET', '/rl/training/none')).status).toBe(404);
     training.ws.close();
