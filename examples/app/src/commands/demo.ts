@@ -20,17 +20,18 @@ import {
   createModelRegistry,
   createSessionLoader,
 } from '@kflow/ingest';
-import type { ActorEvent } from '@kflow/actor';
 import { type SessionData, createRng, systemClock } from '@kflow/orderbook';
-import { resolveSimConfig } from '@kflow/sim';
+import { type ExchangeServer, resolveSimConfig } from '@kflow/sim';
 import { KALSHI_DEMO_TRAINING } from '../kalshiTraining';
 import { formatTable, printJson } from '../output';
 import { startSimExchange } from '../simExchange';
+import { ensureDashboard } from '../server/dashboard';
+import { PaperController, type PaperSource } from '../server/paperController';
+import { type ControlServer, startControlServer } from '../server/server';
 import { type AuditResult, describeMismatch, runAudit } from './audit';
 import { openStorage } from './collect';
 import { registerCheckpoint } from './models';
 import { type PaperSummary, paperSummary } from './paper';
-import { resolveModelSource, startPaperSession } from '../paperTrading';
 import { type KalshiEvalSummary, toEvalSummary } from './eval';
 import { progressLine } from './train';
 
@@ -47,6 +48,8 @@ export interface DemoOptions {
   readonly evalEpisodes: number;
   /** Simulated minutes of the closing paper-trading session. */
   readonly paperMinutes: number;
+  /** Serve the control API and dashboard during the paper session, and after the demo until Ctrl-C. */
+  readonly ui?: boolean;
   readonly json: boolean;
 }
 
@@ -116,10 +119,14 @@ function eventsOf(session: SessionData): number {
   return session.markets.reduce((sum, m) => sum + m.length, 0);
 }
 
-/** Runs the whole pipeline and returns what it measured. */
-export async function runDemo(o: DemoOptions): Promise<DemoReport> {
+/**
+ * Runs the whole pipeline and returns what it measured. `whileServing` runs with the report while the
+ * `--ui` server is still up (the CLI prints and waits for Ctrl-C there).
+ */
+export async function runDemo(o: DemoOptions, whileServing?: (report: DemoReport) => Promise<void>): Promise<DemoReport> {
   started = performance.now();
   const storage = await openStorage({ dataDir: o.dataDir });
+  let ui: ControlServer | undefined;
   try {
     log(o, `kflow demo: simulated Kalshi exchange → collector → PGlite (${storage.where}) → PPO → held-out evaluation → paper trading with a hot reload → audit. Paper only.`);
 
@@ -182,7 +189,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     log(o, `[6/7] paper trading ${MODEL_NAME} v${model.version} live on a new simulated session (seed ${paperSeed}, ${o.markets} markets × ${o.paperMinutes} min); v${reloadModel.version} is deployed halfway ...`);
     const registry = createModelRegistry({ db: storage.db });
     await registry.deploy(MODEL_NAME, model.version);
-    const paper = await paperTrade(storage, paperSeed, o, () => registry.deploy(MODEL_NAME, reloadModel.version));
+    const { summary: paper, server } = await paperTrade(storage, paperSeed, o, () => registry.deploy(MODEL_NAME, reloadModel.version));
+    ui = server;
     for (const r of paper.reloads) log(o, `      hot reload to v${r.version}: loaded in ${r.loadMs} ms, first decision ${r.deployToFirstDecisionMs} ms after the deploy, ${r.missedTicks} ticks missed`);
     log(o, `      ${paper.decisions} decisions, ${paper.orders} orders, ${paper.fills} fills, PnL $${paper.pnl.toFixed(4)} after $${paper.feesPaid.toFixed(4)} fees`);
 
@@ -191,7 +199,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     const audit = await runAudit(storage.db, { session: paper.sessionId, episode: String(paper.episodeId) });
     log(o, `      ${audit.decisions} decisions compared, ${audit.mismatches} mismatches${audit.firstMismatch === null ? '' : ` (first: ${describeMismatch(audit.firstMismatch)})`}\n`);
 
-    return {
+    const report: DemoReport = {
       storage: storage.where,
       sessions: collected.map((c, i) => ({
         role: c.role,
@@ -216,7 +224,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       paper: { ...paper, simSeed: paperSeed, minutes: o.paperMinutes },
       audit,
     };
+    if (ui !== undefined) await whileServing?.(report);
+    return report;
   } finally {
+    await ui?.close();
     await storage.db.close();
   }
 }
@@ -237,45 +248,43 @@ function train(pool: MarketPool, timesteps: number, seed: number, quiet: boolean
 }
 
 /**
- * A paper session on a new simulated market session: the exchange server, the collector and the actor on
- * the registry's deployment; `deploySecond` runs when half the session has streamed.
+ * A paper session on a new simulated market session (collector + actor through a `PaperController`, as
+ * `kflow paper` runs it): `deploySecond` runs when half the session has streamed. With `server`, the
+ * control API and dashboard drive it, so a browser can watch.
  */
-async function paperTrade(storage: { db: IngestDatabase; dir: string }, seed: number, o: DemoOptions, deploySecond: () => Promise<unknown>): Promise<PaperSummary> {
+async function paperTrade(
+  storage: { db: IngestDatabase; dir: string; where: string },
+  seed: number,
+  o: DemoOptions,
+  deploySecond: () => Promise<unknown>,
+): Promise<{ summary: PaperSummary; server: ControlServer | undefined }> {
   const config = resolveSimConfig(DEMO_PRESET, { seed, markets: o.markets, durationMs: o.paperMinutes * 60_000 });
+  let exchange: ExchangeServer | undefined;
   // Paced (the session takes about 8 s), not as fast as possible: a live session, where a deployment
   // reaches the actor while the market is still trading.
-  const { server, signer } = await startSimExchange(config, Math.max(1, Math.round((o.paperMinutes * 60) / 8)));
+  const source = async (): Promise<PaperSource> => {
+    const { server, signer } = await startSimExchange(config, Math.max(1, Math.round((o.paperMinutes * 60) / 8)));
+    exchange = server;
+    return { url: server.url, signer, environment: 'sim', markets: server.markets.map((m) => m.ticker), server };
+  };
+  const common = { db: storage.db, source, model: MODEL_NAME, seed };
+  const server = o.ui
+    ? await startControlServer({ ...common, storage: storage.where, dir: storage.dir, dashboardDir: await ensureDashboard((t) => log(o, t)) })
+    : undefined;
+  if (server !== undefined) log(o, `      dashboard: ${server.url}/#token=${server.token}`);
+  const controller = server?.paper ?? new PaperController({ ...common, spillDir: storage.dir, onEvent: () => {}, onSession: () => {} });
+  const ended = controller.stopped(); // the controller stops the session once the simulated markets settled
+  await controller.start();
+  let deployed: Promise<unknown> | undefined;
+  const halfway = setInterval(() => {
+    if (deployed === undefined && exchange !== undefined && exchange.progress.fraction >= 0.5) deployed = deploySecond();
+  }, 5);
   try {
-    const events: ActorEvent[] = [];
-    const session = await startPaperSession({
-      db: storage.db,
-      spillDir: storage.dir,
-      url: server.url,
-      signer,
-      environment: 'sim',
-      markets: server.markets.map((m) => m.ticker),
-      models: await resolveModelSource(storage.db, MODEL_NAME),
-      seed,
-      onEvent: (e) => {
-        if (e.type === 'settled' || e.type === 'reload' || e.type === 'refused' || e.type === 'error') events.push(e);
-      },
-    });
-    let deployed: Promise<unknown> | undefined;
-    const halfway = setInterval(() => {
-      if (deployed === undefined && server.progress.fraction >= 0.5) deployed = deploySecond();
-    }, 5);
-    try {
-      await server.finished;
-    } finally {
-      clearInterval(halfway);
-    }
+    const report = await ended;
     await deployed;
-    // The exchange is done once every market settled; the actor settles on the lifecycle frames that follow.
-    const settled = () => events.filter((e) => e.type === 'settled').length;
-    for (let waited = 0; settled() < server.markets.length && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
-    return paperSummary(await session.stop());
+    return { summary: paperSummary(report), server };
   } finally {
-    await server.close();
+    clearInterval(halfway);
   }
 }
 
@@ -355,19 +364,33 @@ export function registerDemo(cli: CAC): void {
     .option('--timesteps <n>', 'PPO training steps', { default: String(DEMO_DEFAULTS.timesteps) })
     .option('--episodes <n>', 'Evaluation episodes per policy', { default: String(DEMO_DEFAULTS.evalEpisodes) })
     .option('--paper-minutes <n>', 'Simulated minutes of the closing paper-trading session', { default: String(DEMO_DEFAULTS.paperMinutes) })
+    .option('--ui', 'Serve the control API and dashboard during paper trading, and after the demo until Ctrl-C')
     .option('--json', 'Print one JSON object with every figure')
-    .action(async (raw: { dataDir: string; seed: string; markets: string; minutes: string; timesteps: string; episodes: string; paperMinutes: string; json?: boolean }) => {
-      const report = await runDemo({
-        dataDir: raw.dataDir,
-        seed: Number(raw.seed),
-        markets: positiveInt(raw.markets, 'markets'),
-        minutes: positiveInt(raw.minutes, 'minutes'),
-        timesteps: positiveInt(raw.timesteps, 'timesteps'),
-        evalEpisodes: positiveInt(raw.episodes, 'episodes'),
-        paperMinutes: positiveInt(raw.paperMinutes, 'paper-minutes'),
-        json: raw.json === true,
-      });
-      if (raw.json) printJson(report);
-      else printReport(report);
+    .action(async (raw: { dataDir: string; seed: string; markets: string; minutes: string; timesteps: string; episodes: string; paperMinutes: string; ui?: boolean; json?: boolean }) => {
+      const print = (report: DemoReport) => (raw.json ? printJson(report) : printReport(report));
+      let printed = false;
+      const report = await runDemo(
+        {
+          dataDir: raw.dataDir,
+          seed: Number(raw.seed),
+          markets: positiveInt(raw.markets, 'markets'),
+          minutes: positiveInt(raw.minutes, 'minutes'),
+          timesteps: positiveInt(raw.timesteps, 'timesteps'),
+          evalEpisodes: positiveInt(raw.episodes, 'episodes'),
+          paperMinutes: positiveInt(raw.paperMinutes, 'paper-minutes'),
+          ui: raw.ui === true,
+          json: raw.json === true,
+        },
+        async (r) => {
+          print(r);
+          printed = true;
+          process.stderr.write('\nThe dashboard stays up: Ctrl-C ends the demo.\n');
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', () => resolve());
+            process.once('SIGTERM', () => resolve());
+          });
+        },
+      );
+      if (!printed) print(report);
     });
 }
