@@ -91,6 +91,15 @@ describe('the control API on loopback', () => {
     expect(r.text).not.toContain('test-token');
   });
 
+  it('describes itself as OpenAPI 3.1, request bodies from the zod schemas', async () => {
+    const doc = (await call('GET', '/openapi.json')).json as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: { 'application/json': { schema: { properties: Record<string, unknown>; required?: string[] } } } } }>> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toContain('/rl/models/{id}/deploy');
+    const schema = doc.paths['/rl/training/start']!['post']!.requestBody!.content['application/json'].schema;
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['timesteps', 'seed', 'sessions', 'register']));
+    expect(schema.required).toContain('timesteps');
+  });
+
   it('mutating routes need the bearer token: 401 without, 403 with a wrong one', async () => {
     for (const [method, path, body] of [
       ['POST', '/rl/actor/start', {}],

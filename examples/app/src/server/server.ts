@@ -7,7 +7,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
 import { WebSocketServer } from 'ws';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { ActorRiskLimits } from '@kflow/actor';
 import { type IngestDatabase, createModelRegistry, createSessionLoader, listEpisodes, loadEpisodeActions } from '@kflow/ingest';
 import { type BookView as Book, isKflowError } from '@kflow/orderbook';
@@ -170,6 +170,49 @@ export function actionMessage(e: ControllerEvent, sizes: readonly number[]): Act
     default:
       return { type: 'event', event: e.type, detail: e.detail };
   }
+}
+
+/** The routes: method, path, what it does, whether it needs the token, and its body's schema. */
+const ROUTES: readonly { method: 'get' | 'post'; path: string; summary: string; token?: true; body?: z.ZodType }[] = [
+  { method: 'get', path: '/rl/status', summary: 'Collector, actor, model, queues, streams, training, uptime' },
+  { method: 'get', path: '/rl/markets', summary: 'Every traded market: best bid/ask, spread, position, PnL, last action' },
+  { method: 'get', path: '/rl/orderbook/{ticker}', summary: "One market's book (YES view, 50 levels a side)" },
+  { method: 'get', path: '/rl/positions', summary: 'Paper positions (Kalshi shape) with PnL' },
+  { method: 'get', path: '/rl/metrics', summary: 'PnL, Sharpe, win rate, decisions, orders, fills, fees, decision latency, queue depths' },
+  { method: 'get', path: '/metrics', summary: 'The metrics as Prometheus text' },
+  { method: 'get', path: '/rl/sessions', summary: 'Recorded sessions' },
+  { method: 'get', path: '/rl/episodes', summary: 'Trading episodes' },
+  { method: 'get', path: '/rl/episodes/{id}/actions', summary: "An episode's decisions, paged (?after=STEP&limit=N)" },
+  { method: 'get', path: '/rl/models', summary: 'Registered models' },
+  { method: 'get', path: '/rl/models/{id}', summary: 'One model and its deployment history' },
+  { method: 'post', path: '/rl/models/{id}/deploy', summary: 'Deploy this model version (the actor reloads it)', token: true },
+  { method: 'post', path: '/rl/models/{name}/rollback', summary: 'Deploy again the version deployed before the current one', token: true },
+  { method: 'post', path: '/rl/actor/start', summary: 'Start paper trading (collector + actor)', token: true, body: ActorStartBody },
+  { method: 'post', path: '/rl/actor/stop', summary: 'Stop paper trading (cancel, flush, finish the episode)', token: true },
+  { method: 'post', path: '/rl/actor/mode', summary: "Set the mode: 'paper' only ('live' answers 501 LIVE_MODE_FORBIDDEN)", token: true, body: ActorModeBody },
+  { method: 'post', path: '/rl/training/start', summary: 'Start a training job in a worker thread', token: true, body: TrainingStartBody },
+  { method: 'post', path: '/rl/training/stop', summary: 'Stop a training job', token: true, body: TrainingStopBody },
+  { method: 'get', path: '/rl/training', summary: 'Training jobs' },
+  { method: 'get', path: '/rl/training/{id}', summary: 'One training job' },
+];
+
+/** An OpenAPI 3.1 document of the routes, request bodies generated from their zod schemas. */
+function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of ROUTES) {
+    (paths[r.path] ??= {})[r.method] = {
+      summary: r.summary,
+      ...(r.token ? { security: [{ bearer: [] }] } : {}),
+      ...(r.body === undefined ? {} : { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body) } } } }),
+      responses: { default: { description: 'JSON; errors are { error: { code, message, field? } }' } },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'kflow control API', version: '1' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    paths,
+  };
 }
 
 /**
@@ -425,6 +468,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     return c.json(await training.stop(b.id));
   });
   app.get('/rl/training', (c) => c.json({ jobs: training.list() }));
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
   app.get('/rl/training/:id', (c) => c.json(training.get(c.req.param('id'))));
   if (o.dashboardDir !== undefined && existsSync(o.dashboardDir)) {
     const root = o.dashboardDir;
