@@ -200,4 +200,6 @@ export type ActionMessage =
 export type TrainingMessage =
   | { readonly type: 'progress'; readonly jobId: string; readonly progress: TrainingProgress }
   | { readonly type: 'episode'; readonly jobId: string; readonly timesteps: number; readonly episodeReturn: number }
+  /** In-sample evaluation after training: deterministic episodes of the training sessions, PnL in dollars. */
+  | { readonly type: 'eval'; readonly jobId: string; readonly episodes: number; readonly meanPnl: number; readonly sharpe: number; readonly winRate: number }
   | { readonly type: 'status'; readonly job: TrainingJobView };

@@ -263,6 +263,7 @@ describe('the control API on loopback', () => {
     // The stream flushes every 50 ms: wait for the job's last status there too.
     await until('the completed status on the stream', () => (training.messages.some((m) => m.type === 'status' && m.job.state === 'completed') ? true : undefined));
     expect(training.messages.some((m) => m.type === 'progress' && m.jobId === job.id && m.progress.timesteps > 0)).toBe(true);
+    expect(training.messages.find((m) => m.type === 'eval')).toMatchObject({ jobId: job.id, episodes: 20, meanPnl: expect.any(Number) });
     expect((await call('POST', '/rl/training/stop', { body: { id: job.id }, headers: AUTH })).json.error?.code).toBe('JOB_NOT_RUNNING');
     expect((await call('GET', '/rl/training/none')).status).toBe(404);
     training.ws.close();

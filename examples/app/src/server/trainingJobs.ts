@@ -109,6 +109,9 @@ export class TrainingJobs {
         job.view = { ...job.view, progress: { ...(job.view.progress ?? { timesteps: m.timesteps, sps: null, losses: {} }), episodeReturn: m.episodeReturn } };
         this.options.publish({ type: 'episode', jobId: id, timesteps: m.timesteps, episodeReturn: m.episodeReturn });
         return;
+      case 'eval':
+        this.options.publish({ type: 'eval', jobId: id, episodes: m.episodes, meanPnl: m.meanPnl, sharpe: m.sharpe, winRate: m.winRate });
+        return;
       case 'failed':
         return this.finish(job, 'failed', { error: m.message });
       case 'done': {

@@ -4,7 +4,7 @@
  * checkpoint posted at the end.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type TrainingEvent, createCheckpoint, trainPpo } from '@kflow/agents';
+import { type TrainingEvent, createCheckpoint, evaluateKalshi, trainPpo } from '@kflow/agents';
 import { SyncVectorEnv, createKalshiEnv, createMarketPool } from '@kflow/env';
 import { type SessionData, systemClock } from '@kflow/orderbook';
 import { KALSHI_DEMO_TRAINING } from '../kalshiTraining';
@@ -20,10 +20,12 @@ export interface TrainingWorkerInput {
 export type TrainingWorkerMessage =
   | { readonly kind: 'progress'; readonly timesteps: number; readonly metrics: Readonly<Record<string, number>> }
   | { readonly kind: 'episode'; readonly timesteps: number; readonly episodeReturn: number }
+  | { readonly kind: 'eval'; readonly episodes: number; readonly meanPnl: number; readonly sharpe: number; readonly winRate: number }
   | { readonly kind: 'done'; readonly manifest: unknown; readonly weights: Uint8Array; readonly result: Readonly<Record<string, unknown>> }
   | { readonly kind: 'failed'; readonly message: string };
 
 const input = workerData as TrainingWorkerInput;
+const EVAL_EPISODES = 20;
 const post = (message: TrainingWorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(message, transfer);
 
 try {
@@ -51,6 +53,9 @@ try {
     ...KALSHI_DEMO_TRAINING.ppo,
     policy: KALSHI_DEMO_TRAINING.policy,
   });
+  // Deterministic episodes of the training sessions (in-sample: the figure says how well it fits them).
+  const evaluation = evaluateKalshi(result.policy, make(), EVAL_EPISODES, { seed: input.seed + 10_000 });
+  post({ kind: 'eval', episodes: evaluation.episodes, meanPnl: evaluation.meanPnl, sharpe: evaluation.sharpe, winRate: evaluation.winRate });
   const checkpoint = createCheckpoint(result, {
     envId: 'kalshi',
     trading: env.setup,
