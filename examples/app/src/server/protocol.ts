@@ -159,6 +159,95 @@ export interface TrainingProgress {
   readonly losses: Readonly<Record<string, number>>;
 }
 
+// ── More responses ──────────────────────────────────────────────────────────────────────────────────
+
+export interface MarketsResponse {
+  readonly markets: readonly MarketRow[];
+}
+
+/** `GET /rl/positions`: Kalshi's `market_positions` plus the PnL marked to mid. */
+export interface PositionRow {
+  readonly ticker: string;
+  readonly position_fp: string;
+  readonly market_exposure_dollars: string;
+  readonly realized_pnl_dollars: string;
+  readonly fees_paid_dollars: string;
+  readonly total_traded_dollars: string;
+  readonly resting_orders_count: number;
+  readonly last_updated_ts: string;
+  readonly pnl: number;
+}
+
+export interface SessionRow {
+  readonly id: string;
+  readonly startedMs: number;
+  readonly endedMs: number | null;
+  readonly environment: string;
+  readonly wsUrl: string;
+  readonly markets: readonly string[];
+  readonly status: string;
+  readonly counts: { readonly frames: number; readonly snapshots: number; readonly deltas: number; readonly trades: number; readonly gaps: number; readonly malformed: number; readonly reconnects: number };
+  readonly stored: { readonly snapshots: number; readonly deltas: number; readonly trades: number; readonly lifecycle: number };
+}
+
+export interface EpisodeRow {
+  readonly id: number;
+  readonly modelId: number | null;
+  readonly market: string;
+  readonly markets: readonly string[] | null;
+  readonly mode: string;
+  readonly sessionId: string | null;
+  readonly startedMs: number;
+  readonly endedMs: number | null;
+  readonly totalReward: number;
+  readonly steps: number;
+  readonly finalPositionCenti: number | null;
+  readonly summary: Readonly<Record<string, unknown>> | null;
+}
+
+/** One stored decision of `GET /rl/episodes/:id/actions` (exact integer units, as stored). */
+export interface EpisodeAction {
+  readonly step: number;
+  readonly market: string;
+  readonly marketStep: number;
+  readonly tsMs: number;
+  readonly action: number;
+  readonly policyAction: number | null;
+  readonly override: string | null;
+  readonly executed: boolean;
+  readonly order: { readonly side: 'bid' | 'ask'; readonly priceUnits: number; readonly countCenti: number; readonly timeInForce?: string } | null;
+  readonly reject: string | null;
+  readonly model: { readonly id: string; readonly name: string; readonly version: number };
+  readonly latencyMicros: number;
+  readonly outcome: {
+    readonly fills: readonly { readonly side: 'bid' | 'ask'; readonly priceUnits: number; readonly countCenti: number; readonly isTaker: boolean }[];
+    readonly positionCenti: number;
+    readonly pnlMicros: number;
+    readonly feesMicros: number;
+  } | null;
+}
+
+export interface EpisodeActionsResponse {
+  readonly actions: readonly EpisodeAction[];
+  readonly next: number | null;
+}
+
+export interface Deployment {
+  readonly id: number;
+  readonly version: number;
+  readonly action: string;
+  readonly deployedMs: number;
+}
+
+export interface ModelDetailResponse {
+  readonly model: ModelView;
+  readonly deployments: readonly Deployment[];
+}
+
+export interface DeployResponse {
+  readonly deployment: { readonly id: number; readonly action: string; readonly deployedMs: number; readonly model: ModelView };
+}
+
 // ── Streams (WebSocket, JSON text frames) ───────────────────────────────────────────────────────────
 
 /** Client → `/rl/ws/orderbook`. `tickers: ['*']` follows every market. */

@@ -20,7 +20,14 @@ import {
   ActionsQuery,
   ActorStartBody,
   type BookView,
+  type DeployResponse,
+  type EpisodeActionsResponse,
+  type EpisodeRow,
   type MarketRow,
+  type MarketsResponse,
+  type ModelDetailResponse,
+  type PositionRow,
+  type SessionRow,
   type MetricsView,
   type ModelView,
   type StatusView,
@@ -367,7 +374,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
   app.notFound((c) => fail(c, 404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
 
   app.get('/rl/status', (c) => c.json(status()));
-  app.get('/rl/markets', (c) => c.json({ markets: marketRows() }));
+  app.get('/rl/markets', (c) => c.json({ markets: marketRows() } satisfies MarketsResponse));
   app.get('/rl/orderbook/:ticker', (c) => {
     const ticker = c.req.param('ticker');
     const book = session?.collector.state.book(ticker);
@@ -379,7 +386,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     if (s === undefined) return c.json({ positions: [] });
     const positions = s.actor.paper.getPositions({ settlement_status: 'all' });
     const pnl = new Map(s.actor.marketStatus().map((m) => [m.ticker, m.pnlMicros / 1e6]));
-    return c.json({ positions: positions.ok ? positions.body.market_positions.map((p) => ({ ...p, pnl: pnl.get(p.ticker) ?? 0 })) : [] });
+    return c.json({ positions: positions.ok ? positions.body.market_positions.map((p) => ({ ...p, pnl: pnl.get(p.ticker) ?? 0 })) : [] } satisfies { positions: PositionRow[] });
   });
   app.get('/rl/metrics', (c) => c.json(metrics()));
   app.get('/metrics', (c) => {
@@ -404,8 +411,8 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     text += `kflow_queue_depth{queue="market_data"} ${m.queueDepths.marketData}\nkflow_queue_depth{queue="actions"} ${m.queueDepths.actions}\n`;
     return c.text(text, 200, { 'content-type': 'text/plain; version=0.0.4' });
   });
-  app.get('/rl/sessions', async (c) => c.json({ sessions: await createSessionLoader({ db: o.db }).list() }));
-  app.get('/rl/episodes', async (c) => c.json({ episodes: await listEpisodes(o.db) }));
+  app.get('/rl/sessions', async (c) => c.json({ sessions: await createSessionLoader({ db: o.db }).list() } satisfies { sessions: SessionRow[] }));
+  app.get('/rl/episodes', async (c) => c.json({ episodes: await listEpisodes(o.db) } satisfies { episodes: EpisodeRow[] }));
   app.get('/rl/episodes/:id/actions', async (c) => {
     const id = Number(c.req.param('id'));
     if (!Number.isSafeInteger(id)) return fail(c, 400, 'INVALID_PARAMETER', 'episode id must be an integer', 'id');
@@ -419,7 +426,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
       const d = decodeDecision(r.details, r.executionResult);
       return { step: r.step, market: d.market, marketStep: d.step, tsMs: d.tsMs, action: d.action, policyAction: d.policyAction, override: d.override, executed: d.executed, order: d.order, reject: d.reject, model: d.model, latencyMicros: d.latencyMicros, outcome: d.outcome };
     });
-    return c.json({ actions, next: rows.length === query.data.limit ? rows[rows.length - 1]!.step : null });
+    return c.json({ actions, next: rows.length === query.data.limit ? rows[rows.length - 1]!.step : null } satisfies EpisodeActionsResponse);
   });
   app.get('/rl/models', async (c) => c.json({ models: (await registry.list()).map(modelView) }));
   app.get('/rl/models/:id', async (c) => {
@@ -427,18 +434,18 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     if (!Number.isSafeInteger(id)) return fail(c, 400, 'INVALID_PARAMETER', 'model id must be an integer', 'id');
     const model = await registry.get(id);
     const deployments = (await registry.deployments(model.name)).map((d) => ({ id: d.id, version: d.model.version, action: d.action, deployedMs: d.deployedMs }));
-    return c.json({ model: modelView(model), deployments });
+    return c.json({ model: modelView(model), deployments } satisfies ModelDetailResponse);
   });
   app.post('/rl/models/:id/deploy', requireToken, async (c) => {
     const id = Number(c.req.param('id'));
     if (!Number.isSafeInteger(id)) return fail(c, 400, 'INVALID_PARAMETER', 'model id must be an integer', 'id');
     const model = await registry.get(id);
     const d = await registry.deploy(model.name, model.version);
-    return c.json({ deployment: { id: d.id, action: d.action, deployedMs: d.deployedMs, model: modelView(d.model) } });
+    return c.json({ deployment: { id: d.id, action: d.action, deployedMs: d.deployedMs, model: modelView(d.model) } } satisfies DeployResponse);
   });
   app.post('/rl/models/:name/rollback', requireToken, async (c) => {
     const d = await registry.rollback(c.req.param('name')!);
-    return c.json({ deployment: { id: d.id, action: d.action, deployedMs: d.deployedMs, model: modelView(d.model) } });
+    return c.json({ deployment: { id: d.id, action: d.action, deployedMs: d.deployedMs, model: modelView(d.model) } } satisfies DeployResponse);
   });
   app.post('/rl/actor/start', requireToken, async (c) => {
     const b = await body(c, ActorStartBody);

@@ -12,6 +12,8 @@ export type TrainingErrorCode = 'NO_SESSIONS' | 'JOB_NOT_FOUND' | 'JOB_NOT_RUNNI
 interface Job {
   view: TrainingJobView;
   worker: Worker | undefined;
+  /** The worker sent its checkpoint (it exits right after, while the checkpoint is still being saved). */
+  delivered: boolean;
 }
 
 export interface TrainingJobsOptions {
@@ -62,6 +64,7 @@ export class TrainingJobs {
     const job: Job = {
       view: { id, state: 'running', sessions: ids, timesteps: o.timesteps, seed: o.seed, startedMs: Date.now(), endedMs: null, progress: null, result: null, error: null },
       worker: undefined,
+      delivered: false,
     };
     this.jobs.set(id, job);
     const input: TrainingWorkerInput = { sessions, timesteps: o.timesteps, seed: o.seed };
@@ -74,7 +77,7 @@ export class TrainingJobs {
     worker.on('message', (m: TrainingWorkerMessage) => void this.onMessage(job, m, o.register));
     worker.on('error', (error) => this.finish(job, 'failed', { error: error.message }));
     worker.on('exit', (code) => {
-      if (job.view.state === 'running') this.finish(job, 'failed', { error: `the training worker exited with code ${code}` });
+      if (job.view.state === 'running' && !job.delivered) this.finish(job, 'failed', { error: `the training worker exited with code ${code}` });
     });
     this.options.publish({ type: 'status', job: job.view });
     return job.view;
@@ -115,6 +118,7 @@ export class TrainingJobs {
       case 'failed':
         return this.finish(job, 'failed', { error: m.message });
       case 'done': {
+        job.delivered = true;
         try {
           const dir = resolve(this.options.dir, 'models', `${register ?? 'trained'}-${id}-${Date.now()}`);
           await mkdir(dir, { recursive: true });
