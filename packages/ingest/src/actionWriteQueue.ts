@@ -1,6 +1,7 @@
 import { tableSpec } from './queryable';
 import { WriteQueue, type WriteQueueOptions } from './writeQueue';
 
+/** The `trading_actions` table: one row per decision, keyed by (episode, step). */
 export const ACTION_TABLE = tableSpec('trading_actions', {
   episode_id: 'integer',
   step: 'integer',
@@ -42,6 +43,7 @@ export class ActionWriteQueue extends WriteQueue {
     super([ACTION_TABLE], options);
   }
 
+  /** Queues one decision. Synchronous, O(1). */
   enqueue(a: TradingActionRecord): void {
     this.push(0, [
       a.episodeId,

@@ -2,7 +2,7 @@ import { constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ingestError } from './errors';
 
-/** The path every WebSocket handshake signs, whatever the host (kalshi-api.md §2). */
+/** The path every WebSocket handshake signs, whatever the host (docs/kalshi-protocol.md §2). */
 export const KALSHI_WS_SIGN_PATH = '/trade-api/ws/v2';
 
 /** Signs Kalshi requests. Holds the key privately: it never appears in logs, errors or JSON. */
@@ -11,6 +11,7 @@ export interface KalshiSigner {
   headers(timestampMs: number, method?: string, path?: string): Record<string, string>;
 }
 
+/** An API key id and its RSA private key, as PEM text or as a file path. */
 export type KalshiKeySource =
   | { readonly apiKeyId: string; readonly privateKeyPem: string }
   | { readonly apiKeyId: string; readonly privateKeyPath: string };

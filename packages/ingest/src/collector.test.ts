@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { createKalshiSigner } from './auth';
 import { createCollector, type Collector } from './collector';
-import type { KalshiClientEvent } from './kalshiClient';
+import { KalshiClient, type KalshiClientEvent } from './kalshiClient';
 import type { IngestDatabase } from './queryable';
 import { createSessionLoader } from './sessionLoader';
 import { describeEachBackend, useTempDir, waitFor } from './databases.testing';
@@ -176,13 +176,45 @@ describe('collector connection handling', () => {
     expect(collector.state.book('A')?.levels('yes')).toEqual([[4000, 1000 + 99_900]]);
   });
 
-  it('keeps retrying with capped, jittered backoff when the signature is wrong', async () => {
+  it('refuses to start when the handshake is refused (HTTP 401): a typed error that says what to check, nothing left open', async () => {
     const server = await startLoopbackServer({ publicKey, markets: MARKETS, seed: 1 });
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const statuses: string[] = [];
+    const db: IngestDatabase = {
+      kind: 'custom',
+      query: async (text, params) => {
+        if (/UPDATE/.test(text)) statuses.push(String((params ?? [])[2]));
+        return { rows: [] };
+      },
+      exec: async () => {},
+      insertRows: async () => {},
+      close: async () => {},
+    };
+    const collector = createCollector({ url: server.url, signer: await createKalshiSigner({ apiKeyId: 'k', privateKeyPem: other }), markets: MARKETS, db, rng: createRng(9) });
+    try {
+      const error = await collector.start().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ code: 'AUTH_REFUSED' });
+      expect((error as Error).message).toMatch(/refused the handshake with HTTP 401: check the API key id and its private key/);
+      // One attempt: a wrong key is not retried.
+      expect(server.rejected).toBe(1);
+      expect(collector.client.stats.connected).toBe(false);
+      expect(statuses).toEqual(['failed']);
+      // stop() after a failed start is harmless and reports the same final state.
+      expect((await collector.stop()).sessionId).toBe(collector.sessionId);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('once started, keeps retrying with capped, jittered backoff while handshakes are refused, and reports why', async () => {
+    const server = await startLoopbackServer({ publicKey, markets: MARKETS, seed: 1 });
     const events: KalshiClientEvent[] = [];
     const collector = createCollector({
       url: server.url,
-      signer: await createKalshiSigner({ apiKeyId: 'k', privateKeyPem: other }),
+      signer: await createKalshiSigner({ apiKeyId: 'k', privateKeyPem: PEM }),
       markets: MARKETS,
       rng: createRng(9),
       initialBackoffMs: 5,
@@ -191,17 +223,52 @@ describe('collector connection handling', () => {
     });
     try {
       await collector.start();
+      server.refuseHandshakes(true);
+      server.dropConnections();
       await waitFor(() => server.rejected >= 5, 'five rejected handshakes');
+      server.refuseHandshakes(false);
+      await waitFor(() => collector.client.stats.connected && server.liveSubscriptions === 1, 'reconnected once the key is accepted again');
     } finally {
       await collector.stop();
       await server.close();
     }
-    expect(server.accepted).toBe(0);
     const delays = events.flatMap((e) => (e.type === 'reconnect-scheduled' ? [e.delayMs] : []));
-    expect(delays.length).toBeGreaterThanOrEqual(4);
+    expect(delays.length).toBeGreaterThanOrEqual(5);
     expect(Math.max(...delays)).toBeLessThanOrEqual(20);
     expect(delays[0]).toBeGreaterThanOrEqual(2);
-    expect(events.some((e) => e.type === 'disconnected' && /401/.test(e.reason))).toBe(true);
+    const refused = events.filter((e) => e.type === 'disconnected' && e.failure.kind === 'auth');
+    expect(refused.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('start() says why it cannot connect: unreachable host (after the connect timeout), TLS failure, subscription error', async () => {
+    // A port nobody listens on.
+    const closed = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => closed.once('listening', resolve));
+    const deadPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const unreachable = new KalshiClient({ url: `ws://127.0.0.1:${deadPort}/trade-api/ws/v2`, markets: MARKETS, rng: createRng(1), initialBackoffMs: 5, maxBackoffMs: 20, connectTimeoutMs: 300 });
+    const startedAt = performance.now();
+    await expect(unreachable.start()).rejects.toMatchObject({ code: 'CONNECT_FAILED', message: expect.stringMatching(/within 300 ms: cannot reach the server \(ECONNREFUSED/) });
+    expect(performance.now() - startedAt).toBeLessThan(5000);
+    expect(unreachable.stats.reconnects).toBeGreaterThan(0); // it did retry until the deadline
+
+    // wss:// to a plain ws:// server: the TLS handshake fails at once, and is not retried.
+    const plain = await startLoopbackServer({ publicKey, markets: MARKETS, seed: 1 });
+    try {
+      const tls = new KalshiClient({ url: plain.url.replace('ws://', 'wss://'), markets: MARKETS, rng: createRng(1), connectTimeoutMs: 5000 });
+      await expect(tls.start()).rejects.toMatchObject({ code: 'TLS_FAILED', message: expect.stringMatching(/TLS handshake failed/) });
+      expect(tls.stats.reconnects).toBe(0);
+
+      const signer = await createKalshiSigner({ apiKeyId: 'k', privateKeyPem: PEM });
+      const badTicker = new KalshiClient({ url: plain.url, signer, markets: [MARKETS[0]!, 'NO-SUCH-MARKET'], rng: createRng(1) });
+      await expect(badTicker.start()).rejects.toMatchObject({
+        code: 'SUBSCRIPTION_FAILED',
+        message: expect.stringMatching(/subscribing to orderbook_delta failed: server error 11 "Invalid parameter" \(markets: NO-SUCH-MARKET\)/),
+      });
+      await waitFor(() => plain.liveSubscriptions === 0, 'the failed client closed its connection');
+    } finally {
+      await plain.close();
+    }
   });
 
   it('keeps the market set across reconnects (add_markets, delete_markets, resubscribe)', async () => {
@@ -235,11 +302,18 @@ describe('collector connection handling', () => {
   });
 
   it('reconnects when the read watchdog sees a silent server', async () => {
-    // A server that accepts and then says nothing, not even pongs.
+    // A server that acknowledges the subscriptions and then says nothing, not even pongs.
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
     await new Promise<void>((resolve) => wss.once('listening', resolve));
     let connections = 0;
-    wss.on('connection', () => connections++);
+    wss.on('connection', (ws) => {
+      connections++;
+      let sid = 1;
+      ws.on('message', (data) => {
+        const cmd = JSON.parse(String(data)) as { id: number; params: { channels: string[] } };
+        for (const channel of cmd.params.channels) ws.send(JSON.stringify({ id: cmd.id, type: 'subscribed', msg: { channel, sid: sid++ } }));
+      });
+    });
     const collector = createCollector({
       url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/trade-api/ws/v2`,
       markets: MARKETS,

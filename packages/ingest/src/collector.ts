@@ -26,6 +26,7 @@ export interface CollectorOptions extends KalshiClientOptions {
   readonly sessionUpdateIntervalMs?: number;
 }
 
+/** A collector's state: its session, counts, connection and write-queue metrics. */
 export interface CollectorStatus {
   readonly sessionId: string;
   readonly counts: SessionCounts;
@@ -34,15 +35,24 @@ export interface CollectorStatus {
   readonly recordedLines: number;
 }
 
+/** A running collector (see {@link createCollector}): the client, its books, and the session it records. */
 export interface Collector {
   readonly sessionId: string;
   readonly client: KalshiClient;
   readonly state: SharedOrderbookState;
+  /**
+   * Creates the session record (with a database) and opens the connection; resolves once subscribed.
+   * When the connection cannot be made (see {@link KalshiClient.start}) it closes everything, marks the
+   * session failed and rejects with the client's typed error.
+   */
   start(): Promise<void>;
   /** Closes the socket, flushes the capture and every queued row, and marks the session completed. */
   stop(): Promise<CollectorStatus>;
+  /** The current counts, connection state and queue metrics. */
   status(): CollectorStatus;
+  /** Starts collecting more markets (see {@link KalshiClient.addMarkets}). */
   addMarkets(tickers: readonly string[]): void;
+  /** Stops collecting markets (see {@link KalshiClient.removeMarkets}). */
   removeMarkets(tickers: readonly string[]): void;
 }
 
@@ -118,6 +128,18 @@ export function createCollector(options: CollectorOptions): Collector {
     }, sessionUpdateIntervalMs ?? 5000);
   };
 
+  let finished: Promise<CollectorStatus> | undefined;
+  /** Closes the socket, flushes the capture and every queued row, and closes the session record (once). */
+  const finish = (outcome: 'completed' | 'failed'): Promise<CollectorStatus> =>
+    (finished ??= (async () => {
+      await client.stop();
+      timers.clearTimeout(updateHandle);
+      await recorder?.close();
+      if (queue) await queue.close();
+      if (db) await updateSessionRecord(db, sessionId, { counts: countsNow(), markets: client.markets, status: outcome, endedMs: clock.now() });
+      return status();
+    })());
+
   const status = (): CollectorStatus => ({
     sessionId,
     counts: countsNow(),
@@ -135,18 +157,15 @@ export function createCollector(options: CollectorOptions): Collector {
         await createSessionRecord(db, { id: sessionId, startedMs, environment, wsUrl: client.url, markets: client.markets });
         scheduleUpdate();
       }
-      await client.start();
-    },
-    async stop() {
-      await client.stop();
-      timers.clearTimeout(updateHandle);
-      await recorder?.close();
-      if (queue) await queue.close();
-      if (db) {
-        await updateSessionRecord(db, sessionId, { counts: countsNow(), markets: client.markets, status: 'completed', endedMs: clock.now() });
+      try {
+        await client.start();
+      } catch (error) {
+        // Nothing will arrive: close what start opened and record the session as failed.
+        await finish('failed');
+        throw error;
       }
-      return status();
     },
+    stop: () => finish('completed'),
     status,
     addMarkets: (tickers) => client.addMarkets(tickers),
     removeMarkets: (tickers) => client.removeMarkets(tickers),

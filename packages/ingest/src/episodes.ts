@@ -4,6 +4,7 @@ import { selectRows, toInt, toIntOrNull, type Queryable } from './queryable';
 /** Episodes are training or paper: kflow never trades live. */
 export type TradingMode = 'training' | 'paper';
 
+/** Options of {@link startEpisode}. */
 export interface StartEpisodeOptions {
   readonly modelId?: number;
   /** The market traded, or `'*'` for an episode over several (listed in `markets`). */
@@ -15,6 +16,7 @@ export interface StartEpisodeOptions {
   readonly sessionId?: string;
 }
 
+/** Options of {@link finishEpisode}. */
 export interface FinishEpisodeOptions {
   readonly endedMs: number;
   readonly totalReward: number;

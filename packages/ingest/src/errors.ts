@@ -13,7 +13,12 @@ export type IngestErrorCode =
   | 'MODEL_NOT_DEPLOYABLE'
   | 'NO_PREVIOUS_DEPLOYMENT'
   | 'LIVE_MODE_FORBIDDEN'
-  | 'QUEUE_CLOSED';
+  | 'QUEUE_CLOSED'
+  | 'AUTH_REFUSED'
+  | 'TLS_FAILED'
+  | 'CONNECT_FAILED'
+  | 'SUBSCRIPTION_FAILED'
+  | 'DATABASE_UNAVAILABLE';
 
 /** Throws the package's typed error. */
 export function ingestError(code: IngestErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}): KflowError<IngestErrorCode> {

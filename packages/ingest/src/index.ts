@@ -1,3 +1,11 @@
+/**
+ * The data side of kflow: the authenticated Kalshi WebSocket client and collector, lossless write
+ * queues, one SQL schema on PostgreSQL or embedded PGlite, the session loader and the model registry.
+ * PostgreSQL itself lives on the `@kflow/ingest/pg` subpath.
+ *
+ * @packageDocumentation
+ * @module \@kflow/ingest
+ */
 export { type IngestErrorCode } from './errors';
 export {
   type Queryable,
@@ -61,6 +69,7 @@ export { type KalshiSigner, type KalshiKeySource, KALSHI_WS_SIGN_PATH, createKal
 export {
   type KalshiChannel,
   type KalshiClientEvent,
+  type ConnectionFailure,
   type FrameContext,
   type FrameSink,
   type KalshiClientStats,

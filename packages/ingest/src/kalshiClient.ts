@@ -10,8 +10,9 @@ import {
 import type WebSocketType from 'ws';
 import type { KalshiSigner } from './auth';
 import { ingestError, importOptional } from './errors';
-import { systemTimers, type Timers } from './timers';
+import { holdProcessOpen, systemTimers, type Timers } from './timers';
 
+/** Kalshi's WebSocket v2 endpoints by environment. */
 export const KALSHI_WS_URLS = {
   production: 'wss://external-api-ws.kalshi.com/trade-api/ws/v2',
   demo: 'wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2',
@@ -45,11 +46,59 @@ const UPDATABLE: ReadonlySet<KalshiChannel> = new Set(['orderbook_delta']);
 const UNFILTERED: ReadonlySet<KalshiChannel> = new Set(['market_lifecycle_v2']);
 const TERMINAL_ERROR_CODES: ReadonlySet<number> = new Set([10, 25]);
 
+/**
+ * Why a connection attempt failed, by what helps: `auth` (HTTP 401/403 on the handshake: key or clock),
+ * `tls` (the TLS handshake failed: certificate, proxy, or `wss://` to a plain server), `http` (another HTTP
+ * status: not a WebSocket endpoint, or a server error), `unreachable` (DNS, refused, no route, no answer)
+ * and `closed` (an open connection ended).
+ */
+export interface ConnectionFailure {
+  readonly kind: 'auth' | 'tls' | 'http' | 'unreachable' | 'closed';
+  /** What happened and what to check, without credentials. */
+  readonly message: string;
+  /** The HTTP status of a refused handshake. */
+  readonly status?: number;
+}
+
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE']);
+
+/** Classifies a `ws` connection error (or a close without one). */
+export function describeConnectionFailure(error: (Error & { code?: string }) | undefined, closeCode: number): ConnectionFailure {
+  if (error === undefined) return { kind: 'closed', message: `the connection closed (code ${closeCode})` };
+  const status = /Unexpected server response: (\d{3})/.exec(error.message);
+  if (status !== null) {
+    const code = Number(status[1]);
+    if (code === 401 || code === 403) {
+      return {
+        kind: 'auth',
+        status: code,
+        message:
+          `the server refused the handshake with HTTP ${code}: check the API key id and its private key ` +
+          '(KALSHI_API_KEY_ID, KALSHI_PRIVATE_KEY_PATH), that the key belongs to this environment (demo or production), and the system clock',
+      };
+    }
+    return { kind: 'http', status: code, message: `the handshake got HTTP ${code} instead of a WebSocket upgrade${code === 404 ? ' (wrong path?)' : ''}` };
+  }
+  const code = error.code ?? '';
+  if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code === 'EPROTO' || /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code) || /\bTLS\b/.test(error.message)) {
+    return { kind: 'tls', message: `the TLS handshake failed (${code}: ${error.message}); a proxy, a self-signed certificate or wss:// to a plain ws:// server causes this` };
+  }
+  if (UNREACHABLE_CODES.has(code) || /handshake has timed out/.test(error.message)) {
+    return { kind: 'unreachable', message: `cannot reach the server (${code === '' ? error.message : `${code}: ${error.message}`})` };
+  }
+  return { kind: 'closed', message: error.message };
+}
+
+/** Failures that retrying cannot fix: a refused key, a broken TLS setup, a client error status. */
+function isPermanent(f: ConnectionFailure): boolean {
+  return f.kind === 'auth' || f.kind === 'tls' || (f.kind === 'http' && f.status !== undefined && f.status < 500);
+}
+
 /** What the client tells its owner; never carries credentials or headers. */
 export type KalshiClientEvent =
   | { readonly type: 'connecting'; readonly conn: number; readonly url: string }
   | { readonly type: 'connected'; readonly conn: number }
-  | { readonly type: 'disconnected'; readonly conn: number; readonly reason: string }
+  | { readonly type: 'disconnected'; readonly conn: number; readonly reason: string; readonly failure: ConnectionFailure }
   | { readonly type: 'reconnect-scheduled'; readonly attempt: number; readonly delayMs: number }
   | { readonly type: 'gap'; readonly sid: number; readonly markets: readonly string[] }
   | { readonly type: 'resubscribe'; readonly channel: KalshiChannel; readonly code: number | undefined }
@@ -70,6 +119,7 @@ export interface FrameContext {
 /** Receives every parsed frame after the books were updated. Must not block or await. */
 export type FrameSink = (frame: KalshiFrame, result: ApplyResult, ctx: FrameContext) => void;
 
+/** Running counters of a {@link KalshiClient}. */
 export interface KalshiClientStats {
   frames: number;
   malformed: number;
@@ -83,6 +133,7 @@ export interface KalshiClientStats {
   connected: boolean;
 }
 
+/** Options of {@link KalshiClient}. */
 export interface KalshiClientOptions {
   /** `'production'`, `'demo'`, or any `ws://` / `wss://` URL (tests, the simulator). */
   readonly url: 'production' | 'demo' | (string & {});
@@ -104,6 +155,11 @@ export interface KalshiClientOptions {
   /** Reconnect backoff: `min(max, initial · 2^attempt)`, scaled by a jitter in [0.5, 1). Defaults 250 ms, 30 s. */
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** How long `start()` keeps trying to connect and subscribe before it gives up. Default 15 s. */
+  readonly connectTimeoutMs?: number;
+  /** A handshake (TCP, TLS, HTTP upgrade) that takes longer fails. Default 10 s. */
+  readonly handshakeTimeoutMs?: number;
+  /** Receives connection, gap, resubscribe and error events (never credentials). */
   readonly onEvent?: (event: KalshiClientEvent) => void;
 }
 
@@ -121,8 +177,12 @@ interface ChannelState {
  *
  * - Gap on a sid → its books are stale, `get_snapshot` is sent for them; error 10 or 25 → resubscribe.
  * - Ping every `pingIntervalMs`; a read watchdog reconnects a silent socket.
- * - Reconnects forever with jittered, capped exponential backoff, re-signing the handshake, resetting
- *   sequence trackers and resubscribing the current market set.
+ * - `start()` resolves once connected and subscribed, and rejects with a typed error when that cannot
+ *   happen: `AUTH_REFUSED` (HTTP 401/403), `TLS_FAILED`, `CONNECT_FAILED` (another HTTP status, or
+ *   unreachable for `connectTimeoutMs`), `SUBSCRIPTION_FAILED` (the server answered a subscribe with an error).
+ * - Once started it reconnects forever with jittered, capped exponential backoff, re-signing the
+ *   handshake, resetting sequence trackers and resubscribing the current market set; every failure is
+ *   reported (`disconnected` with its classified `failure`, `server-error`).
  * - `handleMessage` (the socket handler) only parses, updates the books, calls sinks and sends the odd
  *   command; it never awaits.
  *
@@ -163,6 +223,8 @@ export class KalshiClient {
   private pingHandle: unknown;
   private reconnectHandle: unknown;
   private closedWaiters: (() => void)[] = [];
+  /** Settles `start()`: pending until connected and subscribed, or a failure that ends the attempt. */
+  private starting: { resolve: () => void; reject: (error: Error) => void; timer: unknown; last: string } | undefined;
 
   constructor(options: KalshiClientOptions) {
     this.options = options;
@@ -190,18 +252,59 @@ export class KalshiClient {
     this.sinks.push(sink);
   }
 
-  /** Opens the connection (loading `ws` on first use) and keeps it open until `stop()`. */
+  /**
+   * Opens the connection (loading `ws` on first use), resolves once it is subscribed, and keeps it open
+   * until `stop()`. Rejects (and stops) when the first connection cannot be made: see the class notes.
+   */
   async start(): Promise<void> {
     if (!this.stopped) return;
     const ws = await importOptional('ws', () => import('ws'));
     this.WebSocketCtor = ws.WebSocket ?? ws.default;
     this.stopped = false;
+    const timeoutMs = this.options.connectTimeoutMs ?? 15_000;
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = this.timers.setTimeout(() => {
+        this.failStart('CONNECT_FAILED', `could not connect to ${this.url} and subscribe within ${timeoutMs} ms: ${this.starting?.last ?? 'no answer'}`);
+      }, timeoutMs);
+      this.starting = { resolve, reject, timer, last: 'no answer yet' };
+    });
+    // Between attempts only unref'd timers are pending: without this, Node would exit mid-start.
+    const release = holdProcessOpen();
     this.connect();
+    try {
+      await ready;
+    } catch (error) {
+      await this.stop();
+      throw error;
+    } finally {
+      release();
+    }
+  }
+
+  private failStart(code: 'AUTH_REFUSED' | 'TLS_FAILED' | 'CONNECT_FAILED' | 'SUBSCRIPTION_FAILED', message: string): void {
+    const s = this.starting;
+    if (s === undefined) return;
+    this.starting = undefined;
+    this.timers.clearTimeout(s.timer);
+    s.reject(ingestError(code, message, { details: { url: this.url } }));
+  }
+
+  /** Resolves `start()` once every channel that has something to subscribe is subscribed. */
+  private settleStartIfReady(): void {
+    const s = this.starting;
+    if (s === undefined || !this.stats.connected) return;
+    for (const [channel, c] of this.channels) {
+      if (c.sid === undefined && (UNFILTERED.has(channel) || this.desired.size > 0)) return;
+    }
+    this.starting = undefined;
+    this.timers.clearTimeout(s.timer);
+    s.resolve();
   }
 
   /** Closes the connection and stops reconnecting. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.failStart('CONNECT_FAILED', `stopped before ${this.url} was connected and subscribed`);
     this.timers.clearTimeout(this.reconnectHandle);
     this.timers.clearTimeout(this.pingHandle);
     const ws = this.ws;
@@ -251,7 +354,7 @@ export class KalshiClient {
     const result = this.state.applyFrame(frame, recvMs);
     if (result.gap && frame.sid !== undefined) this.onGap(frame.sid);
     if (frame.type === 'subscribed') this.onSubscribed(frame.id, frame.sid, frame.channel);
-    else if (frame.type === 'error') this.onServerError(frame.id, frame.sid, frame.code, frame.message);
+    else if (frame.type === 'error') this.onServerError(frame.id, frame.sid, frame.code, frame.message, frame.marketTickers ?? (frame.marketTicker === undefined ? undefined : [frame.marketTicker]));
     const sinks = this.sinks;
     for (let i = 0; i < sinks.length; i++) {
       try {
@@ -272,7 +375,7 @@ export class KalshiClient {
     this.emit({ type: 'connecting', conn, url: this.url });
     // Re-signed on every connect: the timestamp must be fresh.
     const headers = this.options.signer?.headers(this.clock.now()) ?? {};
-    const ws = new Ctor(this.connectUrl, { headers, perMessageDeflate: false });
+    const ws = new Ctor(this.connectUrl, { headers, perMessageDeflate: false, handshakeTimeout: this.options.handshakeTimeoutMs ?? 10_000 });
     this.ws = ws;
     ws.on('open', () => this.onOpen(ws));
     ws.on('message', (data: Buffer) => {
@@ -286,17 +389,26 @@ export class KalshiClient {
     ws.on('pong', () => {
       this.lastReadMs = this.clock.now();
     });
-    // Errors are followed by 'close'; the message (e.g. "Unexpected server response: 401") is reported there.
-    let lastError = '';
+    // Errors are followed by 'close'; the error (e.g. "Unexpected server response: 401") is reported there.
+    let lastError: Error | undefined;
     ws.on('error', (error: Error) => {
-      lastError = error.message;
+      lastError = error;
     });
     ws.on('close', (code: number) => {
       if (this.ws === ws) this.ws = undefined;
       this.stats.connected = false;
       this.timers.clearTimeout(this.pingHandle);
-      this.emit({ type: 'disconnected', conn, reason: lastError || `close ${code}` });
+      const failure = describeConnectionFailure(lastError, code);
+      this.emit({ type: 'disconnected', conn, reason: failure.message, failure });
       for (const w of this.closedWaiters.splice(0)) w();
+      if (this.starting !== undefined) {
+        // Before the first subscription: a refused key or a broken TLS setup will not heal by retrying.
+        if (isPermanent(failure)) {
+          this.failStart(failure.kind === 'auth' ? 'AUTH_REFUSED' : failure.kind === 'tls' ? 'TLS_FAILED' : 'CONNECT_FAILED', `${this.url}: ${failure.message}`);
+          return;
+        }
+        this.starting.last = failure.message;
+      }
       if (!this.stopped) this.scheduleReconnect();
     });
   }
@@ -314,6 +426,7 @@ export class KalshiClient {
       this.subscribe(channel);
     }
     this.schedulePing(ws);
+    this.settleStartIfReady();
   }
 
   private schedulePing(ws: WebSocketType): void {
@@ -359,6 +472,7 @@ export class KalshiClient {
     c.sid = sid;
     c.pendingId = undefined;
     this.reconcile();
+    this.settleStartIfReady();
   }
 
   private onGap(sid: number): void {
@@ -368,10 +482,15 @@ export class KalshiClient {
     this.requestSnapshots(markets);
   }
 
-  private onServerError(id: number | undefined, sid: number | undefined, code: number, message: string): void {
+  private onServerError(id: number | undefined, sid: number | undefined, code: number, message: string, tickers: readonly string[] | undefined): void {
     this.emit({ type: 'server-error', code, message });
     const failedSubscribe = id === undefined ? undefined : [...this.channels].find(([, c]) => c.pendingId === id);
     if (failedSubscribe) failedSubscribe[1].pendingId = undefined;
+    if (failedSubscribe !== undefined && this.starting !== undefined) {
+      const markets = tickers === undefined || tickers.length === 0 ? '' : ` (markets: ${tickers.join(', ')})`;
+      this.failStart('SUBSCRIPTION_FAILED', `subscribing to ${failedSubscribe[0]} failed: server error ${code} "${message}"${markets}; check the tickers (--markets) and that the key may read this channel`);
+      return;
+    }
     if (!TERMINAL_ERROR_CODES.has(code)) return;
     // The subscription is dead: find it by sid, else by the command that failed, else renew them all.
     // An unknown sid is a subscription already replaced: nothing to renew.

@@ -3,7 +3,8 @@
  * RSA-PSS handshake signature with the matching public key, keeps the true books, streams seeded
  * deltas and trades on demand, answers subscribe / update_subscription / unsubscribe with sid and seq
  * (acks consume seq, as on the real feed), and injects faults: a sequence gap, error 25, a dropped
- * connection and malformed frames.
+ * connection and malformed frames. A subscribe naming an unknown market is answered with error 11, and
+ * handshakes can be refused on demand.
  */
 import { constants, verify, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -42,6 +43,8 @@ export interface LoopbackServer {
   injectError25(): void;
   /** Cuts every connection without a closing handshake. */
   dropConnections(): void;
+  /** While on, every handshake is refused with HTTP 401 (a revoked key). */
+  refuseHandshakes(on: boolean): void;
   /** Sends a non-JSON frame and a JSON frame of a known type with a broken body. */
   injectMalformed(): void;
   /** Sends a settlement lifecycle event for `market`. */
@@ -74,6 +77,7 @@ export async function startLoopbackServer(options: { publicKey: KeyObject; marke
   let rejected = 0;
   let accepted = 0;
   let gapPending = false;
+  let refusing = false;
 
   const wss = new WebSocketServer({
     host: '127.0.0.1',
@@ -84,6 +88,7 @@ export async function startLoopbackServer(options: { publicKey: KeyObject; marke
       const sig = h['kalshi-access-signature'];
       const key = h['kalshi-access-key'];
       const ok =
+        !refusing &&
         typeof ts === 'string' &&
         typeof sig === 'string' &&
         typeof key === 'string' &&
@@ -125,11 +130,16 @@ export async function startLoopbackServer(options: { publicKey: KeyObject; marke
       const cmd = JSON.parse(String(data)) as { id: number; cmd: string; params: Record<string, unknown> };
       const p = cmd.params;
       if (cmd.cmd === 'subscribe') {
+        const unknown = ((p.market_tickers as string[] | undefined) ?? []).filter((m) => !books.has(m));
+        if (unknown.length > 0) {
+          send(c, { id: cmd.id, type: 'error', msg: { code: 11, msg: 'Invalid parameter', market_tickers: unknown } });
+          return;
+        }
         for (const channel of p.channels as string[]) {
           const sub: Sub = { sid: nextSid++, channel, markets: new Set((p.market_tickers as string[] | undefined) ?? []), seq: 0, dead: false };
           c.subs.push(sub);
           send(c, { id: cmd.id, type: 'subscribed', msg: { channel, sid: sub.sid } });
-          if (channel === 'orderbook_delta') for (const m of sub.markets) if (books.has(m)) snapshot(c, sub, m);
+          if (channel === 'orderbook_delta') for (const m of sub.markets) snapshot(c, sub, m);
         }
       } else if (cmd.cmd === 'update_subscription') {
         const sid = (p.sids as number[] | undefined)?.[0] ?? (p.sid as number);
@@ -230,6 +240,9 @@ export async function startLoopbackServer(options: { publicKey: KeyObject; marke
     },
     dropConnections() {
       for (const c of conns) c.ws.terminate();
+    },
+    refuseHandshakes(on) {
+      refusing = on;
     },
     injectMalformed() {
       for (const c of conns) {

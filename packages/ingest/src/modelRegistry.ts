@@ -3,8 +3,10 @@ import { ingestError } from './errors';
 import { selectRows, toInt, toIntOrNull, type IngestDatabase, type Queryable } from './queryable';
 import { systemTimers, type Timers } from './timers';
 
+/** Lifecycle of a registered model: `training` → `ready` → `deployed` (one per name) → `archived`. */
 export type ModelStatus = 'training' | 'ready' | 'deployed' | 'archived';
 
+/** One registered model version, as stored. */
 export interface ModelRecord {
   readonly id: number;
   readonly name: string;
@@ -22,6 +24,7 @@ export interface ModelRecord {
   readonly updatedMs: number;
 }
 
+/** What {@link ModelRegistry.register} stores; the version is assigned by the registry. */
 export interface RegisterModelOptions {
   readonly name: string;
   readonly architecture: string;
@@ -43,6 +46,7 @@ export interface ModelDeployment {
   readonly deployedMs: number;
 }
 
+/** Options of {@link ModelRegistry.watch}. */
 export interface WatchDeploymentOptions {
   /**
    * Called with the current deployment first (if any), then with every change: a newer version, or a
@@ -62,11 +66,17 @@ export interface WatchDeploymentOptions {
 /** The NOTIFY channel deployments are announced on (payload: the model name). */
 export const MODEL_DEPLOYMENT_CHANNEL = 'kflow_model_deployments';
 
+/** The model registry: versioned checkpoints per name, their status, and which version is deployed (see {@link createModelRegistry}). */
 export interface ModelRegistry {
+  /** Registers a checkpoint as the next version of `options.name` (default status `ready`). */
   register(options: RegisterModelOptions): Promise<ModelRecord>;
+  /** One model by id; throws `MODEL_NOT_FOUND`. */
   get(id: number): Promise<ModelRecord>;
+  /** Every model (of `name`, if given), ordered by name and version. */
   list(name?: string): Promise<ModelRecord[]>;
+  /** Sets a model's status; throws `MODEL_NOT_FOUND`. */
   setStatus(id: number, status: ModelStatus): Promise<ModelRecord>;
+  /** Replaces a model's recorded performance figures (any JSON); throws `MODEL_NOT_FOUND`. */
   setPerformance(id: number, performance: Readonly<Record<string, unknown>>): Promise<ModelRecord>;
   /** The highest version of `name` whose status is one of `statuses` (default ready or deployed). */
   latest(name: string, statuses?: readonly ModelStatus[]): Promise<ModelRecord | undefined>;
@@ -86,9 +96,16 @@ export interface ModelRegistry {
    * Watches `name`'s deployment: the hot-reload source of the live actor. Uses LISTEN/NOTIFY where the
    * database offers it (PostgreSQL, PGlite), so a deploy is seen at once, and polls as the fallback.
    */
-  watch(name: string, options: WatchDeploymentOptions): { stop(): Promise<void> };
+  watch(
+    name: string,
+    options: WatchDeploymentOptions,
+  ): {
+    /** Stops watching. */
+    stop(): Promise<void>;
+  };
 }
 
+/** Options of {@link createModelRegistry}. */
 export interface ModelRegistryOptions {
   /** A `Queryable`; an `IngestDatabase` with `listen` makes `watch` use LISTEN/NOTIFY. */
   readonly db: Queryable & Pick<IngestDatabase, 'listen'>;

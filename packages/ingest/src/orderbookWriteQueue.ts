@@ -13,8 +13,11 @@ const FRAME_COLUMNS = {
   seq: 'bigint',
 } as const;
 
+/** The `orderbook_snapshots` table: one row per applied snapshot, levels as JSON. */
 export const SNAPSHOT_TABLE = tableSpec('orderbook_snapshots', { ...FRAME_COLUMNS, yes_levels: 'jsonb', no_levels: 'jsonb' });
+/** The `orderbook_deltas` table: one row per applied delta, exact units. */
 export const DELTA_TABLE = tableSpec('orderbook_deltas', { ...FRAME_COLUMNS, side: 'text', price_units: 'integer', delta_centi: 'bigint' });
+/** The `trades` table: one row per public trade, exact units. */
 export const TRADE_TABLE = tableSpec('trades', {
   ...FRAME_COLUMNS,
   trade_id: 'text',
@@ -22,6 +25,7 @@ export const TRADE_TABLE = tableSpec('trades', {
   count_centi: 'bigint',
   taker_side: 'text',
 });
+/** The `market_lifecycle` table: lifecycle events of the collected markets, the frame's `msg` as JSON. */
 export const LIFECYCLE_TABLE = tableSpec('market_lifecycle', { ...FRAME_COLUMNS, event_type: 'text', payload: 'jsonb' });
 
 /**
@@ -41,6 +45,7 @@ export interface FrameMeta {
   readonly seq: number | null;
 }
 
+/** Options of {@link OrderbookWriteQueue}: the {@link WriteQueueOptions} plus optional delta sampling. */
 export interface OrderbookWriteQueueOptions extends WriteQueueOptions {
   /** Keep one delta in N (default 1: keep all). Sampled sessions cannot rebuild books exactly. */
   readonly deltaSampleEvery?: number;
@@ -70,10 +75,12 @@ export class OrderbookWriteQueue extends WriteQueue {
     this.sampleEvery = Math.max(1, Math.trunc(options.deltaSampleEvery ?? 1));
   }
 
+  /** Queues an applied snapshot (both bid ladders). Synchronous, O(levels). */
   enqueueSnapshot(meta: FrameMeta, yes: readonly Level[], no: readonly Level[]): void {
     this.push(0, [...metaValues(meta), JSON.stringify(yes), JSON.stringify(no)]);
   }
 
+  /** Queues an applied delta. Synchronous, O(1). */
   enqueueDelta(meta: FrameMeta, side: Side, priceUnits: number, deltaCenti: number): void {
     if (this.sampleEvery > 1 && this.deltaCount++ % this.sampleEvery !== 0) {
       this.sampled++;
@@ -82,6 +89,7 @@ export class OrderbookWriteQueue extends WriteQueue {
     this.push(1, [...metaValues(meta), side, priceUnits, deltaCenti]);
   }
 
+  /** Queues a public trade. Synchronous, O(1). */
   enqueueTrade(meta: FrameMeta, tradeId: string | null, yesPriceUnits: number, countCenti: number, takerSide: Side): void {
     this.push(2, [...metaValues(meta), tradeId, yesPriceUnits, countCenti, takerSide]);
   }
@@ -91,6 +99,7 @@ export class OrderbookWriteQueue extends WriteQueue {
     this.push(3, [...metaValues(meta), eventType, payload]);
   }
 
+  /** The queue's counters, plus the deltas left out by sampling. */
   override get metrics(): OrderbookWriteQueueMetrics {
     return { ...super.metrics, sampledOut: this.sampled };
   }

@@ -1,14 +1,37 @@
 /**
  * `@kflow/ingest/pg`: PostgreSQL through `pg` (and `pg-copy-streams` for COPY), both optional peers
  * loaded on first use.
+ *
+ * @packageDocumentation
+ * @module \@kflow/ingest/pg
  */
 import type { Pool, PoolClient } from 'pg';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { importOptional } from './errors';
+import { importOptional, ingestError } from './errors';
 import { quoteIdent } from './pglite';
 import type { IngestDatabase, SqlValue, TableSpec } from './queryable';
 
+/** `host:port/database` of a connection string, never its user or password. */
+function describeServer(url: string): string {
+  if (!URL.canParse(url)) return 'an unparsable connection string (expected postgres://user@host:port/database)';
+  const u = new URL(url);
+  return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname === '/' ? '' : u.pathname}`;
+}
+
+/** What a failed first connection means, and what to do about it. */
+function unavailableReason(cause: unknown): string {
+  const e = cause as { code?: string; message?: string };
+  const message = e.message ?? String(cause);
+  if (e.code === 'ECONNREFUSED') return `connection refused (${message}): is the server running and listening there?`;
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `unknown host (${message}): check the host name in --db`;
+  if (/timeout/i.test(message)) return `no answer within 10 s (${message}): check the host, port and firewall`;
+  if (e.code === '28P01' || e.code === '28000') return `authentication failed (${message}): check the user and password in --db`;
+  if (e.code === '3D000') return `${message}: create it (createdb) or name an existing database in --db`;
+  return message;
+}
+
+/** Options of {@link connectPostgres}. */
 export interface ConnectPostgresOptions {
   /** A connection string, e.g. `postgres://postgres@127.0.0.1:5432/test`. */
   readonly url: string;
@@ -44,7 +67,12 @@ export async function connectPostgres(options: ConnectPostgresOptions): Promise<
     options: `-c search_path=${schema}`,
   });
   pool.on('error', (error) => options.onError?.(error));
-  await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  try {
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  } catch (cause) {
+    await pool.end().catch(() => {});
+    throw ingestError('DATABASE_UNAVAILABLE', `PostgreSQL at ${describeServer(options.url)}: ${unavailableReason(cause)}`, { cause });
+  }
   const copyFrom = copy.from ?? copy.default.from;
 
   async function copyRows(client: PoolClient, table: string, spec: TableSpec, rows: readonly (readonly SqlValue[])[]): Promise<void> {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { importOptional, ingestError } from './errors';
 import { unnestInsert, type IngestDatabase } from './queryable';
 
+/** Options of {@link openPglite}. */
 export interface OpenPgliteOptions {
   /** Data directory (created if missing); omit for an in-memory database. */
   readonly dataDir?: string;

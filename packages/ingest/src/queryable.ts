@@ -3,12 +3,14 @@
  * (bring your own driver, as in Kysely). Rows come back as plain objects.
  */
 export interface Queryable {
+  /** Runs one parameterised statement (`$1`, `$2`, ...) and resolves with its rows. */
   query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
 /** A value in a bulk-inserted row. JSONB columns take their JSON text. */
 export type SqlValue = string | number | boolean | null;
 
+/** SQL type of a bulk-loaded column. */
 export type ColumnType = 'text' | 'bigint' | 'integer' | 'double precision' | 'boolean' | 'jsonb';
 
 /** A table the write queues bulk-load, with its columns in row order. */
@@ -44,6 +46,7 @@ export interface IngestDatabase extends Queryable {
    * Absent where the driver cannot listen (`fromQueryable`).
    */
   listen?(channel: string, onNotify: (payload: string) => void, onError?: (error: unknown) => void): Promise<() => Promise<void>>;
+  /** Closes the connection (pool, or the embedded database and its directory lock). */
   close(): Promise<void>;
 }
 

@@ -11,6 +11,7 @@ import { ingestError } from './errors';
 import { selectRows, toInt, toIntOrNull, type Queryable } from './queryable';
 import type { SessionCounts, SessionEnvironment, SessionStatus } from './sessionStore';
 
+/** One recorded session as {@link SessionLoader.list} reports it. */
 export interface SessionSummary {
   readonly id: string;
   readonly startedMs: number;
@@ -25,6 +26,7 @@ export interface SessionSummary {
   readonly stored: { readonly snapshots: number; readonly deltas: number; readonly trades: number; readonly lifecycle: number };
 }
 
+/** Lists recorded sessions and loads them as `SessionData` (see {@link createSessionLoader}). */
 export interface SessionLoader {
   /** Every session, newest first, with the collector's counts and the stored row counts. */
   list(): Promise<SessionSummary[]>;

@@ -3,6 +3,7 @@ import type { Queryable } from './queryable';
 /** Where a session's frames came from. */
 export type SessionEnvironment = 'production' | 'demo' | 'sim' | 'custom';
 
+/** State of a recorded session: still `recording`, `completed` by a clean stop, or `failed`. */
 export type SessionStatus = 'recording' | 'completed' | 'failed';
 
 /** The collector's own counts for a session (what it received, not what the database holds). */
@@ -16,6 +17,7 @@ export interface SessionCounts {
   readonly reconnects: number;
 }
 
+/** The session row {@link createSessionRecord} inserts. */
 export interface NewSession {
   readonly id: string;
   readonly startedMs: number;
@@ -35,6 +37,7 @@ export async function createSessionRecord(db: Queryable, s: NewSession): Promise
   ]);
 }
 
+/** Fields {@link updateSessionRecord} changes (absent fields are left as they are). */
 export interface SessionUpdate {
   readonly counts?: SessionCounts;
   readonly markets?: readonly string[];

@@ -1,9 +1,10 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { copyText } from './pg';
+import { connectPostgres, copyText } from './pg';
 import { selectRows, toInt } from './queryable';
 import { MIGRATIONS, migrate, schemaVersion } from './schema';
 import { DELTA_TABLE, SNAPSHOT_TABLE } from './orderbookWriteQueue';
-import { describeEachBackend } from './databases.testing';
+import { DATABASE_URL, describeEachBackend } from './databases.testing';
 
 describeEachBackend('storage', 'storage', (t) => {
   const { name } = t;
@@ -66,5 +67,31 @@ describeEachBackend('storage', 'storage', (t) => {
 describe('copyText', () => {
   it('escapes COPY specials and writes NULL as \\N', () => {
     expect(copyText([['a\tb', null, 3, true], ['x\\y\r\n', 'plain', -1.5, false]])).toBe('a\\tb\t\\N\t3\ttrue\nx\\\\y\\r\\n\tplain\t-1.5\tfalse\n');
+  });
+});
+
+describe('connectPostgres when the server is not there', () => {
+  it('fails within seconds with DATABASE_UNAVAILABLE, the reason and what to check (never the password)', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const started = performance.now();
+    const error = await connectPostgres({ url: `postgres://kflow:s3cret@127.0.0.1:${port}/kflow` }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code: string },
+    );
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(error?.code).toBe('DATABASE_UNAVAILABLE');
+    expect(error?.message).toBe(`PostgreSQL at 127.0.0.1:${port}/kflow: connection refused (connect ECONNREFUSED 127.0.0.1:${port}): is the server running and listening there?`);
+  });
+
+  it.skipIf(DATABASE_URL === undefined)('says so when the database does not exist', async () => {
+    const url = new URL(DATABASE_URL!);
+    url.pathname = '/kflow_no_such_database';
+    await expect(connectPostgres({ url: url.toString() })).rejects.toMatchObject({
+      code: 'DATABASE_UNAVAILABLE',
+      message: expect.stringMatching(/database "kflow_no_such_database" does not exist: create it \(createdb\)/),
+    });
   });
 });

@@ -3,10 +3,13 @@
  * process timers, unref'd: background batching and reconnect timers never keep a process alive.
  */
 export interface Timers {
+  /** Calls `fn` once after `ms` milliseconds; returns a handle for `clearTimeout`. */
   setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a pending `setTimeout` (ignores handles that already fired). */
   clearTimeout(handle: unknown): void;
 }
 
+/** The process timers, unref'd so that background timers never keep a process alive. */
 export const systemTimers: Timers = {
   setTimeout(fn, ms) {
     const handle = setTimeout(fn, ms);

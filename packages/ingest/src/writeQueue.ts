@@ -32,6 +32,7 @@ export interface WriteQueueMetrics {
   readonly lastError: string | undefined;
 }
 
+/** Options of a {@link WriteQueue}: the database, batching, the spill file, retries and the close timeout. */
 export interface WriteQueueOptions {
   readonly db: IngestDatabase;
   /** Rows per batch. Default 5,000. */
@@ -150,6 +151,7 @@ export class WriteQueue {
     }
   }
 
+  /** Counters and lag since the queue was created. */
   get metrics(): WriteQueueMetrics {
     return {
       enqueued: this.metricEnqueued,

@@ -6,6 +6,7 @@ export const KALSHI_WS_PATH = '/trade-api/ws/v2';
 /** Why a handshake was refused. */
 export type AuthFailure = 'missing_headers' | 'unknown_key' | 'bad_timestamp' | 'stale_timestamp' | 'bad_signature';
 
+/** Options of {@link verifyKalshiRequest}. */
 export interface VerifyRequestOptions {
   /** PEM (SPKI or PKCS#1) or a `KeyObject`. */
   readonly publicKey: string | KeyObject;

@@ -5,6 +5,7 @@ import { type OracleRecord, createSimulator } from './simulator';
 /** Sids a capture uses, as if one client had subscribed to the three channels in this order. */
 export const CAPTURE_SIDS = { orderbook_delta: 1, trade: 2, market_lifecycle_v2: 3 } as const;
 
+/** Where {@link generateCapture} sends the frames (and the oracle stream) it generates. */
 export interface CaptureOptions {
   /** Receives each raw frame (one JSONL line, without the newline). */
   readonly onFrame: (line: string) => void;
@@ -12,6 +13,7 @@ export interface CaptureOptions {
   readonly onOracle?: (line: string) => void;
 }
 
+/** One simulated market of a capture: ids, outcome and event counts. */
 export interface CaptureMarketSummary {
   readonly ticker: string;
   readonly marketId: string;
@@ -20,6 +22,7 @@ export interface CaptureMarketSummary {
   readonly trades: number;
 }
 
+/** What a simulated capture contains: preset, seed, edge, frame count, exchange-time span and markets. */
 export interface CaptureSummary {
   readonly preset: string;
   readonly seed: number;

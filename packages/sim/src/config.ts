@@ -117,6 +117,7 @@ export interface SimConfig {
   readonly regimes: { readonly quiet: RegimeConfig; readonly normal: RegimeConfig; readonly burst: RegimeConfig };
 }
 
+/** Names of the built-in simulator presets (see `docs/simulator.md`). */
 export type PresetName = 'calm' | 'volatile' | 'informed';
 
 /** A deep partial of `SimConfig` for overrides. */

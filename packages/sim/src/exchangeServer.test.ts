@@ -4,7 +4,7 @@ import { type KalshiFrame, SharedOrderbookState, parseFrame } from '@kflow/order
 import { WebSocket } from 'ws';
 import { KALSHI_WS_PATH } from './auth';
 import { resolveSimConfig } from './config';
-import { type ExchangeServer, type ExchangeServerOptions, createExchangeServer } from './exchangeServer';
+import { type ExchangeServer, type ExchangeServerOptions, createExchangeServer, startLocalExchange } from './exchangeServer';
 
 type Raw = { type: string; id?: number; sid?: number; seq?: number; msg?: Record<string, unknown> & { code?: number } };
 
@@ -132,6 +132,20 @@ describe('handshake auth', () => {
     await expect(connect(server.url, signedHeaders(keys.privateKey, Math.floor(Date.now() / 1000)))).rejects.toThrow('HTTP 401');
     await expect(connect(server.url, { ...signedHeaders(keys.privateKey), 'KALSHI-ACCESS-KEY': 'someone-else' })).rejects.toThrow('HTTP 401');
     await expect(connect(server.url.replace('/ws/v2', '/ws/v3'), signedHeaders(keys.privateKey))).rejects.toThrow('HTTP 404');
+  });
+
+  it('startLocalExchange: its credentials pass the check, other keys do not; the session clock starts now', async () => {
+    const before = Date.now();
+    const { server, credentials } = await startLocalExchange({ config: resolveSimConfig('calm', { seed: 1, markets: 1 }), start: 'manual' });
+    try {
+      const headers = { ...signedHeaders(credentials.privateKeyPem), 'KALSHI-ACCESS-KEY': credentials.apiKeyId };
+      const ok = await connect(server.url, headers);
+      ok.ws.close();
+      await expect(connect(server.url, { ...signedHeaders(keys.privateKey), 'KALSHI-ACCESS-KEY': credentials.apiKeyId })).rejects.toThrow('HTTP 401');
+      expect(server.progress.tsMs).toBeGreaterThanOrEqual(before);
+    } finally {
+      await server.close();
+    }
   });
 });
 

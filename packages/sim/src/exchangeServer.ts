@@ -1,5 +1,5 @@
 import { type IncomingMessage, type Server, createServer } from 'node:http';
-import type { KeyObject } from 'node:crypto';
+import { type KeyObject, generateKeyPairSync } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { type Clock, KflowError, OrderBook, systemClock } from '@kflow/orderbook';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -12,6 +12,7 @@ import { type SimEvent, type SimMarket, createSimulator } from './simulator';
 /** How fast virtual time runs: 1 = real time, N = N× faster, 'max' = as fast as the clients read. */
 export type SpeedFactor = number | 'max';
 
+/** Options of {@link createExchangeServer}. */
 export interface ExchangeServerOptions {
   /** The simulated session the server plays (see `resolveSimConfig`). */
   readonly config: SimConfig;
@@ -55,6 +56,7 @@ export interface ExchangeFaults {
   malformedFrame(kind?: 'json' | 'fields'): number;
 }
 
+/** How a served session ended. */
 export interface ExchangeSessionResult {
   /** False when the server was closed before the session ended. */
   readonly completed: boolean;
@@ -64,6 +66,7 @@ export interface ExchangeSessionResult {
   readonly results: Readonly<Record<string, 'yes' | 'no'>>;
 }
 
+/** A running Kalshi-protocol exchange on loopback (see {@link createExchangeServer}). */
 export interface ExchangeServer {
   /** `ws://host:port/trade-api/ws/v2` */
   readonly url: string;
@@ -78,6 +81,7 @@ export interface ExchangeServer {
   readonly progress: { readonly events: number; readonly tsMs: number; readonly fraction: number };
   /** Starts the session (no-op once started). */
   start(): void;
+  /** Stops the session, closes every client connection and the listening socket. */
   close(): Promise<void>;
 }
 
@@ -509,4 +513,29 @@ export async function createExchangeServer(options: ExchangeServerOptions): Prom
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+/** Credentials that pass a local exchange's handshake check; the shape `createKalshiSigner` takes. */
+export interface LocalExchangeCredentials {
+  readonly apiKeyId: string;
+  /** PKCS#8 PEM of a throwaway RSA key made for this server only. */
+  readonly privateKeyPem: string;
+}
+
+/**
+ * Starts the exchange on loopback with a throwaway RSA key pair and returns the credentials that pass its
+ * handshake check (the same RSA-PSS verification Kalshi does), so a collector connects to it exactly as it
+ * connects to Kalshi. The session's exchange clock starts now, as a real exchange's does (receipt-stamped
+ * snapshots and exchange-stamped deltas then share one clock); the seed still fixes every price and size.
+ *
+ * @example
+ * const { server, credentials } = await startLocalExchange({ config: resolveSimConfig('informed', { seed: 1 }), speed: 10 });
+ * const signer = await createKalshiSigner(credentials); // @kflow/ingest
+ */
+export async function startLocalExchange(options: Omit<ExchangeServerOptions, 'auth'>): Promise<{ server: ExchangeServer; credentials: LocalExchangeCredentials }> {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const apiKeyId = 'sim';
+  const startMs = (options.clock ?? systemClock).now();
+  const server = await createExchangeServer({ ...options, config: { ...options.config, startMs }, auth: { publicKey, keyId: apiKeyId } });
+  return { server, credentials: { apiKeyId, privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() } };
 }

@@ -1,3 +1,10 @@
+/**
+ * A seeded Kalshi-like market simulator, simulated captures, and a Kalshi-protocol WebSocket exchange
+ * server on loopback.
+ *
+ * @packageDocumentation
+ * @module \@kflow/sim
+ */
 export type { SimErrorCode } from './errors';
 export { type TickStructure, type TickGrid, type PriceRange, createTickGrid } from './tickGrid';
 export {
@@ -37,6 +44,8 @@ export {
   type ExchangeFaults,
   type ExchangeSessionResult,
   type ExchangeServer,
+  type LocalExchangeCredentials,
   createExchangeServer,
+  startLocalExchange,
 } from './exchangeServer';
 export { type EdgeReport, type MarketSamples, measureEdge, sampleSession } from './edgeReport';

@@ -49,6 +49,7 @@ export interface SimMarket {
   readonly grid: TickGrid;
 }
 
+/** Options of {@link createSimulator}. */
 export interface SimulatorOptions {
   /** Receives the latent probability of each market at every latent step (the oracle stream). */
   readonly onOracle?: (record: OracleRecord) => void;
@@ -61,6 +62,7 @@ export interface SimulatorOptions {
 export interface Simulator {
   readonly config: SimConfig;
   readonly markets: readonly SimMarket[];
+  /** The simulator's current book of a market (after every event pulled so far), or undefined for an unknown ticker. */
   book(ticker: string): BookView | undefined;
   /** The next event, or undefined once every market has settled. */
   next(): SimEvent | undefined;
