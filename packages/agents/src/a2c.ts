@@ -2,15 +2,13 @@
  * Advantage Actor-Critic (synchronous A2C) with Stable-Baselines3 2.x defaults and semantics: short
  * rollouts, one RMSprop step on the whole rollout, no advantage normalisation.
  */
-import { createAdam, createRmsprop } from './optimizers';
+import { createMinibatch, loadMinibatch } from './minibatch';
+import { clipGradNorm, createAdam, createRmsprop } from './optimizers';
 import {
   type Schedule,
   type TrainerCommonOptions,
   type TrainResult,
   checkPositiveInteger,
-  createMinibatch,
-  loadMinibatch,
-  minibatchStep,
   resolveHyperparameters,
   scheduleValue,
   startOnPolicyRun,
@@ -76,7 +74,8 @@ export function trainA2c(options: A2cOptions): TrainResult<A2cHyperparameters> {
     // One gradient step on every valid transition of the rollout.
     let n = 0;
     for (let idx = 0; idx < size; idx++) if (buffer.valid[idx] === 1) indices[n++] = idx;
-    loadMinibatch(policy, buffer, indices, 0, n, mb, hp.normalizeAdvantage);
+    const rows = indices.subarray(0, n);
+    loadMinibatch(policy, buffer, rows, mb, hp.normalizeAdvantage);
     let pgLoss = 0;
     let valueLoss = 0;
     let entropy = 0;
@@ -85,12 +84,14 @@ export function trainA2c(options: A2cOptions): TrainResult<A2cHyperparameters> {
       // loss = −mean(A·log π) + entCoef·(−mean H) + vfCoef·mean((V − R)²)
       pgLoss -= adv * mb.logProbs[b]!;
       mb.dLogProb[b] = -adv / n;
-      const err = mb.values[b]! - buffer.returns[indices[b]!]!;
+      const err = mb.values[b]! - buffer.returns[rows[b]!]!;
       valueLoss += err * err;
       mb.dValue[b] = (hp.vfCoef * 2 * err) / n;
       entropy += mb.entropies[b]!;
     }
-    minibatchStep(policy, optimizer, mb, n, -hp.entCoef / n, hp.maxGradNorm);
+    policy.backward(mb.actions, mb.masks, n, mb.dLogProb, -hp.entCoef / n, mb.dValue);
+    clipGradNorm(policy.gradients(), hp.maxGradNorm);
+    optimizer.step(policy.parameters(), policy.gradients());
     updates++;
 
     run.reportUpdate({

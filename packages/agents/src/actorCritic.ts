@@ -6,7 +6,7 @@ import { type Activation, Mlp } from './mlp';
 import { initOrthogonal } from './orthogonal';
 
 /**
- * What an actor needs from a policy (architecture §4): a pure observation → action function plus the
+ * What an actor needs from a policy (docs/architecture.md §4.2): a pure observation → action function plus the
  * metadata to check it against the running feature builder. Anything of this shape can be served.
  */
 export interface Policy {
@@ -15,9 +15,11 @@ export interface Policy {
   readonly actionCount: number;
   /** Version of the observation builder the policy was trained with (`'none'` for non-Kalshi envs). */
   readonly featureSetVersion: string;
+  /** The action to take on `observation`, among those `mask` allows (1 = allowed; every action without a mask). */
   act(observation: Float32Array, mask?: Uint8Array): number;
 }
 
+/** Options of {@link ActorCritic}. */
 export interface ActorCriticOptions {
   observationSize: number;
   /** Sizes of the action components: `[n]` for `Discrete(n)`, `nvec` for `MultiDiscrete`. */

@@ -2,6 +2,7 @@ import type { Rng } from '@kflow/orderbook';
 import type { Policy } from './actorCritic';
 import { agentsError } from './errors';
 
+/** The policy metadata every baseline policy reports. */
 export interface BaselinePolicyOptions {
   observationSize: number;
   actionCount: number;

@@ -125,7 +125,7 @@ export interface CheckpointExpectation {
 
 /**
  * An inference-only policy restored from a checkpoint: deterministic `act` (argmax over unmasked
- * logits) and the metadata of architecture §4. It holds no optimizer state, value head or gradients API.
+ * logits) and the policy metadata of docs/architecture.md §4.2. It holds no optimizer state, value head or gradients API.
  */
 export class InferencePolicy implements Policy {
   readonly manifest: CheckpointManifest;

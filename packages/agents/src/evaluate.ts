@@ -2,6 +2,7 @@ import type { Box, Discrete, Env, EnvInfo } from '@kflow/env';
 import type { Policy } from './actorCritic';
 import { agentsError } from './errors';
 
+/** Options of {@link evaluate}. */
 export interface EvaluateOptions {
   /** Seed of the first reset; episode `i` resets with `seed + i`. Default 0. */
   seed?: number;

@@ -1,3 +1,4 @@
+/** Inputs of {@link computeGae}: one rollout in `[step][env]` layout. */
 export interface GaeOptions {
   /** Rewards, `[step][env]` row-major (`nSteps × nEnvs`), with truncation bootstraps already added. */
   rewards: Float32Array;

@@ -1,3 +1,12 @@
+/**
+ * Reinforcement learning on `Float32Array`s with no runtime dependencies: MLPs, optimizers, the
+ * actor-critic, rollouts and GAE, PPO and A2C (and the pieces of PPO's update for custom loops),
+ * evaluation, baselines, and the checkpoint format. A TensorFlow.js backend is on the
+ * `@kflow/agents/tfjs` subpath.
+ *
+ * @packageDocumentation
+ * @module \@kflow/agents
+ */
 // Numerics
 export { type ActivationCode, type Kernels, type Arena, type Backend, jsBackend } from './kernels';
 export { type Activation, type MlpOptions, Mlp } from './mlp';
@@ -9,12 +18,17 @@ export { type Policy, type ActorCriticOptions, ActorCritic } from './actorCritic
 export { type GaeOptions, computeGae } from './gae';
 export { type RolloutStep, type RolloutBufferOptions, RolloutBuffer } from './rolloutBuffer';
 export { type RolloutCollectorOptions, RolloutCollector } from './rolloutCollector';
+export { type Minibatch, createMinibatch, loadMinibatch } from './minibatch';
+export { type PpoLossOptions, type PpoLossMetrics, ppoLoss } from './ppoLoss';
 // Algorithms
 export {
   type DiscreteVectorEnv,
   type Schedule,
   type PolicyOptions,
   type TrainingEvent,
+  type TrainingMetricName,
+  type TrainingMetrics,
+  TRAINING_METRIC_NAMES,
   type TrainerCommonOptions,
   type TrainResult,
   scheduleValue,
@@ -40,3 +54,4 @@ export { writeCheckpoint, readCheckpoint } from './checkpointFiles';
 export { isWasmSimdSupported, wasmBackend, defaultBackend } from './wasmBackend';
 export { type BaselinePolicyOptions, createRandomPolicy, createHoldPolicy } from './baselines';
 export { type KalshiHeuristicOptions, type KalshiEvaluation, createKalshiHeuristicPolicy, evaluateKalshi } from './kalshi';
+export { type KalshiTrainingEnvOptions, type KalshiPpoPreset, KALSHI_PPO } from './kalshiPreset';

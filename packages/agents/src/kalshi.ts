@@ -3,6 +3,7 @@ import { F } from '@kflow/features';
 import type { Policy } from './actorCritic';
 import { agentsError } from './errors';
 
+/** Options of {@link createKalshiHeuristicPolicy}. */
 export interface KalshiHeuristicOptions {
   /** |Top-of-book imbalance| needed to open a position (default 0.6). */
   entryImbalance?: number;

@@ -5,6 +5,7 @@ import { defaultBackend } from './wasmBackend';
 /** Hidden-layer nonlinearity. */
 export type Activation = 'tanh' | 'relu';
 
+/** Options of {@link Mlp}. */
 export interface MlpOptions {
   inputSize: number;
   /** Hidden layer widths, e.g. `[64, 64]` (SB3's default). May be empty (a linear model). */

@@ -12,6 +12,7 @@ export interface Optimizer {
   step(params: readonly Float32Array[], grads: readonly Float32Array[]): void;
 }
 
+/** Options of {@link createAdam}. */
 export interface AdamOptions {
   /** Sizes of the parameter tensors the optimizer will update, in `step` order. */
   sizes: readonly number[];
@@ -63,6 +64,7 @@ export function createAdam(options: AdamOptions): Optimizer {
   };
 }
 
+/** Options of {@link createRmsprop}. */
 export interface RmspropOptions {
   sizes: readonly number[];
   learningRate: number;

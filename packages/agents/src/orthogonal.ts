@@ -45,6 +45,7 @@ export function orthogonal(target: Float32Array, rows: number, cols: number, gai
   }
 }
 
+/** Options of {@link initOrthogonal}. */
 export interface OrthogonalInitOptions {
   /** Gain of hidden layers; default √2 (SB3/CleanRL). */
   hiddenGain?: number;

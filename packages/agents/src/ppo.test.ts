@@ -50,11 +50,12 @@ describe('trainPpo', () => {
       'losses/policy_loss',
       'losses/value_loss',
       'losses/entropy',
+      'losses/old_approx_kl',
       'losses/approx_kl',
-      'losses/clip_fraction',
+      'losses/clipfrac',
       'losses/explained_variance',
       'charts/learning_rate',
-    ]) {
+    ] as const) {
       expect(Number.isFinite(updates[0]!.metrics[name]), name).toBe(true);
     }
     // Linear schedule evaluated after each rollout: progress remaining 0.75, 0.5, 0.25, 0.

@@ -1,17 +1,18 @@
 /**
  * Proximal Policy Optimization with Stable-Baselines3 2.x defaults and semantics, written to read top to
- * bottom like CleanRL's `ppo.py`: options, setup, then the loop "collect a rollout → several epochs of
- * clipped-surrogate minibatch updates → report".
+ * bottom like CleanRL's `ppo.py`: options, setup, then the loop "collect a rollout and its GAE advantages →
+ * epochs of shuffled minibatches: clipped PPO loss and its gradient → clip the gradient norm → Adam step →
+ * report". Each step is an exported piece (`RolloutCollector`, `computeGae`, `ppoLoss`, `clipGradNorm`,
+ * `createAdam`), so a custom loop is built from the same code.
  */
-import { createAdam } from './optimizers';
+import { createMinibatch } from './minibatch';
+import { clipGradNorm, createAdam } from './optimizers';
+import { ppoLoss } from './ppoLoss';
 import {
   type Schedule,
   type TrainerCommonOptions,
   type TrainResult,
   checkPositiveInteger,
-  createMinibatch,
-  loadMinibatch,
-  minibatchStep,
   resolveHyperparameters,
   scheduleValue,
   startOnPolicyRun,
@@ -87,20 +88,19 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
   checkPositiveInteger('batchSize', hp.batchSize);
   checkPositiveInteger('nEpochs', hp.nEpochs);
 
-  // ── 2. Setup: seeded streams, networks, optimizer, rollout storage ────────────────────────────────
+  // ── 2. Setup: seeded streams, networks, optimizer, rollout and minibatch storage ──────────────────
   const run = startOnPolicyRun(options, hp, hp.batchSize);
   const { policy, collector } = run;
+  const { buffer } = collector;
   const shuffleRng = run.rng.fork();
   const optimizer = createAdam({ sizes: policy.parameters().map((p) => p.length), learningRate: 0 });
-  const buffer = collector.buffer;
-  const B = hp.batchSize;
   const indices = new Int32Array(buffer.size);
-  const mb = createMinibatch(buffer, B);
+  const minibatch = createMinibatch(buffer, hp.batchSize);
   let updates = 0;
 
   // ── 3. Main loop ──────────────────────────────────────────────────────────────────────────────────
   while (collector.timesteps < options.totalTimesteps) {
-    // 3a. Rollout: nSteps × nEnvs transitions with values, log-probs, GAE advantages and returns.
+    // 3a. Rollout: nSteps × nEnvs transitions with values and log-probs, then GAE advantages and returns.
     collector.collect();
     const progressRemaining = run.progressRemaining();
     optimizer.learningRate = scheduleValue(hp.learningRate, progressRemaining);
@@ -108,86 +108,63 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
     const clipRangeVf = hp.clipRangeVf === null ? null : scheduleValue(hp.clipRangeVf, progressRemaining);
 
     // 3b. Optimise the clipped surrogate for nEpochs over shuffled minibatches.
-    let pgLossSum = 0;
-    let valueLossSum = 0;
-    let entropySum = 0;
-    let approxKlSum = 0;
-    let clipFracSum = 0;
+    let policyLoss = 0;
+    let valueLoss = 0;
+    let entropy = 0;
+    let oldApproxKl = 0;
+    let approxKl = 0;
+    let clipFraction = 0;
     let minibatches = 0;
     let gradientSteps = 0;
     let continueTraining = true;
     for (let epoch = 0; epoch < hp.nEpochs && continueTraining; epoch++) {
       const count = buffer.shuffledValidIndices(shuffleRng, indices);
-      for (let start = 0; start < count; start += B) {
-        const n = Math.min(B, count - start);
-        // Log-probs, entropies and values under the current parameters; advantages normalised per minibatch.
-        loadMinibatch(policy, buffer, indices, start, n, mb, hp.normalizeAdvantage);
-
-        // Losses and their gradients w.r.t. log π(a|s) and V(s), sample by sample.
-        let pgLoss = 0;
-        let valueLoss = 0;
-        let entropy = 0;
-        let approxKl = 0;
-        let clipped = 0;
-        for (let b = 0; b < n; b++) {
-          const idx = indices[start + b]!;
-          const logRatio = mb.logProbs[b]! - buffer.logProbs[idx]!;
-          const ratio = Math.exp(logRatio);
-          const adv = mb.advantages[b]!;
-          const surrogate = adv * ratio;
-          const clippedSurrogate = adv * Math.min(Math.max(ratio, 1 - clipRange), 1 + clipRange);
-          // -min(surrogate, clipped): the gradient flows only through the unclipped branch.
-          pgLoss -= Math.min(surrogate, clippedSurrogate);
-          mb.dLogProb[b] = surrogate <= clippedSurrogate ? -surrogate / n : 0;
-          if (Math.abs(ratio - 1) > clipRange) clipped++;
-          approxKl += ratio - 1 - logRatio;
-          entropy += mb.entropies[b]!;
-
-          // SB3's value clipping: the prediction itself is clipped around the rollout's value (no max).
-          const oldValue = buffer.values[idx]!;
-          let v = mb.values[b]!;
-          let vGrad = 1;
-          if (clipRangeVf !== null) {
-            const dv = v - oldValue;
-            if (dv > clipRangeVf || dv < -clipRangeVf) vGrad = 0;
-            v = oldValue + Math.min(Math.max(dv, -clipRangeVf), clipRangeVf);
-          }
-          const err = v - buffer.returns[idx]!;
-          valueLoss += err * err;
-          mb.dValue[b] = (hp.vfCoef * 2 * err * vGrad) / n;
-        }
-        pgLoss /= n;
-        valueLoss /= n;
-        entropy /= n;
-        approxKl /= n;
-        pgLossSum += pgLoss;
-        valueLossSum += valueLoss;
-        entropySum += entropy;
-        approxKlSum += approxKl;
-        clipFracSum += clipped / n;
+      for (let start = 0; start < count; start += hp.batchSize) {
+        const rows = indices.subarray(start, Math.min(start + hp.batchSize, count));
+        // loss = clipped surrogate + vfCoef·value loss − entCoef·entropy, and ∂loss/∂θ in policy.gradients().
+        const m = ppoLoss({
+          policy,
+          buffer,
+          rows,
+          minibatch,
+          clipRange,
+          clipRangeVf,
+          normalizeAdvantage: hp.normalizeAdvantage,
+          entCoef: hp.entCoef,
+          vfCoef: hp.vfCoef,
+        });
+        policyLoss += m.policyLoss;
+        valueLoss += m.valueLoss;
+        entropy += m.entropy;
+        oldApproxKl += m.oldApproxKl;
+        approxKl += m.approxKl;
+        clipFraction += m.clipFraction;
         minibatches++;
-        if (hp.targetKl !== null && approxKl > 1.5 * hp.targetKl) {
+        // SB3's early stop: this minibatch's gradient is dropped, and so are the remaining epochs.
+        if (hp.targetKl !== null && m.approxKl > 1.5 * hp.targetKl) {
           continueTraining = false;
           break;
         }
 
-        // loss = pg + entCoef·(−mean H) + vfCoef·MSE → backprop, clip the global norm, Adam step.
-        minibatchStep(policy, optimizer, mb, n, -hp.entCoef / n, hp.maxGradNorm);
+        // Clip the global gradient norm, then one Adam step.
+        clipGradNorm(policy.gradients(), hp.maxGradNorm);
+        optimizer.step(policy.parameters(), policy.gradients());
         gradientSteps++;
       }
     }
     updates++;
 
-    // 3c. Report.
+    // 3c. Report (means over the update's minibatches).
     run.reportUpdate({
-      'losses/policy_loss': pgLossSum / minibatches,
-      'losses/value_loss': valueLossSum / minibatches,
-      'losses/entropy': entropySum / minibatches,
-      'losses/approx_kl': approxKlSum / minibatches,
-      'losses/clip_fraction': clipFracSum / minibatches,
       'charts/learning_rate': optimizer.learningRate,
       'charts/clip_range': clipRange,
       'charts/gradient_steps': gradientSteps,
+      'losses/value_loss': valueLoss / minibatches,
+      'losses/policy_loss': policyLoss / minibatches,
+      'losses/entropy': entropy / minibatches,
+      'losses/old_approx_kl': oldApproxKl / minibatches,
+      'losses/approx_kl': approxKl / minibatches,
+      'losses/clipfrac': clipFraction / minibatches,
     });
   }
 

@@ -19,6 +19,7 @@ export interface RolloutStep {
   valid?: Uint8Array | undefined;
 }
 
+/** Options of {@link RolloutBuffer}: its shape. */
 export interface RolloutBufferOptions {
   nSteps: number;
   nEnvs: number;
@@ -91,10 +92,12 @@ export class RolloutBuffer {
     return this.nSteps * this.nEnvs;
   }
 
+  /** True once `nSteps` steps were added (call `reset()` before the next rollout). */
   get full(): boolean {
     return this.pos === this.nSteps;
   }
 
+  /** Starts a new rollout (the storage is reused, not cleared). */
   reset(): void {
     this.pos = 0;
   }

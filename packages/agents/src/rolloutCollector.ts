@@ -3,6 +3,7 @@ import type { ActorCritic } from './actorCritic';
 import { RolloutBuffer } from './rolloutBuffer';
 import type { DiscreteVectorEnv } from './training';
 
+/** Options of {@link RolloutCollector}. */
 export interface RolloutCollectorOptions {
   envs: DiscreteVectorEnv;
   policy: ActorCritic;

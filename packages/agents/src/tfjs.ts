@@ -2,6 +2,9 @@
  * Optional TensorFlow.js backend (`@kflow/agents/tfjs`): runs a checkpoint's policy network with tfjs
  * tensors behind the same `Policy` interface. `@tensorflow/tfjs` is an optional peer dependency, imported
  * lazily here only; the package's main entry never imports this module.
+ *
+ * @packageDocumentation
+ * @module \@kflow/agents/tfjs
  */
 import type { Policy } from './actorCritic';
 import { MultiCategorical } from './categorical';
@@ -10,24 +13,36 @@ import { agentsError } from './errors';
 
 /** The slice of the tfjs API this adapter uses (so tfjs types never reach our public signatures). */
 export interface TfLike {
+  /** `tf.tensor1d`: a rank-1 tensor of `values`. */
   tensor1d(values: Float32Array): TfTensor;
+  /** `tf.tensor2d`: a rank-2 tensor of `values` (row-major) with `shape`. */
   tensor2d(values: Float32Array, shape: [number, number]): TfTensor;
+  /** `tf.tidy`: runs `fn` and disposes the intermediate tensors it created. */
   tidy<T>(fn: () => T): T;
+  /** `tf.matMul`: the matrix product `a × b`. */
   matMul(a: TfTensor, b: TfTensor): TfTensor;
+  /** `tf.add`: elementwise sum (broadcasting). */
   add(a: TfTensor, b: TfTensor): TfTensor;
+  /** `tf.tanh`, elementwise. */
   tanh(x: TfTensor): TfTensor;
+  /** `tf.relu`, elementwise. */
   relu(x: TfTensor): TfTensor;
 }
 
+/** The slice of a tfjs tensor this adapter uses. */
 export interface TfTensor {
+  /** The tensor's values, read synchronously. */
   dataSync(): ArrayLike<number>;
+  /** Frees the tensor's memory. */
   dispose(): void;
 }
 
 /** A policy whose forward pass runs on tfjs; `dispose()` frees its weight tensors. */
 export interface TfjsPolicy extends Policy {
   readonly manifest: CheckpointManifest;
+  /** Most likely action row (one integer per action component); the array is reused by the next call. */
   actVector(observation: Float32Array, mask?: Uint8Array): Int32Array;
+  /** Frees the policy's weight tensors; the policy must not be used afterwards. */
   dispose(): void;
 }
 

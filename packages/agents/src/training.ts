@@ -4,8 +4,6 @@ import { ActorCritic } from './actorCritic';
 import { agentsError } from './errors';
 import type { Backend } from './kernels';
 import type { Activation } from './mlp';
-import { type Optimizer, clipGradNorm } from './optimizers';
-import type { RolloutBuffer } from './rolloutBuffer';
 import { RolloutCollector } from './rolloutCollector';
 
 /** A vector env with flat float observations and discrete actions. */
@@ -40,16 +38,45 @@ export interface PolicyOptions {
 }
 
 /**
- * A progress event. Metric names follow CleanRL: `charts/episodic_return`, `charts/episodic_length` on
- * `'episode'`; `losses/policy_loss`, `losses/value_loss`, `losses/entropy`, `losses/approx_kl`,
- * `losses/clip_fraction`, `losses/explained_variance`, `charts/learning_rate` and (with a clock)
- * `charts/SPS` on `'update'`.
+ * The metric names trainers report, CleanRL's (`ppo.py`) plus two of SB3's PPO logs (`charts/clip_range`,
+ * `charts/gradient_steps`), in a fixed order (a CSV header, say).
+ */
+export const TRAINING_METRIC_NAMES = [
+  'charts/episodic_return',
+  'charts/episodic_length',
+  'charts/SPS',
+  'charts/learning_rate',
+  'charts/clip_range',
+  'charts/gradient_steps',
+  'losses/value_loss',
+  'losses/policy_loss',
+  'losses/entropy',
+  'losses/old_approx_kl',
+  'losses/approx_kl',
+  'losses/clipfrac',
+  'losses/explained_variance',
+] as const;
+
+/** One of {@link TRAINING_METRIC_NAMES}. */
+export type TrainingMetricName = (typeof TRAINING_METRIC_NAMES)[number];
+
+/** Metric values by name; an event carries only the metrics of its kind. */
+export type TrainingMetrics = Partial<Record<TrainingMetricName, number>>;
+
+/**
+ * A progress event. `'episode'` carries `charts/episodic_return` and `charts/episodic_length`; `'update'`
+ * the losses (`losses/*`: PPO all of them, A2C policy, value, entropy and explained variance),
+ * `charts/learning_rate`, PPO's `charts/clip_range` and `charts/gradient_steps`, and (with a clock)
+ * `charts/SPS`.
+ *
+ * @example
+ * trainPpo({ envs, totalTimesteps, seed: 0, onEvent: (e) => e.kind === 'update' && console.log(e.metrics['losses/approx_kl']) });
  */
 export interface TrainingEvent {
   readonly kind: 'episode' | 'update';
   readonly timesteps: number;
   readonly episodes: number;
-  readonly metrics: Readonly<Record<string, number>>;
+  readonly metrics: Readonly<TrainingMetrics>;
 }
 
 /** Options every on-policy trainer accepts. */
@@ -64,6 +91,7 @@ export interface TrainerCommonOptions {
   featureSetVersion?: string;
   /** Source of wall time for `charts/SPS`; without one no SPS is reported. */
   clock?: Clock;
+  /** Receives progress as the run goes: each finished episode and each update's metrics. */
   onEvent?: (event: TrainingEvent) => void;
 }
 
@@ -146,7 +174,7 @@ export interface OnPolicyRun {
   /** Fraction of `totalTimesteps` still to go after the last rollout (SB3's `progress_remaining`). */
   progressRemaining(): number;
   /** Emits an `'update'` event with `metrics` plus `losses/explained_variance` and, with a clock, `charts/SPS`. */
-  reportUpdate(metrics: Record<string, number>): void;
+  reportUpdate(metrics: TrainingMetrics): void;
   finish<H>(algorithm: 'ppo' | 'a2c', hyperparameters: H, updates: number): TrainResult<H>;
 }
 
@@ -215,72 +243,4 @@ export function startOnPolicyRun(
       seconds: seconds(),
     }),
   };
-}
-
-/** Preallocated minibatch rows and per-sample outputs of the policy. */
-export interface Minibatch {
-  readonly observations: Float32Array;
-  readonly actions: Int32Array;
-  readonly masks: Uint8Array | undefined;
-  /** log π(a|s), entropy and V(s) under the current parameters. */
-  readonly logProbs: Float32Array;
-  readonly entropies: Float32Array;
-  readonly values: Float32Array;
-  /** Advantages of the rows (normalised when asked). */
-  readonly advantages: Float32Array;
-  /** Loss gradients w.r.t. log π(a|s) and V(s), filled by the algorithm. */
-  readonly dLogProb: Float32Array;
-  readonly dValue: Float32Array;
-}
-
-/** Minibatch storage for up to `size` rows of `buffer` (observation, action and mask widths). */
-export function createMinibatch(buffer: RolloutBuffer, size: number): Minibatch {
-  return {
-    observations: new Float32Array(size * buffer.observationSize),
-    actions: new Int32Array(size * buffer.actionDims),
-    masks: buffer.maskSize > 0 ? new Uint8Array(size * buffer.maskSize) : undefined,
-    logProbs: new Float32Array(size),
-    entropies: new Float32Array(size),
-    values: new Float32Array(size),
-    advantages: new Float32Array(size),
-    dLogProb: new Float32Array(size),
-    dValue: new Float32Array(size),
-  };
-}
-
-/**
- * Gathers rows `indices[start … start+n)` of `buffer` into `mb`, evaluates the policy on them and copies
- * their advantages, normalised over the minibatch when `normalize` (torch's unbiased std, as SB3).
- */
-export function loadMinibatch(
-  policy: ActorCritic,
-  buffer: RolloutBuffer,
-  indices: Int32Array,
-  start: number,
-  n: number,
-  mb: Minibatch,
-  normalize: boolean,
-): void {
-  buffer.gather(indices, start, n, mb.observations, mb.actions, mb.masks);
-  policy.evaluateActions(mb.observations, mb.actions, mb.masks, n, mb.logProbs, mb.entropies, mb.values);
-  let mean = 0;
-  let std = 1;
-  if (normalize && n > 1) {
-    for (let b = 0; b < n; b++) mean += buffer.advantages[indices[start + b]!]!;
-    mean /= n;
-    let sq = 0;
-    for (let b = 0; b < n; b++) sq += (buffer.advantages[indices[start + b]!]! - mean) ** 2;
-    std = Math.sqrt(sq / (n - 1)) + 1e-8;
-  }
-  for (let b = 0; b < n; b++) mb.advantages[b] = (buffer.advantages[indices[start + b]!]! - mean) / std;
-}
-
-/**
- * One optimiser step on the minibatch loss whose gradients w.r.t. log π and V are in `mb.dLogProb` and
- * `mb.dValue` (and `dEntropy` per unit of summed entropy): backprop, clip the global norm, step.
- */
-export function minibatchStep(policy: ActorCritic, optimizer: Optimizer, mb: Minibatch, n: number, dEntropy: number, maxGradNorm: number): void {
-  policy.backward(mb.actions, mb.masks, n, mb.dLogProb, dEntropy, mb.dValue);
-  clipGradNorm(policy.gradients(), maxGradNorm);
-  optimizer.step(policy.parameters(), policy.gradients());
 }
