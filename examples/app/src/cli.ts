@@ -1,4 +1,6 @@
+#!/usr/bin/env node
 import { cac } from 'cac';
+import manifest from '../package.json' with { type: 'json' };
 import { registerBench } from './commands/bench';
 import { registerCollect } from './commands/collect';
 import { registerSessions } from './commands/sessions';
@@ -14,6 +16,7 @@ import { registerPaper } from './commands/paper';
 import { registerModels } from './commands/models';
 import { registerAudit } from './commands/audit';
 import { registerServe } from './commands/serve';
+import { printJson } from './output';
 
 const cli = cac('kflow');
 registerBench(cli);
@@ -32,7 +35,7 @@ registerModels(cli);
 registerAudit(cli);
 registerServe(cli);
 cli.help();
-cli.version('0.1.0');
+cli.version(manifest.version);
 
 async function main(): Promise<void> {
   cli.parse(process.argv, { run: false });
@@ -45,6 +48,9 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
+  const code = typeof (error as { code?: unknown } | undefined)?.code === 'string' ? (error as { code: string }).code : undefined;
   process.stderr.write(`kflow: ${message}\n`);
+  // With --json the failure is also the last JSON line on stdout, so scripts see why.
+  if (cli.options.json === true) printJson({ ok: false, error: { ...(code === undefined ? {} : { code }), message } });
   process.exitCode = 1;
 });

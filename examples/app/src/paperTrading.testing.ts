@@ -1,13 +1,12 @@
 /** Test support (not exported): small trained models, and the databases the paper tests run on. */
-import { createCheckpoint, trainPpo, writeCheckpoint } from '@kflow/agents';
+import { createCheckpoint, trainPpo, writeCheckpoint, KALSHI_PPO } from '@kflow/agents';
 import { SyncVectorEnv, createKalshiEnv, createSyntheticSession } from '@kflow/env';
 import { type IngestDatabase, migrate, openPglite } from '@kflow/ingest';
 import { connectPostgres } from '@kflow/ingest/pg';
 import type { TradingSetupOptions } from '@kflow/paper';
-import { KALSHI_DEMO_TRAINING } from './kalshiTraining';
 
 /** The setup the paper tests trade with: the recommended one (2 s grid, one contract, taker kinds). */
-export const TEST_SETUP: TradingSetupOptions = KALSHI_DEMO_TRAINING.env;
+export const TEST_SETUP: TradingSetupOptions = KALSHI_PPO.env;
 
 /**
  * Trains a small PPO policy (a few thousand steps on a synthetic session: it trades, it need not be good)

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   type Actor,
   type ActorEvent,
@@ -27,6 +27,7 @@ import {
 } from '@kflow/ingest';
 import { type Clock, createRng, createSharedOrderbookState, systemClock } from '@kflow/orderbook';
 import type { TradingSetup } from '@kflow/paper';
+import { userPath } from './flags';
 
 /** A checkpoint directory read into what the actor trades with (its policy and its trading setup). */
 export async function loadTradingModel(path: string): Promise<{ policy: InferencePolicy; setup: TradingSetup }> {
@@ -39,7 +40,7 @@ export async function loadTradingModel(path: string): Promise<{ policy: Inferenc
 
 /** The id a checkpoint directory gets in decision logs (so the audit can load it again). */
 export function directoryModelId(path: string): string {
-  return `dir:${resolve(path)}`;
+  return `dir:${userPath(path)}`;
 }
 
 async function isCheckpointDir(path: string): Promise<boolean> {
@@ -55,8 +56,8 @@ async function isCheckpointDir(path: string): Promise<boolean> {
  * current deployment, then every deploy and rollback).
  */
 export async function resolveModelSource(db: IngestDatabase, model: string): Promise<ModelSource> {
-  if (await isCheckpointDir(model)) {
-    const { policy, setup } = await loadTradingModel(model);
+  if (await isCheckpointDir(userPath(model))) {
+    const { policy, setup } = await loadTradingModel(userPath(model));
     const actorModel: ActorModel = { id: directoryModelId(model), name: policy.manifest.envId ?? 'checkpoint', version: 0, policy, setup };
     return createStaticModelSource(actorModel);
   }

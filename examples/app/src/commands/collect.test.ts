@@ -1,12 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng, replay, sessionDataFromCaptureSync } from '@kflow/orderbook';
 import { createCollector, createKalshiSigner, createSessionLoader, migrate, openPglite } from '@kflow/ingest';
 import { createExchangeServer, generateCapture, resolveSimConfig } from '@kflow/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../cli.testing';
+import { runCli, spawnCli } from '../cli.testing';
 import { registerCollect } from './collect';
 import { registerSessions } from './sessions';
 
@@ -106,5 +107,31 @@ describe('kflow collect / kflow sessions', () => {
     const listed = JSON.parse(await run(['sessions', '--data-dir', dataDir, '--json'])) as { sessions: { id: string; status: string; stored: { deltas: number } }[] };
     expect(listed.sessions).toHaveLength(1);
     expect(listed.sessions[0]).toMatchObject({ id: summary.sessionId, status: 'completed', stored: { deltas: summary.deltas } });
+  });
+
+  it('fails with the reason on the terminal and in --json, and a non-zero exit: refused key, unreachable database', async () => {
+    const config = resolveSimConfig('calm', { seed: 2, markets: 1, durationMs: 60_000 });
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const server = await createExchangeServer({ config, speed: 'max', auth: { publicKey } });
+    const wrongKey = join(dir, 'wrong-key.pem');
+    await writeFile(wrongKey, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
+    try {
+      const env = { ...process.env, KALSHI_API_KEY_ID: 'someone', KALSHI_PRIVATE_KEY_PATH: wrongKey };
+      const refused = spawnCli(['collect', '--source', server.url, '--markets', server.markets[0]!.ticker, '--data-dir', join(dir, 'refused'), '--json'], env);
+      expect(await refused.exited).toBe(1);
+      expect(refused.stderr()).toMatch(/^kflow: .*refused the handshake with HTTP 401: check the API key id and its private key/m);
+      expect(JSON.parse(refused.lines.at(-1)!)).toMatchObject({ ok: false, error: { code: 'AUTH_REFUSED', message: expect.stringMatching(/HTTP 401/) } });
+    } finally {
+      await server.close();
+    }
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const started = performance.now();
+    const down = spawnCli(['collect', '--source', 'sim', '--db', `postgres://kflow@127.0.0.1:${port}/kflow`, '--json']);
+    expect(await down.exited).toBe(1);
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(JSON.parse(down.lines.at(-1)!)).toMatchObject({ ok: false, error: { code: 'DATABASE_UNAVAILABLE', message: expect.stringMatching(/connection refused/) } });
   });
 });

@@ -12,9 +12,10 @@ import {
   type SessionEnvironment,
 } from '@kflow/ingest';
 import { connectPostgres } from '@kflow/ingest/pg';
-import { resolveSimConfig, type SpeedFactor } from '@kflow/sim';
+import { type SimFlags, optional, positiveNumber, simConfigOf, speedFactor, userPath } from '../flags';
 import { startSimExchange } from '../simExchange';
 import { printJson } from '../output';
+import { untilSignal } from '../untilSignal';
 
 export interface StorageOptions {
   db?: string;
@@ -24,34 +25,29 @@ export interface StorageOptions {
 /** Opens and migrates the database a command names: `--db URL` (PostgreSQL) or `--data-dir DIR` (PGlite, the default). */
 export async function openStorage(o: StorageOptions): Promise<{ db: IngestDatabase; where: string; dir: string }> {
   if (o.db !== undefined && o.dataDir !== undefined) throw new Error('use either --db or --data-dir, not both');
-  const db = o.db !== undefined ? await connectPostgres({ url: o.db }) : await openPglite({ dataDir: o.dataDir ?? 'kflow-data' });
-  await migrate(db);
+  const dataDir = userPath(o.dataDir ?? 'kflow-data');
+  const db = o.db !== undefined ? await connectPostgres({ url: o.db }) : await openPglite({ dataDir });
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   // Never print a connection string: it may hold a password.
-  return { db, where: o.db !== undefined ? 'postgres' : `pglite:${o.dataDir ?? 'kflow-data'}`, dir: o.dataDir ?? (o.db !== undefined ? '.' : 'kflow-data') };
+  return { db, where: o.db !== undefined ? 'postgres' : `pglite:${o.dataDir ?? 'kflow-data'}`, dir: o.db !== undefined ? userPath('.') : dataDir };
 }
 
 /** Where frames come from (`--source`, `--markets` and the simulator's options), as cac parses them. */
-export interface SourceOptions {
+export interface SourceOptions extends SimFlags {
   source?: string;
   markets?: string;
-  preset: string;
-  seed: string;
-  simMarkets: string;
-  simMinutes: string;
   speed: string;
 }
 
-interface CollectOptions extends StorageOptions {
-  source?: string;
-  markets?: string;
+interface CollectOptions extends StorageOptions, SourceOptions {
   record?: string;
   duration?: string;
   json?: boolean;
-  preset: string;
-  seed: string;
-  simMarkets: string;
-  simMinutes: string;
-  speed: string;
 }
 
 async function kalshiSigner(required: boolean): Promise<KalshiSigner | undefined> {
@@ -69,9 +65,7 @@ export async function resolveSource(o: SourceOptions & { source: string }) {
     return { url, environment: url as SessionEnvironment, signer: await kalshiSigner(true), markets: list(o.markets, true), server: undefined };
   }
   if (o.source === 'sim') {
-    const speed: SpeedFactor = o.speed === 'max' ? 'max' : Number(o.speed);
-    const config = resolveSimConfig(o.preset, { seed: Number(o.seed), markets: Number(o.simMarkets), durationMs: Math.round(Number(o.simMinutes) * 60_000) });
-    const { server, signer } = await startSimExchange(config, speed);
+    const { server, signer } = await startSimExchange(simConfigOf(o), speedFactor(o.speed));
     const all = server.markets.map((m) => m.ticker);
     const wanted = list(o.markets, false);
     const unknown = wanted.filter((t) => !all.includes(t));
@@ -86,7 +80,7 @@ export async function resolveSource(o: SourceOptions & { source: string }) {
 
 /** `--markets T1,T2`; `all` (or nothing) means every market the source has, which only the simulator can list. */
 function list(value: string | undefined, required: boolean): string[] {
-  const tickers = value === 'all' ? [] : (value ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const tickers = value === 'all' ? [] : String(value ?? '').split(',').map((t) => t.trim()).filter(Boolean);
   if (required && tickers.length === 0) throw new Error('--markets T1,T2,... is required for this source (only --source sim can list all its markets)');
   return tickers;
 }
@@ -103,8 +97,36 @@ function statusLine(s: CollectorStatus, perSec: number): string {
 async function collect(options: CollectOptions): Promise<void> {
   // Kalshi when credentials are configured, else the local simulator.
   const o = { ...options, source: options.source ?? (process.env.KALSHI_API_KEY_ID && process.env.KALSHI_PRIVATE_KEY_PATH ? 'kalshi' : 'sim') };
+  const durationMs = optional(o.duration, (v) => positiveNumber(v, 'duration') * 1000); // refused before anything is opened
   const source = await resolveSource(o);
-  const storage = await openStorage(o);
+  try {
+    const storage = await openStorage(o);
+    try {
+      await run(o, source, storage, durationMs);
+    } finally {
+      await storage.db.close();
+    }
+  } finally {
+    await source.server?.close();
+  }
+}
+
+/** Collects until Ctrl-C, `--duration` or the end of a simulated session, then prints the summary. */
+async function run(
+  o: CollectOptions & { source: string },
+  source: Awaited<ReturnType<typeof resolveSource>>,
+  storage: Awaited<ReturnType<typeof openStorage>>,
+  durationMs: number | undefined,
+): Promise<void> {
+  let lastProblem: string | undefined;
+  // A simulated session ends with the server closing the connection: that is not a problem.
+  let ended = false;
+  void source.server?.finished.then(() => (ended = true));
+  const warn = (message: string) => {
+    if (ended) return;
+    lastProblem = message;
+    process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}warning: ${message}\n`);
+  };
   const collector = createCollector({
     url: source.url,
     ...(source.signer ? { signer: source.signer } : {}),
@@ -112,13 +134,19 @@ async function collect(options: CollectOptions): Promise<void> {
     db: storage.db,
     environment: source.environment,
     queue: { spillPath: join(storage.dir, 'kflow-spill.jsonl') },
-    ...(o.record ? { recordPath: o.record } : {}),
+    ...(o.record ? { recordPath: userPath(o.record) } : {}),
     rng: createRng(Number(process.hrtime.bigint() % 2_147_483_647n)),
     clock: systemClock,
+    // Connection trouble after the start is retried forever, and said on stderr as it happens.
+    onEvent: (event) => {
+      if (event.type === 'disconnected' && collector.client.stats.frames > 0) warn(`disconnected: ${event.reason} (reconnecting)`);
+      else if (event.type === 'server-error') warn(`server error ${event.code}: ${event.message}`);
+    },
   });
   const started = performance.now();
+  if (!o.json) process.stderr.write(`connecting to ${collector.client.url} for ${source.markets.join(', ')} (session ${collector.sessionId}) ...\n`);
   await collector.start();
-  if (!o.json) process.stderr.write(`collecting ${source.markets.join(', ')} from ${collector.client.url} into ${storage.where} (session ${collector.sessionId})\n`);
+  if (!o.json) process.stderr.write(`collecting into ${storage.where}\n`);
 
   let lastFrames = 0;
   let lastAt = started;
@@ -133,24 +161,14 @@ async function collect(options: CollectOptions): Promise<void> {
     else if (!o.json) process.stderr.write(`${statusLine(s, rate)}\n`);
   }, 1000);
 
-  let done = () => {};
-  let timeout: ReturnType<typeof setTimeout> | undefined;
-  await new Promise<void>((resolve) => {
-    done = resolve;
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    if (o.duration !== undefined) timeout = setTimeout(done, Number(o.duration) * 1000);
-    // A simulated session ends when its markets settle; give the last frames a moment to arrive.
-    void source.server?.finished.then(() => setTimeout(done, 500));
-  });
-  process.off('SIGINT', done);
-  process.off('SIGTERM', done);
-  clearTimeout(timeout);
+  const stop = untilSignal(durationMs);
+  // A simulated session ends when its markets settle; give the last frames a moment to arrive.
+  const settled = source.server?.finished.then(() => new Promise<void>((resolve) => setTimeout(resolve, 500)));
+  await Promise.race([stop.done, ...(settled === undefined ? [] : [settled])]);
+  stop.dispose();
   clearInterval(ticker);
   if (process.stderr.isTTY) process.stderr.write('\n');
   const final = await collector.stop();
-  await source.server?.close();
-  await storage.db.close();
   const summary = {
     sessionId: final.sessionId,
     source: /^wss?:/.test(o.source) ? collector.client.url : o.source, // credentials in a custom URL stay masked
@@ -166,6 +184,7 @@ async function collect(options: CollectOptions): Promise<void> {
     rowsRejected: final.queue?.rejected ?? 0,
     maxLagMs: final.queue?.maxLagMs ?? 0,
     ...(o.record ? { record: o.record, recordedLines: final.recordedLines } : {}),
+    ...(lastProblem === undefined ? {} : { lastProblem }),
   };
   if (o.json) printJson(summary);
   else {
@@ -174,6 +193,11 @@ async function collect(options: CollectOptions): Promise<void> {
         `in ${summary.durationSeconds} s; ${summary.rowsWritten} rows written, ${summary.rowsDropped} dropped; ` +
         `${summary.gaps} gaps, ${summary.reconnects} reconnects, ${summary.malformed} malformed`,
     );
+  }
+  // Rows that could not be stored are a failed collection, even though the capture may hold them.
+  if (summary.rowsDropped > 0 || summary.rowsRejected > 0) {
+    process.stderr.write(`kflow: ${summary.rowsDropped} rows dropped and ${summary.rowsRejected} rejected by the database (rejected rows are kept in ${join(storage.dir, 'kflow-spill.jsonl.rejected')})\n`);
+    process.exitCode = 1;
   }
 }
 

@@ -11,6 +11,7 @@ import {
   evaluateKalshi,
   trainPpo,
   writeCheckpoint,
+  KALSHI_PPO,
 } from '@kflow/agents';
 import { type MarketPool, SyncVectorEnv, createKalshiEnv, createMarketPool } from '@kflow/env';
 import {
@@ -22,13 +23,14 @@ import {
 } from '@kflow/ingest';
 import { type SessionData, createRng, systemClock } from '@kflow/orderbook';
 import { type ExchangeServer, resolveSimConfig } from '@kflow/sim';
-import { KALSHI_DEMO_TRAINING } from '../kalshiTraining';
+import { wholeNumber } from '../flags';
 import { formatTable, printJson } from '../output';
 import { startSimExchange } from '../simExchange';
 import { ensureDashboard } from '../server/dashboard';
 import { PaperController, type PaperSource } from '../server/paperController';
 import { type ControlServer, startControlServer } from '../server/server';
 import { type AuditResult, describeMismatch, runAudit } from './audit';
+import { untilSignal } from '../untilSignal';
 import { openStorage } from './collect';
 import { registerCheckpoint } from './models';
 import { type PaperSummary, paperSummary } from './paper';
@@ -54,7 +56,7 @@ export interface DemoOptions {
 }
 
 /** Default demo size (the README's `pnpm demo`). */
-export const DEMO_DEFAULTS = { markets: 24, minutes: 15, timesteps: KALSHI_DEMO_TRAINING.totalTimesteps, evalEpisodes: 200, paperMinutes: 5 } as const;
+export const DEMO_DEFAULTS = { markets: 24, minutes: 15, timesteps: KALSHI_PPO.totalTimesteps, evalEpisodes: 200, paperMinutes: 5 } as const;
 
 const DEMO_PRESET = 'informed';
 const MODEL_NAME = 'kflow-demo';
@@ -62,7 +64,18 @@ const MODEL_NAME = 'kflow-demo';
 /** Everything the demo measured, in one object (`--json` prints it). */
 export interface DemoReport {
   readonly storage: string;
-  readonly sessions: readonly { role: 'train' | 'held-out'; id: string; seed: number; markets: number; events: number; frames: number; rowsWritten: number; gaps: number }[];
+  /** The training and held-out sessions; collection figures only for sessions collected by this run. */
+  readonly sessions: readonly {
+    role: 'train' | 'held-out';
+    id: string;
+    seed: number;
+    reused: boolean;
+    markets: number;
+    events: number;
+    frames?: number;
+    rowsWritten?: number;
+    gaps?: number;
+  }[];
   readonly training: { timesteps: number; seconds: number; sps: number; firstReturns: number; lastReturns: number };
   readonly evaluation: readonly KalshiEvalSummary[];
   readonly model: { name: string; version: number; status: string; checkpointPath: string };
@@ -82,12 +95,26 @@ function log(o: DemoOptions, text: string): void {
   if (!o.json) process.stderr.write(`${`${((performance.now() - started) / 1000).toFixed(0)} s`.padStart(6)}  ${text}\n`);
 }
 
+/** A bar redrawn in place on a terminal (nothing when piped or with --json: the step lines suffice). */
+function progressBar(o: DemoOptions, label: string): { update(fraction: number, detail: string): void; done(): void } | undefined {
+  if (o.json || !process.stderr.isTTY) return undefined;
+  return {
+    update(fraction, detail) {
+      const f = Math.min(1, Math.max(0, fraction));
+      process.stderr.write(`\r\x1b[2K        ${label} ${'█'.repeat(Math.round(f * 30)).padEnd(30, '░')} ${(100 * f).toFixed(0).padStart(3)}%  ${detail}`);
+    },
+    done() {
+      process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
 /**
  * Collects one simulated session through the real collector: a Kalshi-protocol exchange on loopback that
  * checks the RSA-PSS handshake, the authenticated WebSocket client, the shared books and the write queue
  * into the database. It ends when the collector has seen every market settle.
  */
-async function collectSession(db: IngestDatabase, seed: number, o: DemoOptions, spillPath: string): Promise<CollectorStatus> {
+async function collectSession(db: IngestDatabase, sessionId: string, seed: number, o: DemoOptions, spillPath: string): Promise<CollectorStatus> {
   const config = resolveSimConfig(DEMO_PRESET, { seed, markets: o.markets, durationMs: o.minutes * 60_000 });
   const { server, signer } = await startSimExchange(config, 'max');
   const markets = server.markets.map((m) => m.ticker);
@@ -96,6 +123,7 @@ async function collectSession(db: IngestDatabase, seed: number, o: DemoOptions, 
     signer,
     markets,
     db,
+    sessionId,
     environment: 'sim',
     queue: { spillPath },
     rng: createRng(seed),
@@ -107,12 +135,29 @@ async function collectSession(db: IngestDatabase, seed: number, o: DemoOptions, 
       if (frame.type === 'market_lifecycle_v2' && frame.eventType === 'settled' && unsettled.delete(frame.ticker) && unsettled.size === 0) done();
     });
   });
-  await collector.start();
-  // The exchange stops once every market settled; the collector is done when it has received those frames.
-  await Promise.race([allSettled, server.finished.then(() => allSettled)]);
-  const status = await collector.stop();
-  await server.close();
-  return status;
+  const bar = progressBar(o, 'collecting');
+  const ticker = setInterval(() => {
+    const s = collector.status();
+    bar?.update(server.progress.fraction, `${s.counts.frames} frames, ${s.queue?.written ?? 0} rows written`);
+  }, 200);
+  try {
+    await collector.start();
+    // The exchange stops once every market settled; the collector is done when it has received those frames.
+    await Promise.race([allSettled, server.finished.then(() => allSettled)]);
+    return await collector.stop();
+  } finally {
+    clearInterval(ticker);
+    bar?.done();
+    await server.close();
+  }
+}
+
+/**
+ * The demo's recorded sessions are named by what produced them (role, simulator seed, size): a re-run with
+ * the same options finds them completed and reuses them instead of collecting again.
+ */
+function demoSessionId(role: 'train' | 'held-out', seed: number, o: DemoOptions): string {
+  return `demo-${role}-${DEMO_PRESET}-seed${seed}-${o.markets}x${o.minutes}min`;
 }
 
 function eventsOf(session: SessionData): number {
@@ -130,50 +175,73 @@ export async function runDemo(o: DemoOptions, whileServing?: (report: DemoReport
   try {
     log(o, `kflow demo: simulated Kalshi exchange → collector → PGlite (${storage.where}) → PPO → held-out evaluation → paper trading with a hot reload → audit. Paper only.`);
 
-    // 1. Collect a training session and a held-out session (another simulator seed: other markets).
+    // 1. Collect a training session and a held-out session (another simulator seed: other markets), or
+    //    reuse them from an earlier run with the same options.
     const seeds = { train: o.seed, heldOut: o.seed + 1000 };
-    const collected: { role: 'train' | 'held-out'; seed: number; status: CollectorStatus }[] = [];
+    const loader = createSessionLoader({ db: storage.db });
+    const recorded = await loader.list();
+    const collected: { role: 'train' | 'held-out'; seed: number; id: string; reused: boolean; status: CollectorStatus | undefined }[] = [];
     for (const [role, seed] of [['train', seeds.train], ['held-out', seeds.heldOut]] as const) {
+      const id = demoSessionId(role, seed, o);
+      const previous = recorded.find((r) => r.id === id);
+      if (previous?.status === 'completed') {
+        log(o, `[1/7] reusing the ${role} session ${id} (collected by an earlier run with these options)`);
+        collected.push({ role, seed, id, reused: true, status: undefined });
+        continue;
+      }
       log(o, `[1/7] collecting the ${role} session: preset ${DEMO_PRESET}, seed ${seed}, ${o.markets} markets × ${o.minutes} simulated minutes ...`);
-      const status = await collectSession(storage.db, seed, o, join(storage.dir, 'kflow-spill.jsonl'));
-      collected.push({ role, seed, status });
+      // An interrupted earlier run left its session incomplete: this one gets a fresh name.
+      const sessionId = previous === undefined ? id : `${id}-${Date.now()}`;
+      const status = await collectSession(storage.db, sessionId, seed, o, join(storage.dir, 'kflow-spill.jsonl'));
+      collected.push({ role, seed, id: sessionId, reused: false, status });
       log(o, `      session ${status.sessionId}: ${status.counts.frames} frames, ${status.queue?.written ?? 0} rows written, ${status.counts.gaps} gaps`);
     }
 
     // 2. Load both sessions back from the database (one query per table) into the env's columnar format.
-    log(o, '[2/7] loading sessions from the database ...');
-    const loader = createSessionLoader({ db: storage.db });
-    const loaded = await Promise.all(collected.map((c) => loader.load(c.status.sessionId)));
+    const loaded: SessionData[] = [];
+    for (const c of collected) {
+      const t0 = performance.now();
+      log(o, `[2/7] loading the ${c.role} session from the database ...`);
+      const session = await loader.load(c.id);
+      loaded.push(session);
+      log(o, `      ${session.markets.length} markets, ${eventsOf(session)} events in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
     const [trainSession, heldOutSession] = loaded as [SessionData, SessionData];
     const trainPool = createMarketPool([trainSession]);
     const heldOutPool = createMarketPool([heldOutSession]);
 
     // 3. Train PPO on the training session's markets.
-    log(o, `[3/7] training PPO for ${o.timesteps} steps on ${trainPool.markets.length} markets (${KALSHI_DEMO_TRAINING.nEnvs} envs) ...`);
-    const metadata = createKalshiEnv({ sessions: trainPool, ...KALSHI_DEMO_TRAINING.env }).metadata;
+    log(o, `[3/7] training PPO for ${o.timesteps} steps on ${trainPool.markets.length} markets (${KALSHI_PPO.nEnvs} envs) ...`);
+    const metadata = createKalshiEnv({ sessions: trainPool, ...KALSHI_PPO.env }).metadata;
     const returns: number[] = [];
     const result = train(trainPool, o.timesteps, o.seed, o.json, returns);
     const tenth = Math.max(1, Math.floor(returns.length / 10));
 
     // 4. Evaluate on the held-out markets against the baselines (same env settings, same episode seeds).
     log(o, `[4/7] evaluating on ${heldOutPool.markets.length} held-out markets, ${o.evalEpisodes} episodes per policy ...`);
-    const evalEnv = () => createKalshiEnv({ sessions: heldOutPool, ...KALSHI_DEMO_TRAINING.env });
+    const evalEnv = () => createKalshiEnv({ sessions: heldOutPool, ...KALSHI_PPO.env });
     const policies: [string, Policy][] = [
       ['ppo', result.policy],
       ['random', createRandomPolicy({ actionCount: metadata.actionCount, observationSize: metadata.observationSize, featureSetVersion: metadata.featureSetVersion, rng: createRng(o.seed + 7) })],
       ['hold', createHoldPolicy({ actionCount: metadata.actionCount, observationSize: metadata.observationSize, featureSetVersion: metadata.featureSetVersion })],
       ['heuristic', createKalshiHeuristicPolicy(metadata)],
     ];
-    const evaluation = policies.map(([name, policy]) => toEvalSummary(name, evaluateKalshi(policy, evalEnv(), o.evalEpisodes, { seed: o.seed + 50_000 })));
+    const evaluation: KalshiEvalSummary[] = [];
+    for (const [i, [name, policy]] of policies.entries()) {
+      const t0 = performance.now();
+      const e = toEvalSummary(name, evaluateKalshi(policy, evalEnv(), o.evalEpisodes, { seed: o.seed + 50_000 }));
+      evaluation.push(e);
+      log(o, `      ${i + 1}/${policies.length} ${name.padEnd(9)} mean PnL $${e.meanPnl.toFixed(4)}, Sharpe ${e.sharpe.toFixed(2)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    }
 
     // 5. Save the checkpoint (with its trading setup) and register it; train and register a second version.
     const ppo = evaluation[0]!;
     const save = async (r: TrainResult<object>, tag: string): Promise<string> => {
-      const path = resolve(storage.dir, 'models', `${MODEL_NAME}-${trainSession.id}${tag}`);
-      await writeCheckpoint(path, createCheckpoint(r, { envId: 'kalshi', trading: metadata.setup, training: { sessions: [trainSession.id], kalshiEnv: KALSHI_DEMO_TRAINING.env } }));
+      const path = resolve(storage.dir, 'models', `${MODEL_NAME}-${trainSession.id}-${r.timesteps}steps${tag}`);
+      await writeCheckpoint(path, createCheckpoint(r, { envId: 'kalshi', trading: metadata.setup, training: { sessions: [trainSession.id], kalshiEnv: KALSHI_PPO.env } }));
       return path;
     };
-    const checkpointPath = await save(result, '');
+    const checkpointPath = await save(result, `-seed${o.seed}`);
     const { model } = await registerCheckpoint(storage.db, checkpointPath, MODEL_NAME, {
       performance: { heldOutSession: heldOutSession.id, meanPnl: ppo.meanPnl, sharpe: ppo.sharpe, episodes: ppo.episodes },
     });
@@ -203,13 +271,12 @@ export async function runDemo(o: DemoOptions, whileServing?: (report: DemoReport
       storage: storage.where,
       sessions: collected.map((c, i) => ({
         role: c.role,
-        id: c.status.sessionId,
+        id: c.id,
         seed: c.seed,
+        reused: c.reused,
         markets: loaded[i]!.markets.length,
         events: eventsOf(loaded[i]!),
-        frames: c.status.counts.frames,
-        rowsWritten: c.status.queue?.written ?? 0,
-        gaps: c.status.counts.gaps,
+        ...(c.status === undefined ? {} : { frames: c.status.counts.frames, rowsWritten: c.status.queue?.written ?? 0, gaps: c.status.counts.gaps }),
       })),
       training: {
         timesteps: result.timesteps,
@@ -234,14 +301,14 @@ export async function runDemo(o: DemoOptions, whileServing?: (report: DemoReport
 
 /** PPO with the recommended Kalshi setup on `pool` (a progress bar on a terminal unless `quiet`). */
 function train(pool: MarketPool, timesteps: number, seed: number, quiet: boolean, returns: number[]): TrainResult<object> {
-  const envs = new SyncVectorEnv(Array.from({ length: KALSHI_DEMO_TRAINING.nEnvs }, () => () => createKalshiEnv({ sessions: pool, ...KALSHI_DEMO_TRAINING.env })));
+  const envs = new SyncVectorEnv(Array.from({ length: KALSHI_PPO.nEnvs }, () => () => createKalshiEnv({ sessions: pool, ...KALSHI_PPO.env })));
   const bar = quiet || !process.stderr.isTTY ? undefined : progressLine(timesteps);
   const onEvent = (event: TrainingEvent) => {
     if (event.kind === 'episode') returns.push(event.metrics['charts/episodic_return']!);
     else bar?.update(event.timesteps, mean(returns.slice(-50)), event.metrics['charts/SPS']);
   };
-  const featureSetVersion = createKalshiEnv({ sessions: pool, ...KALSHI_DEMO_TRAINING.env }).metadata.featureSetVersion;
-  const result = trainPpo({ envs, totalTimesteps: timesteps, seed, clock: systemClock, onEvent, featureSetVersion, ...KALSHI_DEMO_TRAINING.ppo, policy: KALSHI_DEMO_TRAINING.policy });
+  const featureSetVersion = createKalshiEnv({ sessions: pool, ...KALSHI_PPO.env }).metadata.featureSetVersion;
+  const result = trainPpo({ envs, totalTimesteps: timesteps, seed, clock: systemClock, onEvent, featureSetVersion, ...KALSHI_PPO.ppo, policy: KALSHI_PPO.policy });
   bar?.done();
   envs.close();
   return result;
@@ -298,7 +365,14 @@ function printReport(r: DemoReport): void {
   console.log(
     formatTable(
       ['session', 'role', 'sim seed', 'markets', 'events', 'frames', 'rows written', 'gaps'],
-      r.sessions.map((s) => [s.id, s.role, String(s.seed), String(s.markets), String(s.events), String(s.frames), String(s.rowsWritten), String(s.gaps)]),
+      r.sessions.map((s) => [
+        s.id,
+        s.role,
+        String(s.seed),
+        String(s.markets),
+        String(s.events),
+        ...(s.reused ? ['(reused)', '', ''] : [String(s.frames), String(s.rowsWritten), String(s.gaps)]),
+      ]),
     ),
   );
   const t = r.training;
@@ -342,16 +416,19 @@ function printReport(r: DemoReport): void {
       (a.firstMismatch === null ? ' — live equals backtest' : ` — first: ${describeMismatch(a.firstMismatch)}`) +
       `; PnL live ${usd(a.pnlLive)}, replay ${usd(a.pnlReplay)}`,
   );
+  // `pnpm demo` runs in the repository (pnpm kflow); an installed CLI is `kflow`.
+  const kflow = process.env.npm_lifecycle_event === 'demo' || process.env.npm_lifecycle_event === 'kflow' ? 'pnpm kflow' : 'kflow';
+  const dir = r.storage.replace(/^pglite:/, '');
   console.log(
-    `\nNext: pnpm kflow paper --model ${r.model.name} --data-dir ${r.storage.replace(/^pglite:/, '')} (trade it again), ` +
-      `pnpm kflow models list --data-dir ${r.storage.replace(/^pglite:/, '')}, pnpm kflow audit --data-dir ${r.storage.replace(/^pglite:/, '')}`,
+    [
+      '\nWhat next (same data directory):',
+      `  ${kflow} sessions --data-dir ${dir}                                   the recorded sessions`,
+      `  ${kflow} train --session all --data-dir ${dir} --out my-model --register my-model   train on them`,
+      `  ${kflow} eval --model my-model --session ${r.sessions[1]!.id} --data-dir ${dir}   evaluate on the held-out one`,
+      `  ${kflow} paper --model ${r.model.name} --data-dir ${dir} --ui                 paper trade with the dashboard`,
+      `  ${kflow} collect --source demo --markets TICKER,...                 collect real Kalshi data (needs an API key)`,
+    ].join('\n'),
   );
-}
-
-function positiveInt(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${value}"`);
-  return n;
 }
 
 export function registerDemo(cli: CAC): void {
@@ -359,25 +436,25 @@ export function registerDemo(cli: CAC): void {
     .command('demo', 'Run the whole pipeline on a simulated exchange: collect → store → load → train PPO → evaluate → register → paper trade with a hot reload → audit')
     .option('--data-dir <dir>', 'PGlite data directory', { default: '.kflow/demo' })
     .option('--seed <n>', 'Seed of the simulator, collector and trainer', { default: '1' })
-    .option('--markets <n>', 'Simulated markets per session', { default: String(DEMO_DEFAULTS.markets) })
-    .option('--minutes <n>', 'Simulated minutes per session', { default: String(DEMO_DEFAULTS.minutes) })
+    .option('--sim-markets <n>', 'Simulated markets per session', { default: String(DEMO_DEFAULTS.markets) })
+    .option('--sim-minutes <n>', 'Simulated minutes per session', { default: String(DEMO_DEFAULTS.minutes) })
     .option('--timesteps <n>', 'PPO training steps', { default: String(DEMO_DEFAULTS.timesteps) })
     .option('--episodes <n>', 'Evaluation episodes per policy', { default: String(DEMO_DEFAULTS.evalEpisodes) })
     .option('--paper-minutes <n>', 'Simulated minutes of the closing paper-trading session', { default: String(DEMO_DEFAULTS.paperMinutes) })
     .option('--ui', 'Serve the control API and dashboard during paper trading, and after the demo until Ctrl-C')
     .option('--json', 'Print one JSON object with every figure')
-    .action(async (raw: { dataDir: string; seed: string; markets: string; minutes: string; timesteps: string; episodes: string; paperMinutes: string; ui?: boolean; json?: boolean }) => {
+    .action(async (raw: { dataDir: string; seed: string; simMarkets: string; simMinutes: string; timesteps: string; episodes: string; paperMinutes: string; ui?: boolean; json?: boolean }) => {
       const print = (report: DemoReport) => (raw.json ? printJson(report) : printReport(report));
       let printed = false;
       const report = await runDemo(
         {
           dataDir: raw.dataDir,
-          seed: Number(raw.seed),
-          markets: positiveInt(raw.markets, 'markets'),
-          minutes: positiveInt(raw.minutes, 'minutes'),
-          timesteps: positiveInt(raw.timesteps, 'timesteps'),
-          evalEpisodes: positiveInt(raw.episodes, 'episodes'),
-          paperMinutes: positiveInt(raw.paperMinutes, 'paper-minutes'),
+          seed: wholeNumber(raw.seed, 'seed', 0),
+          markets: wholeNumber(raw.simMarkets, 'sim-markets', 1),
+          minutes: wholeNumber(raw.simMinutes, 'sim-minutes', 1),
+          timesteps: wholeNumber(raw.timesteps, 'timesteps', 1),
+          evalEpisodes: wholeNumber(raw.episodes, 'episodes', 1),
+          paperMinutes: wholeNumber(raw.paperMinutes, 'paper-minutes', 1),
           ui: raw.ui === true,
           json: raw.json === true,
         },
@@ -385,10 +462,9 @@ export function registerDemo(cli: CAC): void {
           print(r);
           printed = true;
           process.stderr.write('\nThe dashboard stays up: Ctrl-C ends the demo.\n');
-          await new Promise<void>((resolve) => {
-            process.once('SIGINT', () => resolve());
-            process.once('SIGTERM', () => resolve());
-          });
+          const signal = untilSignal(undefined);
+          await signal.done;
+          signal.dispose();
         },
       );
       if (!printed) print(report);

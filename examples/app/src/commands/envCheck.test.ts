@@ -1,4 +1,4 @@
-import { createSyntheticSession } from '@kflow/env';
+import { createMarketPool, createSyntheticSession } from '@kflow/env';
 import { FEATURE_SET_VERSION } from '@kflow/features';
 import { sessionDataFromCaptureSync } from '@kflow/orderbook';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ function captureLines(): string[] {
 describe('runEnvCheck', () => {
   it('checks an env built from a capture and reports the documented fields', () => {
     const session = sessionDataFromCaptureSync(captureLines(), { id: 'cap' });
-    const summary = runEnvCheck([session], { seed: 1, steps: 500 });
+    const summary = runEnvCheck(createMarketPool([session]), { seed: 1, steps: 500 });
     expect(Object.keys(summary)).toEqual([
       'ok', 'markets', 'events', 'episodes', 'steps', 'meanReward', 'observationSize', 'actionCount', 'featureSetVersion',
     ]);
@@ -32,6 +32,6 @@ describe('runEnvCheck', () => {
 
   it('is reproducible from its seed', () => {
     const sessions = [createSyntheticSession({ seed: 3, markets: 2, eventsPerMarket: 2000 })];
-    expect(runEnvCheck(sessions, { seed: 4, steps: 800 })).toEqual(runEnvCheck(sessions, { seed: 4, steps: 800 }));
+    expect(runEnvCheck(createMarketPool(sessions), { seed: 4, steps: 800 })).toEqual(runEnvCheck(createMarketPool(sessions), { seed: 4, steps: 800 }));
   });
 });

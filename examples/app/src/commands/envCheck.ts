@@ -1,7 +1,9 @@
 import type { CAC } from 'cac';
-import { checkEnv, createKalshiEnv } from '@kflow/env';
-import { type SessionData, createRng } from '@kflow/orderbook';
-import { loadCaptureSession } from '../captures';
+import { type MarketPool, checkEnv, createKalshiEnv } from '@kflow/env';
+import { createRng } from '@kflow/orderbook';
+import { type DataSourceOptions, loadData, reportProblems } from '../dataSources';
+import { marketPool } from './train';
+import { wholeNumber } from '../flags';
 import { printJson } from '../output';
 
 /** The `--json` object of `kflow env-check`. */
@@ -26,12 +28,12 @@ export interface EnvCheckOptions {
 }
 
 /**
- * Builds a Kalshi env from sessions, runs `checkEnv`, then a seeded random rollout (uniform over the
+ * Builds a Kalshi env from a market pool, runs `checkEnv`, then a seeded random rollout (uniform over the
  * masked-in actions) of `steps` steps. Throws (`ENV_CHECK_FAILED`, ...) if the env breaks its contract.
  */
-export function runEnvCheck(sessions: readonly SessionData[], options: EnvCheckOptions): EnvCheckSummary {
+export function runEnvCheck(pool: MarketPool, options: EnvCheckOptions): EnvCheckSummary {
   // Short episodes so a few minutes of recording still yields several of them.
-  const env = createKalshiEnv({ sessions, episodeSteps: { min: 50, max: 400 } });
+  const env = createKalshiEnv({ sessions: pool, episodeSteps: { min: 50, max: 400 } });
   checkEnv(env, { seed: options.seed, steps: 300 });
   const rng = createRng(options.seed);
   let { info } = env.reset({ seed: options.seed });
@@ -67,24 +69,33 @@ export function runEnvCheck(sessions: readonly SessionData[], options: EnvCheckO
 
 export function registerEnvCheck(cli: CAC): void {
   cli
-    .command('env-check <...captures>', 'Build Kalshi env sessions from capture files, run checkEnv and a seeded random rollout')
-    .option('--seed <n>', 'Seed of checkEnv and the rollout', { default: 0 })
-    .option('--steps <n>', 'Steps of the random rollout', { default: 2000 })
+    .command('env-check [...captures]', 'Build the Kalshi env from captures or recorded sessions, run checkEnv and a seeded random rollout')
+    .option('--data <captures>', 'Kalshi capture JSONL files (repeat or comma-separate; or as arguments)')
+    .option('--session <ids>', 'Recorded sessions: ID[,ID...] | latest | latest:N | all (from --db / --data-dir)')
+    .option('--db <url>', 'PostgreSQL connection string (default: PGlite in --data-dir)')
+    .option('--data-dir <dir>', 'PGlite data directory (default kflow-data)')
+    .option('--strict', 'Malformed capture lines are fatal (default: skipped and reported)')
+    .option('--seed <n>', 'Seed of checkEnv and the rollout', { default: '0' })
+    .option('--steps <n>', 'Steps of the random rollout', { default: '2000' })
     .option('--json', 'Print one JSON object')
-    .action(async (captures: string[], options: { seed: number; steps: number; json?: boolean }) => {
-      const sessions = await Promise.all(captures.map(loadCaptureSession));
+    .action(async (captures: string[], options: DataSourceOptions & { seed: string; steps: string; json?: boolean }) => {
+      const seed = wholeNumber(options.seed, 'seed', 0);
+      const steps = wholeNumber(options.steps, 'steps', 1);
+      const data = await loadData(options, captures);
+      if (data === undefined) throw new Error('give market data: capture files (arguments or --data) or recorded sessions (--session)');
+      reportProblems(data.problems, false);
       let summary: EnvCheckSummary;
       try {
-        summary = runEnvCheck(sessions, { seed: Number(options.seed), steps: Number(options.steps) });
+        summary = runEnvCheck(marketPool(data), { seed, steps });
       } catch (error) {
         if (!options.json) throw error;
         printJson({ ok: false, error: error instanceof Error ? error.message : String(error) });
         process.exitCode = 1;
         return;
       }
-      if (options.json) printJson(summary);
+      if (options.json) printJson({ ...summary, sources: data.sources, ...(data.problems.length === 0 ? {} : { skipped: data.problems }) });
       else {
-        console.log(`env-check ok: ${summary.markets} markets, ${summary.events} events`);
+        console.log(`env-check ok: ${summary.markets} markets, ${summary.events} events (${data.sources.join(', ')})`);
         console.log(`rollout: ${summary.steps} steps, ${summary.episodes} episodes, mean reward ${summary.meanReward.toFixed(6)}`);
         console.log(`observation ${summary.observationSize} (${summary.featureSetVersion}), ${summary.actionCount} actions`);
       }

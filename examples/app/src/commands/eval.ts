@@ -9,18 +9,20 @@ import {
   evaluateKalshi,
   loadPolicy,
   readCheckpoint,
+  KALSHI_PPO,
 } from '@kflow/agents';
-import { createCartPole, createKalshiEnv } from '@kflow/env';
+import { createCartPole, createKalshiEnv, envOptionsFromSetup } from '@kflow/env';
+import { type TradingSetupOptions, parseTradingSetup } from '@kflow/paper';
 import { createRng } from '@kflow/orderbook';
-import { KALSHI_DEMO_TRAINING } from '../kalshiTraining';
+import { userPath, wholeNumber } from '../flags';
 import { printJson } from '../output';
-import { capturePaths, loadCapturePool } from './train';
+import { type DataSourceOptions, loadData, reportProblems } from '../dataSources';
+import { marketPool } from './train';
 
 /** Options of `kflow eval` (as cac parses them; `quiet` is for in-process callers such as the learning check). */
-export interface EvalOptions {
+export interface EvalOptions extends DataSourceOptions {
   model?: string;
   policy?: string;
-  data?: string | string[];
   env: string;
   episodes: string;
   seed: string;
@@ -53,9 +55,15 @@ export interface KalshiEvalRun {
   readonly tickers: readonly string[];
 }
 
+/** The env options of a checkpoint's recorded trading setup (undefined for checkpoints without one). */
+async function tradingOptionsOf(dir: string): Promise<TradingSetupOptions | undefined> {
+  const trading = (await readCheckpoint(userPath(dir))).manifest.trading;
+  return trading === undefined ? undefined : envOptionsFromSetup(parseTradingSetup(trading));
+}
+
 /** Restores a checkpoint, checked against the env it will run in. */
 async function modelPolicy(dir: string, env: { observationSize: number; actionCount: number; featureSetVersion: string }): Promise<Policy> {
-  return loadPolicy(await readCheckpoint(dir), {
+  return loadPolicy(await readCheckpoint(userPath(dir)), {
     featureSetVersion: env.featureSetVersion,
     observationSize: env.observationSize,
     action: { kind: 'discrete', n: env.actionCount },
@@ -64,10 +72,14 @@ async function modelPolicy(dir: string, env: { observationSize: number; actionCo
 
 export function registerEval(cli: CAC): void {
   cli
-    .command('eval [...captures]', 'Evaluate a checkpoint or a baseline policy on CartPole-v1 or (with --data) the Kalshi env')
+    .command('eval [...captures]', 'Evaluate a checkpoint or a baseline policy on CartPole-v1, or on Kalshi market data (captures or recorded sessions)')
     .option('--model <dir>', 'Checkpoint directory written by `kflow train --out`')
     .option('--policy <name>', 'Baseline instead of a checkpoint: random | hold | heuristic (hold and heuristic: Kalshi only)')
     .option('--data <captures>', 'Kalshi capture JSONL files (repeat or comma-separate)')
+    .option('--session <ids>', 'Recorded sessions: ID[,ID...] | latest | latest:N | all (from --db / --data-dir)')
+    .option('--db <url>', 'PostgreSQL connection string (default: PGlite in --data-dir)')
+    .option('--data-dir <dir>', 'PGlite data directory (default kflow-data)')
+    .option('--strict', 'Malformed capture lines are fatal (default: skipped and reported)')
     .option('--env <id>', 'Environment id without --data', { default: 'CartPole-v1' })
     .option('--episodes <n>', 'Episodes', { default: '20' })
     .option('--seed <n>', 'Seed of the first episode (episode i uses seed + i)', { default: '0' })
@@ -79,22 +91,23 @@ export function registerEval(cli: CAC): void {
 
 /**
  * The body of `kflow eval`. With `--data` it returns the Kalshi summary (episodes run in an env built with
- * {@link KALSHI_DEMO_TRAINING}'s env options, as `kflow train --data` trains in), otherwise undefined.
+ * {@link KALSHI_PPO}'s env options, as `kflow train --data` trains in), otherwise undefined.
  *
  * @example
  * const r = await runEval([], { policy: 'hold', data: ['held-out.jsonl'], env: 'CartPole-v1', episodes: '100', seed: '0', quiet: true });
  */
 export async function runEval(positional: string[], o: EvalOptions): Promise<KalshiEvalRun | undefined> {
   if ((o.model === undefined) === (o.policy === undefined)) throw new Error('give exactly one of --model or --policy');
-  const episodes = Number(o.episodes);
-  const seed = Number(o.seed);
-  if (!Number.isInteger(episodes) || episodes <= 0) throw new Error(`--episodes must be a positive integer, got "${o.episodes}"`);
-  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${o.seed}"`);
-  const captures = capturePaths(o.data, positional);
+  const episodes = wholeNumber(o.episodes, 'episodes', 1);
+  const seed = wholeNumber(o.seed, 'seed', 0);
   const name = o.model ?? o.policy!;
+  const data = await loadData(o, positional);
+  reportProblems(data?.problems ?? [], o.quiet === true);
 
-  if (captures.length > 0) {
-    const env = createKalshiEnv({ sessions: await loadCapturePool(captures), ...KALSHI_DEMO_TRAINING.env });
+  if (data !== undefined) {
+    // The setup the model was trained with (its checkpoint says), else the recommended one.
+    const setup = o.model === undefined ? KALSHI_PPO.env : (await tradingOptionsOf(o.model)) ?? KALSHI_PPO.env;
+    const env = createKalshiEnv({ sessions: marketPool(data), ...setup, episodeSteps: KALSHI_PPO.env.episodeSteps ?? 300 });
     const meta = env.metadata;
     let policy: Policy;
     if (o.model !== undefined) policy = await modelPolicy(o.model, meta);
@@ -105,10 +118,10 @@ export async function runEval(positional: string[], o: EvalOptions): Promise<Kal
     const r = evaluateKalshi(policy, env, episodes, { seed });
     const summary = toEvalSummary(name, r);
     if (o.quiet) return { summary, pnls: r.pnls, tickers: r.tickers };
-    if (o.json) printJson(summary);
+    if (o.json) printJson({ ...summary, ...(data.problems.length === 0 ? {} : { skipped: data.problems }) });
     else {
       console.log(
-        `${name} on ${captures.length} capture(s), ${episodes} episodes: PnL $${r.meanPnl.toFixed(4)} ± ${r.stdPnl.toFixed(4)} ` +
+        `${name} on ${data.sources.join(', ')}, ${episodes} episodes: PnL $${r.meanPnl.toFixed(4)} ± ${r.stdPnl.toFixed(4)} ` +
           `(Sharpe ${r.sharpe.toFixed(3)}), ${r.meanTrades.toFixed(1)} trades/episode, win rate ${(100 * r.winRate).toFixed(0)}%, ` +
           `fees $${r.feesPaid.toFixed(4)}`,
       );

@@ -26,11 +26,13 @@ describe(`learning check (${full ? 'full' : 'CI'} size)`, () => {
     // Beats every baseline (paired over the same episodes; see the criteria for the paired t).
     for (const base of [random, hold, heuristic]) expect(ppo.meanPnl).toBeGreaterThan(base.meanPnl);
     for (const c of report.criteria.filter((c) => c.name.includes('beats'))) expect(c, c.detail).toMatchObject({ pass: true });
-    // Sharpe > 1 is met at full size (1.04–1.06, PPO seeds 0–2); the CI size measured 0.94–0.98
-    // (docs/learning-check.md), so this test asserts a margin below that, the criterion reports the target.
-    expect(ppo.sharpe).toBeGreaterThan(full ? 1 : 0.7);
+    // The size's Sharpe target (1 at full size, 0.7 at the default size: see LEARNING_CHECK_SIZES).
+    expect(ppo.sharpe).toBeGreaterThan(report.size.minSharpe);
     // Leak checks at edge 0: neither the edge-0 PPO nor the edge-1 PPO makes a significant profit.
     expect(report.edge0.ppo.tStat).toBeLessThan(SIGNIFICANT_T);
     expect(report.edge0.ppoEdge1.tStat).toBeLessThan(SIGNIFICANT_T);
+    // What `kflow learning-check` prints as PASSED: every criterion holds at this size.
+    for (const c of report.criteria) expect(c, `${c.name}: ${c.detail}`).toMatchObject({ pass: true });
+    expect(report.pass).toBe(true);
   }, 300_000);
 });

@@ -1,6 +1,6 @@
-import { resolve } from 'node:path';
 import type { CAC } from 'cac';
 import { type IngestDatabase, type ModelDeployment, type ModelRecord, createModelRegistry } from '@kflow/ingest';
+import { userPath } from '../flags';
 import { formatTable, printJson } from '../output';
 import { loadTradingModel } from '../paperTrading';
 import { openStorage, type StorageOptions } from './collect';
@@ -15,7 +15,7 @@ export async function registerCheckpoint(
   name: string,
   options: { readonly deploy?: boolean; readonly performance?: Readonly<Record<string, unknown>> } = {},
 ): Promise<{ model: ModelRecord; deployment: ModelDeployment | undefined }> {
-  const path = resolve(dir);
+  const path = userPath(dir);
   const { policy, setup } = await loadTradingModel(path);
   const m = policy.manifest;
   const registry = createModelRegistry({ db });

@@ -1,18 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { getEpisode, loadEpisodeActions, createSessionLoader, migrate, openPglite } from '@kflow/ingest';
 import { F } from '@kflow/features';
 import { decodeDecision, encodeDecision } from '@kflow/paper';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../cli.testing';
+import { type CliProcess, runCli, spawnCli } from '../cli.testing';
 import { trainTestModel } from '../paperTrading.testing';
 import { runAudit } from './audit';
 import { registerCheckpoint, registerModels } from './models';
 import { registerPaper } from './paper';
 
-const ROOT = resolve(import.meta.dirname, '../../../..');
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kflow-paper-cli-'));
@@ -22,25 +20,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** `kflow <args>` as its own process (the way `pnpm kflow` runs it), with stdout collected line by line. */
-function kflow(args: readonly string[]): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--conditions=@kflow/source', '--import', 'tsx', 'examples/app/src/cli.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString('utf8')).split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts.filter((l) => l.length > 0));
+/** `kflow <args>` as its own process; a failure's stderr is shown (audit failures are expected). */
+function kflow(args: readonly string[]): CliProcess {
+  const cli = spawnCli(args);
+  void cli.exited.then((code) => {
+    if (code !== 0 && args[0] !== 'audit') console.error(cli.stderr());
   });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((done) =>
-    child.on('exit', (code) => {
-      if (code !== 0 && args[0] !== 'audit') console.error(stderr);
-      done(code);
-    }),
-  );
-  return { child, lines, exited };
+  return cli;
 }
 
 describe('kflow paper', () => {

@@ -1,6 +1,8 @@
 import type { CAC } from 'cac';
 import type { ActorRiskLimits, ActorSummary } from '@kflow/actor';
 import { formatMicros } from '@kflow/orderbook';
+import { optional, positiveNumber, wholeNumber } from '../flags';
+import { untilSignal } from '../untilSignal';
 import { formatTable, printJson } from '../output';
 import type { PaperReport, PaperSession } from '../paperTrading';
 import { ensureDashboard } from '../server/dashboard';
@@ -124,19 +126,11 @@ function statusTable(session: PaperSession): string {
   );
 }
 
-function positiveInt(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${value}"`);
-  return n;
-}
-
 /** The risk limits of the flags. */
 function riskOf(o: PaperOptions): ActorRiskLimits {
-  const lossLimit = o.lossLimit === undefined ? undefined : Math.round(Number(o.lossLimit) * 1e6);
-  if (lossLimit !== undefined && !(lossLimit > 0)) throw new Error(`--loss-limit must be a positive dollar amount, got "${o.lossLimit}"`);
-  const maxPosition = positiveInt(o.maxPosition, 'max-position');
-  const maxOpenOrders = positiveInt(o.maxOpenOrders, 'max-open-orders');
+  const lossLimit = optional(o.lossLimit, (v) => Math.round(positiveNumber(v, 'loss-limit') * 1e6));
+  const maxPosition = optional(o.maxPosition, (v) => wholeNumber(v, 'max-position', 1));
+  const maxOpenOrders = optional(o.maxOpenOrders, (v) => wholeNumber(v, 'max-open-orders', 1));
   return {
     ...(maxPosition === undefined ? {} : { maxPositionCenti: maxPosition * 100 }),
     ...(maxOpenOrders === undefined ? {} : { maxOpenOrders }),
@@ -144,22 +138,6 @@ function riskOf(o: PaperOptions): ActorRiskLimits {
   };
 }
 
-/** Resolves on SIGINT / SIGTERM or after `seconds`; returns the function that stops listening. */
-function untilSignal(seconds: string | undefined): { done: Promise<void>; dispose(): void } {
-  let finish = () => {};
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  process.once('SIGINT', finish);
-  process.once('SIGTERM', finish);
-  const timer = seconds === undefined ? undefined : setTimeout(finish, Number(seconds) * 1000);
-  return {
-    done,
-    dispose() {
-      process.off('SIGINT', finish);
-      process.off('SIGTERM', finish);
-      clearTimeout(timer);
-    },
-  };
-}
 
 async function paper(o: PaperOptions): Promise<void> {
   if (o.mode !== 'paper') throw new Error(`LIVE_MODE_FORBIDDEN: kflow trades only on paper (--mode ${o.mode} refused)`);
@@ -181,17 +159,17 @@ async function paper(o: PaperOptions): Promise<void> {
     spillDir: storage.dir,
     source: () => resolveSource({ ...o, source: o.source ?? 'sim' }),
     model: String(o.model),
-    seed: Number(o.seed),
+    seed: wholeNumber(o.seed, 'seed', 0),
     risk,
   };
   let server: ControlServer | undefined;
   let controller: PaperController;
   let report: PaperReport | undefined;
-  const signal = untilSignal(o.duration);
+  const signal = untilSignal(optional(o.duration, (v) => positiveNumber(v, 'duration') * 1000));
   let table: ReturnType<typeof setInterval> | undefined;
   try {
     if (o.ui) {
-      server = await startControlServer({ ...common, storage: storage.where, dir: storage.dir, host: o.host, port: Number(o.port), onEvent, dashboardDir: await ensureDashboard() });
+      server = await startControlServer({ ...common, storage: storage.where, dir: storage.dir, host: o.host, port: wholeNumber(o.port, 'port', 0), onEvent, dashboardDir: await ensureDashboard() });
       controller = server.paper;
       process.stderr.write(`dashboard: ${server.url}/#token=${server.token}\n(API: bearer token ${server.token}; it is printed once)\n`);
     } else {

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnCli } from '../cli.testing';
 import { replayFile, summarizeReplay } from './replay';
 
 const dir = mkdtempSync(join(tmpdir(), 'kflow-replay-'));
@@ -60,12 +59,9 @@ describe('kflow replay', () => {
   });
 
   it('prints exactly one JSON object with --json', async () => {
-    const cli = new URL('../cli.ts', import.meta.url).pathname;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@kflow/source', '--import', 'tsx', cli, 'replay', path, '--json'], {
-      cwd: new URL('../../../..', import.meta.url).pathname,
-    });
-    const lines = stdout.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toEqual(expected);
+    const cli = spawnCli(['replay', path, '--json']);
+    expect(await cli.exited).toBe(0);
+    expect(cli.lines).toHaveLength(1);
+    expect(JSON.parse(cli.lines[0]!)).toEqual(expected);
   });
 });

@@ -1,6 +1,8 @@
 import type { CAC } from 'cac';
 import { ensureDashboard } from '../server/dashboard';
 import { startControlServer } from '../server/server';
+import { wholeNumber } from '../flags';
+import { untilSignal } from '../untilSignal';
 import { openStorage, resolveSource, type SourceOptions, type StorageOptions } from './collect';
 
 interface ServeOptions extends StorageOptions, SourceOptions {
@@ -18,19 +20,18 @@ async function serve(o: ServeOptions): Promise<void> {
       dir: storage.dir,
       source: () => resolveSource({ ...o, source: o.source ?? 'sim' }),
       ...(o.model === undefined ? {} : { model: String(o.model) }),
-      seed: Number(o.seed),
+      seed: wholeNumber(o.seed, 'seed', 0),
       host: o.host,
-      port: Number(o.port),
+      port: wholeNumber(o.port, 'port', 0),
       dashboardDir: await ensureDashboard(),
     });
     process.stderr.write(
       `kflow control API and dashboard: ${server.url}/#token=${server.token}\n` +
         `bearer token ${server.token} (printed once; set KFLOW_TOKEN to choose it). POST /rl/actor/start starts paper trading. Ctrl-C stops.\n`,
     );
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
+    const signal = untilSignal(undefined);
+    await signal.done;
+    signal.dispose();
     await server.close();
   } finally {
     await storage.db.close();

@@ -8,15 +8,11 @@ import {
   createExchangeServer,
   generateCapture,
   measureEdge,
-  resolveSimConfig,
 } from '@kflow/sim';
+import { type SimFlags, optional, simConfigOf, speedFactor, userPath, wholeNumber } from '../flags';
 import { formatTable, printJson } from '../output';
 
-interface SimOptions {
-  preset: string;
-  seed: string;
-  markets: string;
-  minutes: string;
+interface SimOptions extends SimFlags {
   edge?: string;
   tick?: string;
   fractional?: boolean;
@@ -50,19 +46,13 @@ function createLineWriter(path: string) {
   };
 }
 
-function number(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${value}"`);
-  return n;
-}
-
 function configFrom(o: SimOptions): SimConfig {
-  const edge = number(o.edge, 'edge');
-  return resolveSimConfig(o.preset, {
-    seed: number(o.seed, 'seed')!,
-    markets: number(o.markets, 'markets')!,
-    durationMs: Math.round(number(o.minutes, 'minutes')! * 60_000),
+  const edge = optional(o.edge, (v) => {
+    const x = Number(v);
+    if (String(v).trim() === '' || !(x >= 0 && x <= 1)) throw new Error(`--edge must be a number in [0, 1], got "${v}"`);
+    return x;
+  });
+  return simConfigOf(o, {
     ...(edge === undefined ? {} : { edge }),
     ...(o.tick === undefined ? {} : { tickStructure: o.tick as TickStructure }),
     ...(o.fractional ? { fractionalSizes: true } : {}),
@@ -80,12 +70,12 @@ function printSummary(summary: CaptureSummary, out: string, oracle: string | und
 }
 
 async function serve(config: SimConfig, o: SimOptions): Promise<void> {
-  const speed: SpeedFactor = o.speed === undefined ? 1 : o.speed === 'max' ? 'max' : number(o.speed, 'speed')!;
+  const speed: SpeedFactor = o.speed === undefined ? 1 : speedFactor(o.speed);
   const server = await createExchangeServer({
     config,
     speed,
-    port: number(o.port, 'port') ?? 0,
-    ...(o.publicKey === undefined ? {} : { auth: { publicKey: readFileSync(o.publicKey, 'utf8') } }),
+    port: optional(o.port, (v) => wholeNumber(v, 'port', 0)) ?? 0,
+    ...(o.publicKey === undefined ? {} : { auth: { publicKey: readFileSync(userPath(o.publicKey), 'utf8') } }),
   });
   const markets = server.markets.map((m) => m.ticker);
   if (o.json) printJson({ url: server.url, markets, speed });
@@ -103,8 +93,8 @@ export function registerSim(cli: CAC): void {
     .command('sim', 'Simulate Kalshi markets: write a JSONL capture, or serve them over the Kalshi WebSocket protocol')
     .option('--preset <name>', 'calm | volatile | informed', { default: 'informed' })
     .option('--seed <n>', 'Random seed (same seed + options = identical output)', { default: '1' })
-    .option('--markets <n>', 'Number of markets', { default: '4' })
-    .option('--minutes <t>', 'Session length in exchange minutes', { default: '10' })
+    .option('--sim-markets <n>', 'Number of markets', { default: '4' })
+    .option('--sim-minutes <t>', 'Session length in exchange minutes', { default: '10' })
     .option('--edge <x>', 'Exploitable structure in [0, 1] (default: the preset\'s; 0 = nothing observable predicts the mid)')
     .option('--tick <structure>', 'linear_cent | deci_cent | tapered_deci_cent')
     .option('--fractional', 'Fractional contract sizes')
@@ -133,8 +123,8 @@ export function registerSim(cli: CAC): void {
         return;
       }
       if (o.out === undefined) throw new Error('--out <file> is required (or use --serve)');
-      const frames = createLineWriter(o.out);
-      const oracle = o.oracle === undefined ? undefined : createLineWriter(o.oracle);
+      const frames = createLineWriter(userPath(o.out));
+      const oracle = o.oracle === undefined ? undefined : createLineWriter(userPath(o.oracle));
       const t0 = performance.now();
       let summary: CaptureSummary;
       try {

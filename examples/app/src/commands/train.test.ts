@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readCheckpoint } from '@kflow/agents';
 import { generateCapture, resolveSimConfig } from '@kflow/sim';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../cli.testing';
+import { registerCollect } from './collect';
 import { registerEval } from './eval';
 import { registerTrain } from './train';
 
@@ -12,38 +14,120 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs one CLI command in-process and returns the JSON lines it printed. */
 async function run(args: string[]): Promise<Record<string, unknown>[]> {
-  const out = await runCli([registerTrain, registerEval], args);
+  const out = await runCli([registerTrain, registerEval, registerCollect], args);
   return out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** A simulated capture file; `extra` lines are inserted after line `at` (1-based). */
+function writeCapture(name: string, seed: number, minutes: number, extra: { at: number; lines: string[] } = { at: 0, lines: [] }): string {
+  const frames: string[] = [];
+  generateCapture(resolveSimConfig('calm', { seed, markets: 2, durationMs: minutes * 60_000 }), { onFrame: (l) => frames.push(l) });
+  frames.splice(extra.at, 0, ...extra.lines);
+  const path = join(dir, name);
+  writeFileSync(path, `${frames.join('\n')}\n`);
+  return path;
+}
+
+/** A small, fast Kalshi setup (short rollouts, a small network, short episodes). */
+const smallConfig = join(dir, 'small.json');
+writeFileSync(smallConfig, JSON.stringify({ ppo: { nSteps: 64, batchSize: 64, nEpochs: 2 }, policy: { hiddenSizes: [8] }, nEnvs: 2, env: { episodeSteps: 50 } }));
+
+const trainCapture = writeCapture('train.jsonl', 3, 20);
+const heldOutCapture = writeCapture('held-out.jsonl', 4, 20);
+
 describe('kflow train / eval', () => {
-  it('trains on CartPole-v1, prints JSON progress and the summary last, saves a loadable checkpoint', async () => {
+  it('trains on CartPole-v1, prints JSON progress and an in-sample summary last, saves a loadable checkpoint', async () => {
     const out = join(dir, 'cartpole');
     const lines = await run(['train', '--env', 'CartPole-v1', '--algo', 'ppo', '--timesteps', '4096', '--seed', '1', '--out', out, '--json']);
     const summary = lines.at(-1)!;
-    expect(Object.keys(summary)).toEqual(['algo', 'env', 'timesteps', 'seconds', 'sps', 'evalMeanReturn', 'evalStdReturn', 'evalEpisodes']);
-    expect(summary).toMatchObject({ algo: 'ppo', env: 'CartPole-v1', timesteps: 4096, evalEpisodes: 20 });
+    expect(Object.keys(summary)).toEqual(['algo', 'env', 'timesteps', 'seconds', 'sps', 'inSample']);
+    expect(summary).toMatchObject({ algo: 'ppo', env: 'CartPole-v1', timesteps: 4096, inSample: { episodes: 20 } });
     expect(lines.length).toBeGreaterThan(1);
     expect(lines[0]).toHaveProperty('losses/value_loss');
     const [evaluated] = await run(['eval', '--model', out, '--episodes', '20', '--seed', '10001', '--json']);
     // Same policy, same 20 seeds (train evaluates from seed + 10000): same mean.
-    expect(evaluated!.meanReturn).toBe(summary.evalMeanReturn);
+    expect(evaluated!.meanReturn).toBe((summary.inSample as { meanReturn: number }).meanReturn);
   });
 
-  it('trains and evaluates on Kalshi captures (--data), with the baselines', async () => {
-    const capture = join(dir, 'capture.jsonl');
-    const frames: string[] = [];
-    generateCapture(resolveSimConfig('calm', { seed: 3, markets: 2, durationMs: 20 * 60_000 }), { onFrame: (l) => frames.push(l) });
-    writeFileSync(capture, `${frames.join('\n')}\n`);
+  it('trains on captures with a --config, reports in-sample and held-out figures, and the checkpoint records the setup', async () => {
     const out = join(dir, 'kalshi');
-    const trained = await run(['train', '--data', capture, '--timesteps', '1024', '--out', out, '--json']);
-    expect(trained.at(-1)).toMatchObject({ algo: 'ppo', env: 'kalshi', timesteps: 2048, evalEpisodes: 20 });
+    const lines = await run(['train', '--data', trainCapture, '--eval-data', heldOutCapture, '--config', smallConfig, '--timesteps', '256', '--eval-episodes', '3', '--out', out, '--json']);
+    const summary = lines.at(-1)!;
+    expect(summary).toMatchObject({ algo: 'ppo', env: 'kalshi', timesteps: 256, sources: ['capture:train.jsonl'], inSample: { episodes: 3 }, heldOut: { episodes: 3 } });
+    expect(Object.keys(summary.heldOut as object)).toEqual(['episodes', 'meanPnl', 'stdPnl', 'sharpe', 'winRate', 'meanTrades']);
+    const { manifest } = await readCheckpoint(out);
+    expect(manifest.network.hiddenSizes).toEqual([8]);
+    expect(manifest.training).toMatchObject({
+      nEnvs: 2,
+      sources: ['capture:train.jsonl'],
+      kalshiConfig: { ppo: { nSteps: 64, batchSize: 64, nEpochs: 2, gamma: 0.98 }, env: { episodeSteps: 50, cadence: { everyMs: 2000 } }, totalTimesteps: 256 },
+    });
+    expect(manifest.trading).toBeDefined();
+
     for (const policy of [['--model', out], ['--policy', 'hold'], ['--policy', 'heuristic'], ['--policy', 'random']]) {
-      const [result] = await run(['eval', ...policy, '--data', capture, '--episodes', '3', '--json']);
+      const [result] = await run(['eval', ...policy, '--data', heldOutCapture, '--episodes', '3', '--json']);
       expect(Object.keys(result!)).toEqual(['policy', 'episodes', 'meanPnl', 'stdPnl', 'sharpe', 'meanTrades', 'winRate', 'feesPaid']);
       expect(result!.episodes).toBe(3);
     }
     // A CartPole checkpoint does not fit the Kalshi feature set.
-    await expect(run(['eval', '--model', join(dir, 'cartpole'), '--data', capture, '--json'])).rejects.toThrow(/feature set/);
+    await expect(run(['eval', '--model', join(dir, 'cartpole'), '--data', heldOutCapture, '--json'])).rejects.toThrow(/feature set/);
+  });
+
+  it('trains on sessions `kflow collect` recorded (--session latest from --data-dir)', async () => {
+    const dataDir = join(dir, 'db');
+    const [collected] = await run(['collect', '--source', 'sim', '--preset', 'calm', '--sim-markets', '2', '--sim-minutes', '10', '--data-dir', dataDir, '--json']);
+    const sessionId = collected!.sessionId as string;
+    const out = join(dir, 'from-session');
+    const lines = await run(['train', '--session', 'latest', '--data-dir', dataDir, '--config', smallConfig, '--timesteps', '128', '--eval-episodes', '2', '--out', out, '--json']);
+    expect(lines.at(-1)).toMatchObject({ env: 'kalshi', sources: [`session:${sessionId}`], inSample: { episodes: 2 } });
+    const [evaluated] = await run(['eval', '--model', out, '--session', sessionId, '--data-dir', dataDir, '--episodes', '2', '--json']);
+    expect(evaluated).toMatchObject({ policy: out, episodes: 2 });
+    await expect(run(['train', '--session', 'nope', '--data-dir', dataDir, '--json'])).rejects.toThrow(/no session nope \(kflow sessions lists them\)/);
+  });
+
+  it('refuses nonsense values and bad config files with the reason', async () => {
+    await expect(run(['train', '--timesteps', '0'])).rejects.toThrow('--timesteps must be a whole number ≥ 1, got "0"');
+    await expect(run(['train', '--data', trainCapture, '--timesteps', '1e3x'])).rejects.toThrow(/--timesteps must be a whole number/);
+    await expect(run(['train', '--data', trainCapture, '--eval-episodes', '1.5'])).rejects.toThrow('--eval-episodes must be a whole number ≥ 1, got "1.5"');
+    await expect(run(['train', '--algo', 'dqn'])).rejects.toThrow('--algo must be ppo or a2c, got "dqn"');
+    await expect(run(['train', '--eval-data', heldOutCapture])).rejects.toThrow(/evaluate Kalshi models: pass training market data too/);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ppo: { nSteps: 64, learningrate: 1 } }));
+    await expect(run(['train', '--data', trainCapture, '--config', bad])).rejects.toThrow(/ppo\.learningrate is not a PPO hyperparameter/);
+    writeFileSync(bad, JSON.stringify({ policy: { hiddenSizes: [0] } }));
+    await expect(run(['train', '--data', trainCapture, '--config', bad])).rejects.toThrow(/--config .*bad\.json: policy\.hiddenSizes\.0:/);
+    writeFileSync(bad, JSON.stringify({ epochs: 3 }));
+    await expect(run(['train', '--data', trainCapture, '--config', bad])).rejects.toThrow(/--config .*bad\.json: .*epochs/);
+    writeFileSync(bad, '{ not json');
+    await expect(run(['train', '--data', trainCapture, '--config', bad])).rejects.toThrow(/--config .*bad\.json: .*JSON/);
+    await expect(run(['train', '--data', join(dir, 'missing.jsonl')])).rejects.toThrow(/capture .*missing\.jsonl not found/);
+  });
+
+  it('reports malformed capture lines with file and line, and --strict makes the first one fatal', async () => {
+    const path = writeCapture('dirty.jsonl', 5, 20, { at: 3, lines: ['{ torn', '{"type":"orderbook_delta","sid":1,"seq":"x"}'] });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let lines: Record<string, unknown>[];
+    let warnings: string[];
+    try {
+      lines = await run(['train', '--data', path, '--config', smallConfig, '--timesteps', '64', '--eval-episodes', '1', '--json']);
+      warnings = stderr.mock.calls.map((c) => String(c[0])).filter((l) => l.startsWith('warning:'));
+    } finally {
+      stderr.mockRestore();
+    }
+    const skipped = lines.at(-1)!.skipped as { file: string; malformed: number; first: string[] }[];
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]!.malformed).toBe(2);
+    expect(skipped[0]!.first[0]).toMatch(/dirty\.jsonl:4: /);
+    expect(skipped[0]!.first[1]).toMatch(/dirty\.jsonl:5: /);
+    expect(warnings).toHaveLength(2);
+    await expect(run(['train', '--data', path, '--strict', '--json'])).rejects.toThrow(/dirty\.jsonl:4: .*--strict/);
+  });
+
+  it('says which check left a file with no usable market', async () => {
+    const path = join(dir, 'no-snapshots.jsonl');
+    const frames: string[] = [];
+    generateCapture(resolveSimConfig('calm', { seed: 6, markets: 1, durationMs: 60_000 }), { onFrame: (l) => frames.push(l) });
+    writeFileSync(path, `${frames.filter((l) => !l.includes('orderbook_snapshot')).join('\n')}\n`);
+    await expect(run(['train', '--data', path, '--json'])).rejects.toThrow(/no-snapshots\.jsonl: no usable market: no market has an orderbook_snapshot/);
   });
 });

@@ -1,9 +1,16 @@
-import { basename } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { CAC } from 'cac';
+import { z } from 'zod';
 import {
   type DiscreteVectorEnv,
+  type KalshiEvaluation,
+  type KalshiPpoPreset,
+  type KalshiTrainingEnvOptions,
+  type PpoHyperparameters,
   type TrainingEvent,
   type TrainResult,
+  KALSHI_PPO,
+  PPO_DEFAULTS,
   PPO_ZOO_CARTPOLE,
   createCheckpoint,
   evaluate,
@@ -14,29 +21,40 @@ import {
 } from '@kflow/agents';
 import { type MarketPool, SyncVectorEnv, createCartPole, createKalshiEnv, createMarketPool } from '@kflow/env';
 import { systemClock } from '@kflow/orderbook';
-import { loadCaptureSession } from '../captures';
-import { KALSHI_DEMO_TRAINING } from '../kalshiTraining';
+import { type CaptureProblems, type DataSourceOptions, type LoadedData, loadData, reportProblems } from '../dataSources';
+import { userPath, wholeNumber } from '../flags';
 import { printJson } from '../output';
 import { openStorage } from './collect';
 import { registerCheckpoint } from './models';
 
 /** Options of `kflow train` (as cac parses them; `quiet` is for in-process callers such as the learning check). */
-export interface TrainOptions {
-  data?: string | string[];
+export interface TrainOptions extends DataSourceOptions {
   env: string;
   algo: string;
   timesteps?: string;
   seed: string;
   nEnvs?: string;
-  preset: string;
+  /** PPO hyperparameters for CartPole: `default` (Stable-Baselines3's) or `zoo` (rl-baselines3-zoo's). */
+  ppoPreset: string;
+  /** A JSON file overriding parts of the Kalshi setup (`KALSHI_PPO`). */
+  config?: string;
+  cadenceMs?: string;
+  positionLimit?: string;
+  /** Held-out evaluation data: captures or recorded sessions. */
+  evalData?: string | string[];
+  evalSession?: string | string[];
+  evalEpisodes?: string;
   out?: string;
   register?: string;
-  db?: string;
-  dataDir?: string;
   json?: boolean;
   /** Print nothing (no progress, no summary). */
   quiet?: boolean;
 }
+
+/** An evaluation's figures (Kalshi: dollars per episode; CartPole: returns). */
+export type EvalFigures =
+  | { readonly episodes: number; readonly meanPnl: number; readonly stdPnl: number; readonly sharpe: number; readonly winRate: number; readonly meanTrades: number }
+  | { readonly episodes: number; readonly meanReturn: number; readonly stdReturn: number };
 
 /** What `kflow train` reports at the end (the last JSON line). */
 export interface TrainSummary {
@@ -45,29 +63,90 @@ export interface TrainSummary {
   readonly timesteps: number;
   readonly seconds: number;
   readonly sps: number;
-  readonly evalEpisodes: number;
-  readonly [metric: string]: number | string;
+  /** On the training data itself: how well the policy fits what it saw, not how it generalizes. */
+  readonly inSample: EvalFigures;
+  /** On `--eval-data` / `--eval-session`: data the policy never saw. */
+  readonly heldOut?: EvalFigures;
+  /** Where the training data came from (`capture:<file>`, `session:<id>`). */
+  readonly sources?: readonly string[];
+  /** Malformed capture lines that were skipped (training and held-out data). */
+  readonly skipped?: readonly CaptureProblems[];
+  readonly registered?: string;
 }
 
 /** Deterministic evaluation episodes after training, and the seed offset that keeps them apart from training. */
 export const EVAL_EPISODES = 20;
 export const EVAL_SEED_OFFSET = 10_000;
 
-/** Capture paths from `--data` (repeatable, comma-separated) plus positional arguments. */
-export function capturePaths(data: string | string[] | undefined, positional: readonly string[]): string[] {
-  const fromOption = data === undefined ? [] : (Array.isArray(data) ? data : [data]).flatMap((d) => String(d).split(','));
-  return [...fromOption, ...positional].filter((p) => p.length > 0);
+/** The `--config` file: any part of the Kalshi setup, validated (unknown keys are refused). */
+const ConfigFile = z
+  .object({
+    env: z.record(z.string(), z.unknown()).optional(),
+    ppo: z.record(z.string(), z.union([z.number(), z.boolean()])).optional(),
+    policy: z.object({ hiddenSizes: z.array(z.number().int().min(1)).min(1).optional(), activation: z.enum(['tanh', 'relu']).optional() }).strict().optional(),
+    nEnvs: z.number().int().min(1).optional(),
+    totalTimesteps: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * The Kalshi setup of a run: `KALSHI_PPO`, then the `--config` file, then the flags. Checked by building
+ * an env with it (bad env options fail here, with the env's message).
+ */
+export async function kalshiConfig(o: TrainOptions): Promise<KalshiPpoPreset> {
+  let preset: KalshiPpoPreset = KALSHI_PPO;
+  if (o.config !== undefined) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(userPath(o.config), 'utf8'));
+    } catch (error) {
+      throw new Error(`--config ${o.config}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const parsed = ConfigFile.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new Error(`--config ${o.config}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    }
+    const c = parsed.data;
+    for (const key of Object.keys(c.ppo ?? {})) if (!(key in PPO_DEFAULTS)) throw new Error(`--config ${o.config}: ppo.${key} is not a PPO hyperparameter`);
+    preset = {
+      env: { ...preset.env, ...(c.env as KalshiTrainingEnvOptions) },
+      ppo: { ...preset.ppo, ...(c.ppo as Partial<PpoHyperparameters>) },
+      policy: {
+        ...preset.policy,
+        ...(c.policy?.hiddenSizes === undefined ? {} : { hiddenSizes: c.policy.hiddenSizes }),
+        ...(c.policy?.activation === undefined ? {} : { activation: c.policy.activation }),
+      },
+      nEnvs: c.nEnvs ?? preset.nEnvs,
+      totalTimesteps: c.totalTimesteps ?? preset.totalTimesteps,
+    };
+  }
+  const env: KalshiTrainingEnvOptions = {
+    ...preset.env,
+    ...(o.cadenceMs === undefined ? {} : { cadence: { everyMs: wholeNumber(o.cadenceMs, 'cadence-ms', 1) } }),
+    ...(o.positionLimit === undefined ? {} : { positionLimitCenti: wholeNumber(o.positionLimit, 'position-limit', 1) * 100 }),
+  };
+  return {
+    ...preset,
+    env,
+    ...(o.timesteps === undefined ? {} : { totalTimesteps: wholeNumber(o.timesteps, 'timesteps', 1) }),
+    ...(o.nEnvs === undefined ? {} : { nEnvs: wholeNumber(o.nEnvs, 'n-envs', 1) }),
+  };
 }
 
-/** Builds the Kalshi env's market pool from JSONL captures. */
-export async function loadCapturePool(paths: readonly string[]): Promise<MarketPool> {
-  return createMarketPool(await Promise.all(paths.map(loadCaptureSession)));
-}
-
-function integer(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${value}"`);
-  return n;
+/** A pool of the sessions' markets, or an error that says which check left nothing to train on. */
+export function marketPool(data: LoadedData): MarketPool {
+  try {
+    return createMarketPool(data.sessions);
+  } catch (error) {
+    const markets = data.sessions.reduce((n, s) => n + s.markets.length, 0);
+    const most = Math.max(0, ...data.sessions.flatMap((s) => s.markets.map((m) => m.length)));
+    const why =
+      markets === 0
+        ? 'no market has an orderbook_snapshot (a market starts at its first snapshot)'
+        : `${markets} market(s) have a snapshot, but the most events after it is ${most} (at least 2 are needed)`;
+    throw new Error(`${data.sources.join(', ')}: no usable market: ${why}`, { cause: error });
+  }
 }
 
 /** A one-line progress bar redrawn in place on a TTY. */
@@ -92,56 +171,87 @@ export function progressLine(total: number) {
 
 export function registerTrain(cli: CAC): void {
   cli
-    .command('train [...captures]', 'Train PPO or A2C on CartPole-v1 or (with --data) the Kalshi env, then evaluate')
-    .option('--data <captures>', 'Kalshi capture JSONL files (repeat or comma-separate): train on the Kalshi env')
-    .option('--env <id>', 'Environment id (CartPole-v1; ignored with --data)', { default: 'CartPole-v1' })
+    .command('train [...captures]', 'Train PPO or A2C on CartPole-v1, or on Kalshi market data (captures or recorded sessions), then evaluate')
+    .option('--data <captures>', 'Kalshi capture JSONL files (repeat or comma-separate)')
+    .option('--session <ids>', 'Recorded sessions: ID[,ID...] | latest | latest:N | all (from --db / --data-dir)')
+    .option('--db <url>', 'PostgreSQL connection string (default: PGlite in --data-dir)')
+    .option('--data-dir <dir>', 'PGlite data directory (default kflow-data)')
+    .option('--strict', 'Malformed capture lines are fatal (default: skipped and reported)')
+    .option('--config <file>', 'JSON overriding parts of the Kalshi setup: { env, ppo, policy, nEnvs, totalTimesteps }')
+    .option('--cadence-ms <ms>', 'Kalshi: decide every this many ms of exchange time (default 2000)')
+    .option('--position-limit <contracts>', 'Kalshi: largest |position| (default 1)')
+    .option('--eval-data <captures>', 'Held-out captures to evaluate on after training')
+    .option('--eval-session <ids>', 'Held-out recorded sessions to evaluate on after training')
+    .option('--eval-episodes <n>', 'Evaluation episodes', { default: String(EVAL_EPISODES) })
+    .option('--env <id>', 'Environment id without market data', { default: 'CartPole-v1' })
     .option('--algo <algo>', 'ppo | a2c', { default: 'ppo' })
-    .option('--timesteps <n>', 'Env steps to train for (default 100000 for ppo, 300000 for ppo with --data, 200000 for a2c)')
+    .option('--timesteps <n>', 'Env steps to train for (default 300000 on Kalshi data, 100000 for ppo, 200000 for a2c)')
     .option('--seed <n>', 'Seed of the run', { default: '0' })
-    .option('--n-envs <k>', 'Parallel envs (default 1 for ppo, 4 for ppo with --data, 8 for --preset zoo and for a2c)')
-    .option('--preset <preset>', 'default (SB3 defaults) | zoo (rl-baselines3-zoo CartPole settings)', { default: 'default' })
+    .option('--n-envs <k>', 'Parallel envs (default 4 on Kalshi data, 1 for ppo, 8 for --ppo-preset zoo and for a2c)')
+    .option('--ppo-preset <preset>', 'CartPole: default (SB3 defaults) | zoo (rl-baselines3-zoo settings)', { default: 'default' })
     .option('--out <dir>', 'Save a checkpoint (manifest.json + weights.bin) to this directory')
     .option('--register <name>', 'Register the saved checkpoint in the model registry under this name (needs --out)')
-    .option('--db <url>', '--register: PostgreSQL connection string (default: PGlite in --data-dir)')
-    .option('--data-dir <dir>', '--register: PGlite data directory (default kflow-data)')
     .option('--json', 'Print progress as JSON lines; the last line is the summary')
     .action(async (positional: string[], o: TrainOptions) => {
       await runTrain(positional, o);
     });
 }
 
+/** Evaluation figures of a Kalshi env or CartPole, in the summary's shape. */
+function figures(evaluation: KalshiEvaluation | { meanReturn: number; stdReturn: number }, episodes: number): EvalFigures {
+  return 'meanPnl' in evaluation
+    ? { episodes, meanPnl: evaluation.meanPnl, stdPnl: evaluation.stdPnl, sharpe: evaluation.sharpe, winRate: evaluation.winRate, meanTrades: evaluation.meanTrades }
+    : { episodes, meanReturn: evaluation.meanReturn, stdReturn: evaluation.stdReturn };
+}
+
+function describe(f: EvalFigures): string {
+  return 'meanPnl' in f
+    ? `PnL $${f.meanPnl.toFixed(4)} ± ${f.stdPnl.toFixed(4)} per episode after fees (Sharpe ${f.sharpe.toFixed(3)}, win rate ${(100 * f.winRate).toFixed(0)}%)`
+    : `return ${f.meanReturn.toFixed(1)} ± ${f.stdReturn.toFixed(1)}`;
+}
+
 /**
- * The body of `kflow train`: trains, evaluates on the training data, optionally writes a checkpoint, and
- * returns the summary it prints. With `--data` it uses {@link KALSHI_DEMO_TRAINING}.
+ * The body of `kflow train`: trains, evaluates in-sample (and held-out with `--eval-data` /
+ * `--eval-session`), optionally writes and registers a checkpoint, and returns the summary it prints.
+ * On Kalshi data it uses `KALSHI_PPO`, overridden by `--config` and the flags.
  *
  * @example
- * const summary = await runTrain([], { data: ['capture.jsonl'], env: 'CartPole-v1', algo: 'ppo', seed: '0', preset: 'default', quiet: true });
+ * const summary = await runTrain([], { data: ['capture.jsonl'], env: 'CartPole-v1', algo: 'ppo', seed: '0', ppoPreset: 'default', quiet: true });
  */
 export async function runTrain(positional: string[], o: TrainOptions): Promise<TrainSummary> {
-  const captures = capturePaths(o.data, positional);
-  const kalshi = captures.length > 0;
-  if (!kalshi && o.env !== 'CartPole-v1') throw new Error(`--env must be CartPole-v1 (or pass --data captures), got "${o.env}"`);
-  if (kalshi && o.preset === 'zoo') throw new Error('--preset zoo is the CartPole-v1 setting; use the default preset with --data');
   if (o.algo !== 'ppo' && o.algo !== 'a2c') throw new Error(`--algo must be ppo or a2c, got "${o.algo}"`);
-  if (o.preset !== 'default' && o.preset !== 'zoo') throw new Error(`--preset must be default or zoo, got "${o.preset}"`);
-  const seed = integer(o.seed, 'seed');
-  // With --data, PPO defaults to the measured Kalshi setup (KALSHI_DEMO_TRAINING).
-  const kalshiPpo = kalshi && o.algo === 'ppo';
-  const defaultTimesteps = kalshiPpo ? KALSHI_DEMO_TRAINING.totalTimesteps : o.algo === 'ppo' ? 100_000 : 200_000;
-  const totalTimesteps = integer(o.timesteps ?? String(defaultTimesteps), 'timesteps');
-  const defaultEnvs = kalshiPpo ? KALSHI_DEMO_TRAINING.nEnvs : o.preset === 'zoo' || o.algo === 'a2c' ? 8 : 1;
-  const nEnvs = integer(o.nEnvs ?? String(defaultEnvs), 'n-envs');
-  if (nEnvs === 0) throw new Error('--n-envs must be at least 1');
-  const pool = kalshi ? await loadCapturePool(captures) : undefined;
-  const envId = pool === undefined ? o.env : 'kalshi';
-  const envs: DiscreteVectorEnv =
-    pool === undefined
-      ? new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createCartPole()))
-      : new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createKalshiEnv({ sessions: pool, ...KALSHI_DEMO_TRAINING.env })));
-  const trading = pool === undefined ? undefined : createKalshiEnv({ sessions: pool, ...KALSHI_DEMO_TRAINING.env }).setup;
-  const featureSetVersion = trading?.featureSetVersion ?? 'none';
-  if (o.register !== undefined && trading === undefined) throw new Error('--register needs a Kalshi model (train with --data): CartPole policies cannot paper trade');
+  if (o.ppoPreset !== 'default' && o.ppoPreset !== 'zoo') throw new Error(`--ppo-preset must be default or zoo, got "${o.ppoPreset}"`);
+  const seed = wholeNumber(o.seed, 'seed', 0);
+  const evalEpisodes = wholeNumber(o.evalEpisodes ?? String(EVAL_EPISODES), 'eval-episodes', 1);
+  const data = await loadData(o, positional);
+  reportProblems(data?.problems ?? [], o.quiet === true);
+  const kalshi = data !== undefined;
+  if (!kalshi && o.env !== 'CartPole-v1') throw new Error(`--env must be CartPole-v1 (or pass market data: --data captures or --session ids), got "${o.env}"`);
+  if (kalshi && o.ppoPreset === 'zoo') throw new Error('--ppo-preset zoo is the CartPole-v1 setting; the Kalshi setup is KALSHI_PPO (override it with --config)');
+  if (kalshi && o.algo === 'a2c') throw new Error('the Kalshi setup is a PPO setup: use --algo ppo with market data');
+  if (o.register !== undefined && !kalshi) throw new Error('--register needs a Kalshi model (market data): CartPole policies cannot paper trade');
   if (o.register !== undefined && o.out === undefined) throw new Error('--register needs --out DIR (the checkpoint the registry points at)');
+  if (!kalshi && (o.evalData !== undefined || o.evalSession !== undefined)) throw new Error('--eval-data / --eval-session evaluate Kalshi models: pass training market data too');
+  if (!kalshi && (o.config !== undefined || o.cadenceMs !== undefined || o.positionLimit !== undefined)) throw new Error('--config, --cadence-ms and --position-limit set up the Kalshi env: pass market data too');
+
+  const config = kalshi ? await kalshiConfig(o) : undefined;
+  const pool = data === undefined ? undefined : marketPool(data);
+  const heldOutData =
+    o.evalData !== undefined || o.evalSession !== undefined
+      ? await loadData({ ...(o.evalData === undefined ? {} : { data: o.evalData }), ...(o.evalSession === undefined ? {} : { session: o.evalSession }), ...(o.db === undefined ? {} : { db: o.db }), ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }), ...(o.strict === undefined ? {} : { strict: o.strict }) })
+      : undefined;
+  reportProblems(heldOutData?.problems ?? [], o.quiet === true);
+  const skipped = [...(data?.problems ?? []), ...(heldOutData?.problems ?? [])];
+  const heldOutPool = heldOutData === undefined ? undefined : marketPool(heldOutData);
+
+  const defaultTimesteps = config?.totalTimesteps ?? (o.algo === 'ppo' ? 100_000 : 200_000);
+  const totalTimesteps = config?.totalTimesteps ?? wholeNumber(o.timesteps ?? String(defaultTimesteps), 'timesteps', 1);
+  const nEnvs = config?.nEnvs ?? wholeNumber(o.nEnvs ?? String(o.ppoPreset === 'zoo' || o.algo === 'a2c' ? 8 : 1), 'n-envs', 1);
+  const makeKalshi = (p: MarketPool) => () => createKalshiEnv({ sessions: p, ...config!.env });
+  const envs: DiscreteVectorEnv =
+    pool === undefined ? new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createCartPole())) : new SyncVectorEnv(Array.from({ length: nEnvs }, () => makeKalshi(pool)));
+  const trading = pool === undefined ? undefined : makeKalshi(pool)().setup;
+  const featureSetVersion = trading?.featureSetVersion ?? 'none';
 
   const bar = o.quiet || o.json || !process.stderr.isTTY ? undefined : progressLine(totalTimesteps);
   let meanReturn = Number.NaN;
@@ -151,7 +261,7 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
     if (event.kind === 'episode') {
       recent.push(event.metrics['charts/episodic_return']!);
       if (recent.length > 100) recent.shift();
-      meanReturn = recent.reduce((s, r) => s + r, 0) / recent.length;
+      meanReturn = recent.reduce((sum, r) => sum + r, 0) / recent.length;
       return;
     }
     bar?.update(event.timesteps, meanReturn, event.metrics['charts/SPS']);
@@ -164,29 +274,33 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
   };
 
   const common = { envs, totalTimesteps, seed, clock: systemClock, onEvent, featureSetVersion };
-  const ppoPreset = o.preset === 'zoo' ? PPO_ZOO_CARTPOLE : kalshi ? { ...KALSHI_DEMO_TRAINING.ppo, policy: KALSHI_DEMO_TRAINING.policy } : {};
-  const result: TrainResult<object> = o.algo === 'ppo' ? trainPpo({ ...common, ...ppoPreset }) : trainA2c(common);
+  const ppoSettings = config !== undefined ? { ...config.ppo, policy: config.policy } : o.ppoPreset === 'zoo' ? PPO_ZOO_CARTPOLE : {};
+  const result: TrainResult<object> = o.algo === 'ppo' ? trainPpo({ ...common, ...ppoSettings }) : trainA2c(common);
   bar?.done();
   envs.close();
 
   const evalSeed = seed + EVAL_SEED_OFFSET;
-  const evaluation =
-    pool === undefined
-      ? evaluate(result.policy, createCartPole(), EVAL_EPISODES, { seed: evalSeed })
-      : evaluateKalshi(result.policy, createKalshiEnv({ sessions: pool, ...KALSHI_DEMO_TRAINING.env }), EVAL_EPISODES, { seed: evalSeed });
-  const evalFields =
-    'meanReturn' in evaluation
-      ? { evalMeanReturn: evaluation.meanReturn, evalStdReturn: evaluation.stdReturn }
-      : { evalMeanPnl: evaluation.meanPnl, evalStdPnl: evaluation.stdPnl, evalSharpe: evaluation.sharpe };
+  const inSample = figures(
+    pool === undefined ? evaluate(result.policy, createCartPole(), evalEpisodes, { seed: evalSeed }) : evaluateKalshi(result.policy, makeKalshi(pool)(), evalEpisodes, { seed: evalSeed }),
+    evalEpisodes,
+  );
+  const heldOut = heldOutPool === undefined ? undefined : figures(evaluateKalshi(result.policy, makeKalshi(heldOutPool)(), evalEpisodes, { seed: evalSeed }), evalEpisodes);
+
   if (o.out !== undefined) {
-    const training = { preset: o.preset, nEnvs, ...evalFields, ...(kalshi ? { captures: captures.map((c) => basename(c)), kalshiEnv: KALSHI_DEMO_TRAINING.env } : {}) };
-    await writeCheckpoint(o.out, createCheckpoint(result, { envId, training, ...(trading === undefined ? {} : { trading }) }));
+    const training = {
+      ppoPreset: o.ppoPreset,
+      nEnvs,
+      inSample,
+      ...(heldOut === undefined ? {} : { heldOut }),
+      ...(config === undefined ? {} : { sources: data!.sources, kalshiConfig: config }),
+    };
+    await writeCheckpoint(userPath(o.out), createCheckpoint(result, { envId: kalshi ? 'kalshi' : o.env, training, ...(trading === undefined ? {} : { trading }) }));
   }
   let registered: { name: string; version: number } | undefined;
   if (o.register !== undefined && o.out !== undefined) {
     const storage = await openStorage({ ...(o.db === undefined ? {} : { db: o.db }), ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }) });
     try {
-      const { model } = await registerCheckpoint(storage.db, o.out, o.register, { performance: { inSample: evalFields } });
+      const { model } = await registerCheckpoint(storage.db, userPath(o.out), o.register, { performance: { inSample, ...(heldOut === undefined ? {} : { heldOut }) } });
       registered = { name: model.name, version: model.version };
     } finally {
       await storage.db.close();
@@ -194,27 +308,28 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
   }
   const summary: TrainSummary = {
     algo: o.algo,
-    env: envId,
+    env: kalshi ? 'kalshi' : o.env,
     timesteps: result.timesteps,
     seconds: Math.round(result.seconds * 1000) / 1000,
     sps: Math.round(result.timesteps / result.seconds),
-    ...evalFields,
-    evalEpisodes: EVAL_EPISODES,
+    inSample,
+    ...(heldOut === undefined ? {} : { heldOut }),
+    ...(data === undefined ? {} : { sources: data.sources }),
+    ...(skipped.length === 0 ? {} : { skipped }),
     ...(registered === undefined ? {} : { registered: `${registered.name} v${registered.version}` }),
   };
   if (o.quiet) return summary;
   if (o.json) printJson(summary);
   else {
-    const score =
-      'meanReturn' in evaluation
-        ? `return ${evaluation.meanReturn.toFixed(1)} ± ${evaluation.stdReturn.toFixed(1)}`
-        : `PnL $${evaluation.meanPnl.toFixed(4)} ± ${evaluation.stdPnl.toFixed(4)} (Sharpe ${evaluation.sharpe.toFixed(3)})`;
-    console.log(
-      `${o.algo} on ${envId}: ${summary.timesteps} steps in ${summary.seconds.toFixed(1)} s (${summary.sps} steps/s); ` +
-        `eval ${score} over ${EVAL_EPISODES} episodes`,
-    );
-    if (o.out !== undefined) console.log(`checkpoint written to ${o.out}`);
-    if (registered !== undefined) console.log(`registered ${registered.name} v${registered.version} (ready; deploy it with: kflow models deploy ${registered.name} ${registered.version})`);
+    console.log(`${o.algo} on ${summary.env}: ${summary.timesteps} steps in ${summary.seconds.toFixed(1)} s (${summary.sps} steps/s)`);
+    console.log(`in-sample (${inSample.episodes} episodes of the training data): ${describe(inSample)}`);
+    if (heldOut !== undefined) console.log(`held-out (${heldOut.episodes} episodes of data it never saw): ${describe(heldOut)}`);
+    else if (kalshi) console.log('held-out: not measured (pass --eval-data or --eval-session with data the model never saw)');
+    if (o.out !== undefined) console.log(`checkpoint written to ${userPath(o.out)}`);
+    if (registered !== undefined) {
+      const where = o.db !== undefined ? ' --db URL' : o.dataDir !== undefined ? ` --data-dir ${o.dataDir}` : '';
+      console.log(`registered ${registered.name} v${registered.version} (ready; deploy it with: kflow models deploy ${registered.name} ${registered.version}${where})`);
+    }
   }
   return summary;
 }

@@ -204,6 +204,9 @@ describe('the control API on loopback', () => {
       await new Promise((r) => setTimeout(r, 30));
     }
     await until('the slow client dropped', () => (server.hub.disconnectedSlow > 0 ? true : undefined), 10_000);
+    // It reads again: what it finds at the end of its backlog is the close frame that says why.
+    (stalled.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect(await closed).toBe(SLOW_CONSUMER_CLOSE);
     const after = await until('more decisions', async () => {
       const s = (await call('GET', '/rl/status')).json as unknown as StatusView;
       return s.actor.decisions > before.actor.decisions ? s : undefined;
@@ -212,8 +215,6 @@ describe('the control API on loopback', () => {
     const n = reader.messages.length;
     await until('more messages for the reader', () => (reader.messages.length > n ? true : undefined));
     reader.ws.close();
-    (stalled.ws as unknown as { _socket: { resume(): void } })._socket.resume();
-    expect(await closed).toBe(SLOW_CONSUMER_CLOSE);
   }, 60_000);
 
   it('deploys and rolls back models through the API; the actor reloads each', async () => {

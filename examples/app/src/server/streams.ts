@@ -212,7 +212,8 @@ export class StreamHub {
   private dropSlow(ws: WebSocket): void {
     this.disconnectedSlow++;
     ws.close(SLOW_CONSUMER_CLOSE, 'slow consumer: too far behind');
-    // A socket that does not read may never complete the closing handshake.
-    setTimeout(() => ws.terminate(), 1000).unref();
+    // A socket that does not read may never complete the closing handshake; one that reads again gets
+    // a few seconds to reach the close frame behind its backlog.
+    setTimeout(() => ws.terminate(), 5000).unref();
   }
 }

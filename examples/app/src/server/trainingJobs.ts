@@ -9,6 +9,15 @@ import type { TrainingWorkerInput, TrainingWorkerMessage } from './trainingWorke
 
 export type TrainingErrorCode = 'NO_SESSIONS' | 'JOB_NOT_FOUND' | 'JOB_NOT_RUNNING';
 
+/**
+ * The training worker's entry. From sources (the workspace, run through tsx) worker threads do not inherit
+ * the TypeScript loader, so a small boot file registers tsx and resolves `@kflow/*` to their sources; the
+ * built CLI (`dist/cli.js`) ships the worker as plain JavaScript next to itself (`dist/trainingWorker.js`).
+ */
+const TRAINING_WORKER: { readonly url: URL; readonly options: { readonly execArgv?: string[] } } = import.meta.url.endsWith('.ts')
+  ? { url: new URL('./trainingWorker.boot.mjs', import.meta.url), options: { execArgv: ['--conditions=@kflow/source'] } }
+  : { url: new URL('./trainingWorker.js', import.meta.url), options: {} };
+
 interface Job {
   view: TrainingJobView;
   worker: Worker | undefined;
@@ -68,11 +77,7 @@ export class TrainingJobs {
     };
     this.jobs.set(id, job);
     const input: TrainingWorkerInput = { sessions, timesteps: o.timesteps, seed: o.seed };
-    const worker = new Worker(new URL('./trainingWorker.boot.mjs', import.meta.url), {
-      workerData: input,
-      // The worker runs the workspace's TypeScript sources, as the CLI does.
-      execArgv: ['--conditions=@kflow/source'],
-    });
+    const worker = new Worker(TRAINING_WORKER.url, { workerData: input, ...TRAINING_WORKER.options });
     job.worker = worker;
     worker.on('message', (m: TrainingWorkerMessage) => void this.onMessage(job, m, o.register));
     worker.on('error', (error) => this.finish(job, 'failed', { error: error.message }));

@@ -4,10 +4,9 @@
  * checkpoint posted at the end.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type TrainingEvent, createCheckpoint, evaluateKalshi, trainPpo } from '@kflow/agents';
+import { type TrainingEvent, createCheckpoint, evaluateKalshi, trainPpo, KALSHI_PPO } from '@kflow/agents';
 import { SyncVectorEnv, createKalshiEnv, createMarketPool } from '@kflow/env';
 import { type SessionData, systemClock } from '@kflow/orderbook';
-import { KALSHI_DEMO_TRAINING } from '../kalshiTraining';
 
 /** What the parent sends. */
 export interface TrainingWorkerInput {
@@ -30,7 +29,7 @@ const post = (message: TrainingWorkerMessage, transfer: ArrayBuffer[] = []) => p
 
 try {
   const pool = createMarketPool(input.sessions);
-  const make = () => createKalshiEnv({ sessions: pool, ...KALSHI_DEMO_TRAINING.env });
+  const make = () => createKalshiEnv({ sessions: pool, ...KALSHI_PPO.env });
   const env = make();
   let lastPost = 0;
   const onEvent = (event: TrainingEvent) => {
@@ -44,14 +43,14 @@ try {
     post({ kind: 'progress', timesteps: event.timesteps, metrics: event.metrics });
   };
   const result = trainPpo({
-    envs: new SyncVectorEnv(Array.from({ length: KALSHI_DEMO_TRAINING.nEnvs }, () => make)),
+    envs: new SyncVectorEnv(Array.from({ length: KALSHI_PPO.nEnvs }, () => make)),
     totalTimesteps: input.timesteps,
     seed: input.seed,
     clock: systemClock,
     onEvent,
     featureSetVersion: env.metadata.featureSetVersion,
-    ...KALSHI_DEMO_TRAINING.ppo,
-    policy: KALSHI_DEMO_TRAINING.policy,
+    ...KALSHI_PPO.ppo,
+    policy: KALSHI_PPO.policy,
   });
   // Deterministic episodes of the training sessions (in-sample: the figure says how well it fits them).
   const evaluation = evaluateKalshi(result.policy, make(), EVAL_EPISODES, { seed: input.seed + 10_000 });
@@ -59,7 +58,7 @@ try {
   const checkpoint = createCheckpoint(result, {
     envId: 'kalshi',
     trading: env.setup,
-    training: { sessions: input.sessions.map((s) => s.id), kalshiEnv: KALSHI_DEMO_TRAINING.env },
+    training: { sessions: input.sessions.map((s) => s.id), kalshiEnv: KALSHI_PPO.env },
   });
   const weights = checkpoint.weights;
   post(
