@@ -71,6 +71,7 @@ export interface ActionLogRow {
 
 /** Where decisions go (synchronous and non-blocking: a write queue). */
 export interface ActionLog {
+  /** Queues one decision row; must not block or throw on I/O. */
   enqueue(row: ActionLogRow): void;
 }
 
@@ -140,6 +141,7 @@ export interface ActorSummary {
   readonly decisionLatencyMicros: { readonly p50: number; readonly p99: number; readonly max: number };
 }
 
+/** Options of {@link createActor}. */
 export interface ActorOptions {
   /** Must be `'paper'`; anything else (notably `'live'`) throws `LIVE_MODE_FORBIDDEN`. */
   readonly mode: string;
@@ -155,6 +157,7 @@ export interface ActorOptions {
   readonly log?: ActionLog;
   /** The episode the log rows belong to (default 0). */
   readonly episodeId?: number;
+  /** Receives every decision and fill, and reloads, refusals, halts, settlements and errors, as they happen. */
   readonly onEvent?: (event: ActorEvent) => void;
   /** Wall clock for reload timings (default the system clock). */
   readonly clock?: Clock;

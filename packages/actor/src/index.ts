@@ -1,3 +1,10 @@
+/**
+ * The inference-only live actor: paper trades many markets on live books with the same features and
+ * execution model as training, hot-reloads deployed models and logs every decision.
+ *
+ * @packageDocumentation
+ * @module \@kflow/actor
+ */
 export { type ActorErrorCode } from './errors';
 export {
   type ActorPolicy,

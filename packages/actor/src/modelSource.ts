@@ -58,11 +58,16 @@ export function createStaticModelSource(model: ActorModel, deployedMs = 0): Mode
 
 /** The part of a model registry the actor watches (`@kflow/ingest`'s `ModelRegistry` fits). */
 export interface DeploymentRegistry {
+  /** The current deployment of `name`, or undefined when it has none. */
   deployment(name: string): Promise<RegistryDeployment | undefined>;
+  /** Calls `onDeployment` on every later deploy or rollback of `name` until `stop()` is called. */
   watch(
     name: string,
     options: { readonly onDeployment: (deployment: RegistryDeployment) => void; readonly onError?: (error: unknown) => void },
-  ): { stop(): Promise<void> };
+  ): {
+    /** Stops watching. */
+    stop(): Promise<void>;
+  };
 }
 
 /** A deployment as a registry reports it. */
@@ -72,6 +77,7 @@ export interface RegistryDeployment {
   readonly model: { readonly id: number; readonly name: string; readonly version: number; readonly checkpointPath: string };
 }
 
+/** Options of {@link createRegistryModelSource}. */
 export interface RegistryModelSourceOptions {
   readonly registry: DeploymentRegistry;
   /** The model name to trade: its current deployment, then every deploy and rollback. */

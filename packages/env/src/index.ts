@@ -1,3 +1,10 @@
+/**
+ * A Gymnasium-compatible core (spaces, the `Env` contract, wrappers, a vector env, `checkEnv`,
+ * CartPole-v1) and the market-agnostic Kalshi env that replays recorded sessions.
+ *
+ * @packageDocumentation
+ * @module \@kflow/env
+ */
 // Gymnasium-compatible core: spaces, the Env contract, wrappers, vector env, checkEnv, CartPole-v1.
 export { type EnvErrorCode } from './core/errors';
 export {

@@ -1,6 +1,7 @@
 /** Version of the observation layout. Bump it whenever a feature is added, removed, reordered or redefined. */
 export const FEATURE_SET_VERSION = 'kflow-features/1';
 
+/** The three groups of features: the book, its recent activity, and our account. */
 export type FeatureGroup = 'market' | 'temporal' | 'position';
 
 /** One observation entry: its name, group, closed value range and meaning. */
@@ -55,6 +56,7 @@ const FEATURES = [
   unit('restingAsk', 'position', '1 when a YES-leg ask (sell YES / buy NO) of ours rests in the book'),
 ] satisfies readonly FeatureDef[];
 
+/** The name of one feature of {@link FEATURE_SPEC}, in observation order. */
 export type FeatureName = (typeof FEATURES)[number]['name'];
 
 /**

@@ -1,3 +1,10 @@
+/**
+ * The one observation builder of kflow: the feature spec (names, ranges, version), the streaming
+ * temporal state and `buildObservation`, shared by the training env and the live actor.
+ *
+ * @packageDocumentation
+ * @module \@kflow/features
+ */
 export {
   FEATURE_SET_VERSION,
   FEATURE_SPEC,

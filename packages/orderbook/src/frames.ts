@@ -12,7 +12,7 @@ import {
 } from './units';
 
 /**
- * Typed Kalshi WebSocket v2 frames (kalshi-api.md §3). Values are converted to exact units while parsing:
+ * Typed Kalshi WebSocket v2 frames (docs/kalshi-protocol.md §3). Values are converted to exact units while parsing:
  * prices in price units (1/10,000 $), counts in centi-contracts, money in micro-dollars, times in epoch ms.
  * Both the current fixed-point wire format (`*_dollars`, `*_fp`) and the legacy integer-cent format
  * (before 2026-03-12) are accepted; when both are present the fixed-point fields win.
@@ -33,10 +33,12 @@ export interface SubscribedFrame extends FrameHeader {
   readonly channel: string;
 }
 
+/** Reply to `unsubscribe`: the subscription `sid` is closed. */
 export interface UnsubscribedFrame extends FrameHeader {
   readonly type: 'unsubscribed';
 }
 
+/** One live subscription, as listed by `list_subscriptions`. */
 export interface SubscriptionInfo {
   readonly channel: string;
   readonly sid: number;
@@ -184,6 +186,7 @@ export interface UnknownFrame extends FrameHeader {
   readonly raw: unknown;
 }
 
+/** Any parsed Kalshi WebSocket v2 message, discriminated by `type`. */
 export type KalshiFrame =
   | SubscribedFrame
   | UnsubscribedFrame
@@ -199,8 +202,10 @@ export type KalshiFrame =
   | MarketLifecycleFrame
   | UnknownFrame;
 
+/** The `type` tag of a {@link KalshiFrame}. */
 export type KalshiFrameType = KalshiFrame['type'];
 
+/** Result of {@link safeParseFrame}: the frame, or the `INVALID_FRAME` error it raised. */
 export type SafeParseResult =
   | { readonly ok: true; readonly frame: KalshiFrame }
   | { readonly ok: false; readonly error: KflowError<'INVALID_FRAME'> };

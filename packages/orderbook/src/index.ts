@@ -1,3 +1,10 @@
+/**
+ * Exact units, Kalshi WebSocket frame parsing, order books, sequence tracking, the shared book state,
+ * normalized book events, replay and the columnar `SessionData` format.
+ *
+ * @packageDocumentation
+ * @module \@kflow/orderbook
+ */
 export { KflowError, isKflowError, type OrderbookErrorCode } from './errors';
 export {
   PRICE_SCALE,

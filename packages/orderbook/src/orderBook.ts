@@ -143,21 +143,37 @@ export interface BookView {
   readonly version: number;
   /** True when the book may be wrong (sequence gap, negative level, crossed) until a fresh snapshot. */
   readonly stale: boolean;
+  /** Number of price levels on one side. */
   levelCount(side: Side): number;
+  /** Price of the `index`-th best level of one side (0 = best), or -1 past the last level. */
   priceAt(side: Side, index: number): number;
+  /** Size of the `index`-th best level of one side (0 = best), or 0 past the last level. */
   sizeAt(side: Side, index: number): number;
+  /** Size resting at `priceUnits` on one side (0 when there is no such level). */
   sizeAtPrice(side: Side, priceUnits: number): number;
+  /** Best bid of one side, or -1 when the side is empty. */
   bestBid(side: Side): number;
+  /** Size at the best bid of one side (0 when empty). */
   bestBidSize(side: Side): number;
+  /** Best ask of one side: $1 minus the best bid of the other side, or -1 when that side is empty. */
   bestAsk(side: Side): number;
+  /** Size at the best ask of one side (the size of the other side's best bid). */
   bestAskSize(side: Side): number;
+  /** YES-leg spread (best ask − best bid) in price units; NaN unless both sides are present. */
   spread(): number;
+  /** YES-leg mid in price units (may be a half unit); NaN unless both sides are present. */
   mid(): number;
+  /** Size-weighted YES-leg mid in price units; NaN unless both sides are present. */
   microprice(): number;
+  /** Total size of the best `levels` levels of one side. */
   depth(side: Side, levels: number): number;
+  /** Total size of every level of one side. */
   totalDepth(side: Side): number;
+  /** (YES depth − NO depth) / (YES depth + NO depth) over the best `levels` levels; 0 for an empty book. */
   imbalance(levels: number): number;
+  /** True when the book is crossed or locked: best YES bid + best NO bid ≥ $1. */
   isCrossed(): boolean;
+  /** The levels of one side, ascending by price (best last, as Kalshi sends them). Allocates. */
   levels(side: Side): Level[];
 }
 
@@ -342,6 +358,7 @@ export class OrderBook implements BookView {
     this.version = other.version;
   }
 
+  /** An independent copy of this book (levels, staleness and version). */
   clone(): OrderBook {
     const book = new OrderBook(this.ticker);
     book.copyFrom(this);

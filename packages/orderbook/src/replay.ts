@@ -59,6 +59,7 @@ export interface ReplayCounters extends StateCounters {
   errors: number;
 }
 
+/** Options of {@link replay} and {@link replayAsync}. */
 export interface ReplayOptions {
   /** Replay into an existing state (default: a fresh one). */
   readonly state?: SharedOrderbookState;
@@ -68,6 +69,7 @@ export interface ReplayOptions {
   readonly onFrame?: (frame: KalshiFrame, result: ApplyResult, recvMs: number | undefined) => void;
 }
 
+/** What a replay ends with: its counters and the books after the last line. */
 export interface ReplayResult {
   readonly counters: ReplayCounters;
   /** The books after the last line. */
@@ -133,8 +135,11 @@ export async function replayAsync(
   return replayer.result();
 }
 
+/** Options of {@link sessionDataFromCapture}, {@link sessionDataFromCaptureSync} and {@link createCaptureSessionBuilder}. */
 export interface SessionFromCaptureOptions {
   readonly id: string;
+  /** Called for every malformed line (1-based line number); the line is skipped. */
+  readonly onError?: ReplayOptions['onError'];
 }
 
 /**
@@ -158,6 +163,7 @@ export function settlementOf(frame: MarketLifecycleFrame, fallbackTsMs: number):
   return { result, yesPayoutUnits, tsMs: frame.settledTsMs ?? frame.determinationTsMs ?? fallbackTsMs };
 }
 
+/** Builds a `SessionData` frame by frame (see {@link createCaptureSessionBuilder}). */
 export interface CaptureSessionBuilder {
   /** Applies one frame (with its receive time, if recorded) and records what it changed. */
   push(frame: KalshiFrame, recvMs?: number): void;
@@ -165,6 +171,7 @@ export interface CaptureSessionBuilder {
   onFrame(frame: KalshiFrame, result: ApplyResult, recvMs: number | undefined): void;
   /** The books the builder maintains (one writer: only the builder applies frames to it). */
   readonly state: SharedOrderbookState;
+  /** The session recorded so far, in columnar form. */
   build(): SessionData;
 }
 
@@ -229,13 +236,13 @@ export async function sessionDataFromCapture(
   options: SessionFromCaptureOptions,
 ): Promise<SessionData> {
   const b = createCaptureSessionBuilder(options);
-  await replayAsync(lines, { state: b.state, onFrame: b.onFrame });
+  await replayAsync(lines, { state: b.state, onFrame: b.onFrame, ...(options.onError === undefined ? {} : { onError: options.onError }) });
   return b.build();
 }
 
 /** `sessionDataFromCapture` over in-memory lines, synchronously. */
 export function sessionDataFromCaptureSync(lines: Iterable<string>, options: SessionFromCaptureOptions): SessionData {
   const b = createCaptureSessionBuilder(options);
-  replay(lines, { state: b.state, onFrame: b.onFrame });
+  replay(lines, { state: b.state, onFrame: b.onFrame, ...(options.onError === undefined ? {} : { onError: options.onError }) });
   return b.build();
 }

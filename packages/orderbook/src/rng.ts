@@ -127,6 +127,7 @@ export function uuidFromRng(rng: Rng): string {
 
 /** Wall-clock or virtual time in epoch milliseconds. Passed in so runs can be reproduced. */
 export interface Clock {
+  /** Current time in epoch milliseconds. */
   now(): number;
 }
 

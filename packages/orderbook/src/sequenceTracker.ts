@@ -8,7 +8,7 @@
 export type SequenceStatus = 'first' | 'next' | 'duplicate' | 'gap';
 
 /**
- * Per-subscription sequence checking (kalshi-api.md §3.6). Every frame that carries both `sid` and `seq`
+ * Per-subscription sequence checking (docs/kalshi-protocol.md §3.8). Every frame that carries both `sid` and `seq`
  * must be observed, including `ok`/`unsubscribed`/`error` acks: on the real feed they consume seq numbers
  * of the same sid. Observation is allocation-free and returns data; the caller decides what a gap means.
  *

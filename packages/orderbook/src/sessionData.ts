@@ -12,13 +12,16 @@ export const EventKind = {
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 
+/** Both bid ladders of a book at one moment, `[priceUnits, countCenti]` levels ascending by price. */
 export interface BookSnapshot {
   readonly yes: readonly Level[];
   readonly no: readonly Level[];
 }
 
+/** How a market settled: YES, NO, void (refunded) or a scalar value. */
 export type SettlementResult = 'yes' | 'no' | 'void' | 'scalar';
 
+/** A market's recorded settlement. */
 export interface Settlement {
   readonly result: SettlementResult;
   /** Payout of one YES contract in price units (10,000 for YES, 0 for NO, the value for scalar). */
@@ -111,6 +114,7 @@ export interface SessionDataBuilder {
   add(event: BookEvent): void;
   /** Records a market's settlement (from `market_lifecycle_v2` or market metadata). */
   settle(ticker: string, settlement: Settlement): void;
+  /** The session accumulated so far, in columnar form. */
   build(): SessionData;
 }
 

@@ -13,6 +13,7 @@ import { SequenceTracker } from './sequenceTracker';
  */
 export type FrameOutcome = 'snapshot' | 'delta' | 'trade' | 'duplicate' | 'ignored' | 'other';
 
+/** What {@link SharedOrderbookState.applyFrame} and `applyEvent` did with one input. */
 export interface ApplyResult {
   readonly outcome: FrameOutcome;
   /** The book's verdict for snapshots and deltas ('negative': not applied; 'negative'/'crossed': book now stale). */
@@ -49,10 +50,13 @@ export type BookListener = (ticker: string, version: number) => void;
  * event past that point. Keep both cheap: they run on the writer's path.
  */
 export interface BookEventListener {
+  /** Called before `event` is applied: every book still shows the state before it. */
   before?(event: BookEvent): void;
+  /** Called after `event` is applied and book listeners were notified. */
   after?(event: BookEvent, result: ApplyResult): void;
 }
 
+/** Options of {@link createSharedOrderbookState}. */
 export interface SharedOrderbookStateOptions {
   /** Receives errors thrown by listeners (they are always caught and counted in `listenerErrors`). */
   readonly onListenerError?: (error: unknown, ticker: string) => void;

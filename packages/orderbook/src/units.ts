@@ -1,18 +1,21 @@
 import { KflowError } from './errors';
 
 /**
- * Exact fixed-point units (architecture §3):
+ * Exact fixed-point units (docs/architecture.md §3, Units):
  * - price: integer 1/10,000 dollar (`"0.1700"` → 1700), domain 0..10,000;
  * - count: integer 1/100 contract (`"5.52"` → 552), signed for deltas;
  * - money: integer micro-dollars; price units × count units is exactly micro-dollars.
  * Conversions never go through binary floating point: strings are parsed digit by digit.
  */
 export const PRICE_SCALE = 10_000;
+/** Count units per contract: counts are integer 1/100 contract (centi-contracts). */
 export const COUNT_SCALE = 100;
+/** Money units per dollar: money is integer micro-dollars. */
 export const MICROS_PER_DOLLAR = 1_000_000;
 /** One whole contract pays $1: 10,000 price units. */
 export const PRICE_ONE = PRICE_SCALE;
 
+/** A number as it appears on the wire: a decimal string (`"0.1700"`) or a JSON number. */
 export type WireNumber = string | number;
 
 /** 10^0 .. 10^15 (parseFixed supports up to 15 decimals). */

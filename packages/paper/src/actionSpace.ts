@@ -21,6 +21,7 @@ export const ACTION_KINDS = [
   'CANCEL_ALL',
 ] as const;
 
+/** One of the ten primitive action kinds of {@link ACTION_KINDS}. */
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
 /** The eight kinds that trade, in action-index order. */
@@ -60,6 +61,7 @@ export interface ActionSpace {
   readonly tradingKinds: readonly ActionKind[];
 }
 
+/** Options of {@link createActionSpace}. */
 export interface ActionSpaceOptions {
   /** Order sizes in centi-contracts (e.g. `[100, 500]` for 1 and 5 contracts). */
   readonly sizesCenti: readonly number[];

@@ -2,12 +2,12 @@ import { KflowError, type WireNumber, parseFixed } from '@kflow/orderbook';
 import type { PaperErrorCode } from './errors';
 
 /**
- * Kalshi series fee types with a known formula (kalshi-api.md §6.1). Unknown types are rejected rather
+ * Kalshi series fee types with a known formula (docs/kalshi-protocol.md §6.1). Unknown types are rejected rather
  * than guessed: resolve the series' `fee_type` from the API.
  */
 export type FeeType = 'quadratic' | 'quadratic_with_maker_fees' | 'quadratic_with_combo_maker_fees';
 
-/** `direct` members settle to $0.0001, `retail` (non-direct / FCM) members to $0.01 (§6.2). */
+/** `direct` members settle to $0.0001, `retail` (non-direct / FCM) members to $0.01 (docs/kalshi-protocol.md §6.2). */
 export type MemberPrecision = 'direct' | 'retail';
 
 /** A series' fee parameters. `multiplier` is the series `fee_multiplier` (default 1). */
@@ -31,6 +31,7 @@ const CENTICENT_MICROS = 100;
 const CENT_MICROS = 10_000;
 const SPLIT = 10_000_000; // 1e7: the fee divisor 1e14 is SPLIT², see ceilDivByE14
 
+/** The fee schedule used when a market has none: `quadratic`, multiplier 1 (fail closed: never cheaper than the real fee). */
 export const DEFAULT_FEE_SCHEDULE: FeeSchedule = { feeType: 'quadratic' };
 
 /**
@@ -150,12 +151,13 @@ export interface FeeCharge {
   accumulatorMicros: number;
 }
 
+/** A zeroed {@link FeeCharge}, to reuse as the `out` argument of {@link chargeFee}. */
 export function emptyFeeCharge(): FeeCharge {
   return { tradeFeeMicros: 0, roundingFeeMicros: 0, rebateMicros: 0, chargedMicros: 0, accumulatorMicros: 0 };
 }
 
 /**
- * Applies Kalshi's member-precision rounding to one fill (§6.2): the balance change `revenue − tradeFee`
+ * Applies Kalshi's member-precision rounding to one fill (docs/kalshi-protocol.md §6.2): the balance change `revenue − tradeFee`
  * is floored to the member's precision, the overpayment goes into the order's accumulator, and every whole
  * cent accumulated comes back as a rebate, so the balance stays aligned to the precision and many small
  * fills converge to the single-fill fee. Writes into `out` (no allocation) and returns it.

@@ -1,3 +1,11 @@
+/**
+ * The one execution model of kflow: Kalshi's fee model, the position tracker, the matching and fill
+ * simulator, the primitive action space, the trading setup, decision records and the Kalshi-compatible
+ * paper trading client.
+ *
+ * @packageDocumentation
+ * @module \@kflow/paper
+ */
 export type { PaperErrorCode } from './errors';
 export {
   type FeeType,

@@ -1,5 +1,5 @@
 /**
- * Kalshi REST and WebSocket shapes the paper client speaks (kalshi-api.md §3.7, §5). Field names are
+ * Kalshi REST and WebSocket shapes the paper client speaks (docs/kalshi-protocol.md §3.7 and §5). Field names are
  * Kalshi's; prices are 4-decimal dollar strings, counts 2-decimal strings, money 6-decimal dollar strings.
  */
 
@@ -54,6 +54,7 @@ export interface CreateOrderV2Response {
   readonly ts_ms: number;
 }
 
+/** `DELETE /portfolio/events/orders/{order_id}` response. */
 export interface CancelOrderResponse {
   readonly order_id: string;
   readonly client_order_id: string;
@@ -72,6 +73,7 @@ export interface AmendOrderRequest {
   readonly updated_client_order_id?: string;
 }
 
+/** `POST /portfolio/events/orders/{order_id}/amend` response. */
 export interface AmendOrderResponse {
   readonly order_id: string;
   readonly remaining_count: string;
@@ -85,12 +87,14 @@ export interface DecreaseOrderRequest {
   readonly reduce_to?: string | number;
 }
 
+/** `POST /portfolio/events/orders/{order_id}/decrease` response. */
 export interface DecreaseOrderResponse {
   readonly order_id: string;
   readonly remaining_count: string;
   readonly ts_ms: number;
 }
 
+/** Order status as Kalshi reports it (an order still in flight reports `resting`). */
 export type KalshiOrderStatus = 'resting' | 'canceled' | 'executed';
 
 /** `GET /portfolio/orders/{id}` order object. */

@@ -43,6 +43,7 @@ export type FillListener = (
   tsMs: number,
 ) => void;
 
+/** Options of {@link createMatchingEngine}: one market's book, the account it trades for, and the execution settings. */
 export interface MatchingEngineOptions {
   readonly ticker: string;
   /** The recorded (or live) book of this market; the engine only reads it. */

@@ -103,7 +103,7 @@ export interface SimOrder {
   readonly makerFillCostMicros: number;
   readonly takerFeesMicros: number;
   readonly makerFeesMicros: number;
-  /** Per-order fee rounding accumulator (§6.2). */
+  /** Per-order fee rounding accumulator (docs/kalshi-protocol.md §6.2). */
   readonly feeAccumulatorMicros: number;
 }
 

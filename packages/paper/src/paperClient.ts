@@ -59,6 +59,7 @@ export interface PaperMarketConfig {
   readonly eventTicker?: string;
 }
 
+/** Options of {@link createPaperClient}. */
 export interface PaperClientOptions {
   /** Must be `'paper'`: anything else (notably `'live'`) throws `LIVE_MODE_FORBIDDEN`. */
   readonly mode: string;

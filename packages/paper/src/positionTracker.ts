@@ -60,7 +60,7 @@ export interface SettlementRecord {
   readonly tsMs: number;
 }
 
-/** Per-order fee accumulator (§6.2): carried on the order across its fills. */
+/** Per-order fee accumulator (docs/kalshi-protocol.md §6.2): carried on the order across its fills. */
 export interface FeeAccumulator {
   feeAccumulatorMicros: number;
 }
@@ -88,6 +88,7 @@ export interface TrackerState {
   readonly markets: readonly Omit<MarketPositionView, 'fees'>[];
 }
 
+/** Options of {@link createPositionTracker}. */
 export interface PositionTrackerOptions {
   /** Starting cash in micro-dollars. */
   readonly cashMicros: number;
@@ -180,10 +181,12 @@ export class PositionTracker {
     return this.byTicker.get(ticker) ?? -1;
   }
 
+  /** Number of markets the tracker has seen. */
   get marketCount(): number {
     return this.states.length;
   }
 
+  /** The position view of a market by index; throws `UNKNOWN_MARKET` for an unknown index. */
   market(index: number): MarketPositionView {
     const s = this.states[index];
     if (!s) throw fail('UNKNOWN_MARKET', `No market with index ${index}`);

@@ -102,7 +102,9 @@ export interface Env<O extends Space = Box, A extends Space = Discrete, I extend
   readonly actionSpace: A;
   readonly spec?: EnvSpec | undefined;
   readonly metadata?: Readonly<Record<string, unknown>> | undefined;
+  /** Starts an episode (reseeding the env when `options.seed` is given) and returns the first observation and its info. */
   reset(options?: ResetOptions): ResetResult<SpaceValue<O>, I>;
+  /** Applies one action and returns the next observation, the reward and whether the episode terminated (an end state of the MDP) or was truncated (a time limit). */
   step(action: SpaceValue<A>): StepResult<SpaceValue<O>, I>;
   /** Releases resources; the env must not be used afterwards. Idempotent. */
   close(): void;

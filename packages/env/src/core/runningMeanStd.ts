@@ -55,6 +55,7 @@ export class RunningMeanStd {
     return this.n === 0 ? 1 : this.m2[i]! / this.n;
   }
 
+  /** A plain-data copy of the statistics (restore it with `restore`). */
   snapshot(): RunningMeanStdState {
     return { count: this.n, mean: Array.from(this.mean), m2: Array.from(this.m2) };
   }

@@ -63,9 +63,11 @@ export interface VectorEnv<O extends Box = Box, A extends Space = Discrete, I ex
   /** Elements per observation row (`singleObservationSpace.size`). */
   readonly observationSize: number;
   readonly autoresetMode: 'next-step';
+  /** Resets every sub-env (seed `i` of sub-env `i` is `seed + i`) and returns the stacked observations. */
   reset(options?: VectorResetOptions): VectorResetResult<I>;
   /** `actions[i]` goes to sub-env `i` (e.g. an `Int32Array` for `Discrete` actions). */
   step(actions: ArrayLike<SpaceValue<A>>): VectorStepResult<I>;
+  /** Closes every sub-env. */
   close(): void;
 }
 
@@ -144,6 +146,7 @@ export class SyncVectorEnv<O extends Box = Box, A extends Space = Discrete, I ex
     };
   }
 
+  /** Resets every sub-env (seed `i` of sub-env `i` is `seed + i`) and returns the stacked observations. */
   reset(options: VectorResetOptions = {}): VectorResetResult<I> {
     this.assertOpen();
     const r = this.result;
@@ -193,6 +196,7 @@ export class SyncVectorEnv<O extends Box = Box, A extends Space = Discrete, I ex
     return r;
   }
 
+  /** Closes every sub-env; later calls do nothing. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -35,10 +35,12 @@ export class TimeLimit<O extends Space, A extends Space, I extends EnvInfo> exte
     return this.elapsed;
   }
 
+  /** The wrapped env's spec with `maxEpisodeSteps` set to this limit. */
   override get spec(): EnvSpec {
     return { ...(this.env.spec ?? { id: 'unregistered' }), maxEpisodeSteps: this.maxEpisodeSteps };
   }
 
+  /** Resets the wrapped env and the step counter. */
   override reset(options?: ResetOptions): ResetResult<SpaceValue<O>, I> {
     const result = this.env.reset(options);
     this.elapsed = 0;
@@ -46,6 +48,7 @@ export class TimeLimit<O extends Space, A extends Space, I extends EnvInfo> exte
     return result;
   }
 
+  /** Steps the wrapped env; sets `truncated` once the episode reaches `maxEpisodeSteps` steps. */
   override step(action: SpaceValue<A>): StepResult<SpaceValue<O>, I> {
     if (this.needsReset) throw envError('ENV_NEEDS_RESET', 'TimeLimit.step called before reset or after the episode ended');
     const result = this.env.step(action);

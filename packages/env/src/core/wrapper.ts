@@ -13,18 +13,22 @@ export abstract class Wrapper<O extends Space, A extends Space, I extends EnvInf
     this.env = env;
   }
 
+  /** The wrapped env's observation space. */
   get observationSpace(): O {
     return this.env.observationSpace;
   }
 
+  /** The wrapped env's action space. */
   get actionSpace(): A {
     return this.env.actionSpace;
   }
 
+  /** The wrapped env's spec. */
   get spec(): EnvSpec | undefined {
     return this.env.spec;
   }
 
+  /** The wrapped env's metadata. */
   get metadata(): Readonly<Record<string, unknown>> | undefined {
     return this.env.metadata;
   }
@@ -34,10 +38,12 @@ export abstract class Wrapper<O extends Space, A extends Space, I extends EnvInf
     return this.env instanceof Wrapper ? (this.env.unwrapped as AnyEnv) : (this.env as AnyEnv);
   }
 
+  /** Resets the wrapped env. */
   reset(options?: ResetOptions): ResetResult<SpaceValue<O>, I> {
     return this.env.reset(options);
   }
 
+  /** Steps the wrapped env. */
   step(action: SpaceValue<A>): StepResult<SpaceValue<O>, I> {
     return this.env.step(action);
   }

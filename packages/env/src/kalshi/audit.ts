@@ -7,6 +7,7 @@ import { createMarketPool } from './marketPool';
 
 /** The policy the audit asks again (the structural policy: an `InferencePolicy` fits). */
 export interface AuditPolicy {
+  /** The action for an observation under an action mask (deterministic). */
   act(observation: Float32Array, mask?: Uint8Array): number;
 }
 
@@ -35,6 +36,7 @@ export interface AuditMismatch {
   readonly feature?: string;
 }
 
+/** What {@link auditDecisions} found. */
 export interface AuditReport {
   /** Decisions compared. */
   readonly decisions: number;
@@ -56,6 +58,7 @@ export interface AuditReport {
   readonly pnlReplayMicros: number;
 }
 
+/** Options of {@link auditDecisions}. */
 export interface AuditOptions {
   /** The recorded session the decisions were made on (the collector's recording of the same stream). */
   readonly session: SessionData;

@@ -227,6 +227,7 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     return this.acct;
   }
 
+  /** Starts an episode: samples a market and a start event (seeded), rebuilds the book from the nearest checkpoint and opens a fresh account. `options.options` may pin `marketIndex`, `startEvent` and `steps`. */
   reset(options: ResetOptions = {}): ResetResult<Float32Array, KalshiEnvInfo> {
     if (this.closed) throw envError('INVALID_ARGUMENT', 'the env is closed');
     if (options.seed !== undefined) {
@@ -283,6 +284,7 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
     return { observation: this.observation, info: this.info(false) };
   }
 
+  /** Executes `action` at the current book, replays the market to the next decision and returns reward = Δ portfolio value (marked to mid, fees included) × `rewardScale`. */
   step(action: number): StepResult<Float32Array, KalshiEnvInfo> {
     if (this.needsReset) throw envError('ENV_NEEDS_RESET', 'call reset() before step() (and after an episode ends)');
     if (!this.actionSpace.contains(action)) throw envError('INVALID_ACTION', `action ${String(action)} is not in ${this.actionSpace}`);

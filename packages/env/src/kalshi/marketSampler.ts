@@ -4,6 +4,7 @@ import type { MarketStats } from './marketPool';
 
 /** Picks the market of the next episode: returns an index into `markets`. */
 export interface MarketSampler {
+  /** Returns the index of the market of the next episode, drawn with `rng`. */
   sample(markets: readonly { readonly stats: MarketStats }[], rng: Rng): number;
 }
 
