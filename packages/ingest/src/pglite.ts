@@ -81,6 +81,7 @@ export async function openPglite(options: OpenPgliteOptions = {}): Promise<Inges
   await pg.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}`);
   return {
     kind: 'pglite',
+    ...(options.dataDir === undefined ? {} : { spillDir: join(options.dataDir, 'spill') }),
     query: (text, params) => pg.query(text, params),
     insertRows: unnestInsert(pg),
     exec: async (script) => {

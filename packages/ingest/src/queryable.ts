@@ -37,6 +37,12 @@ export type BulkInsert = (spec: TableSpec, rows: readonly (readonly SqlValue[])[
  */
 export interface IngestDatabase extends Queryable {
   readonly kind: 'postgres' | 'pglite' | 'custom';
+  /**
+   * A directory on this machine for files that belong to this database rather than to a working
+   * directory (write-queue spill files), so any process that opens the same database finds them.
+   * Undefined for an in-memory database or a wrapped driver.
+   */
+  readonly spillDir?: string;
   readonly insertRows: BulkInsert;
   /** Runs a multi-statement script without parameters as one implicit transaction. */
   exec(script: string): Promise<void>;
