@@ -61,6 +61,17 @@ describe('one owner per PGlite directory', () => {
     await other.close();
   }, 60_000);
 
+  it("a notification sent by another process reaches the owner's listeners", async () => {
+    const dataDir = join(tmp(), 'notify');
+    const owner = await openPglite({ dataDir });
+    const heard: string[] = [];
+    const off = await owner.listen!('deployments', (payload) => heard.push(payload));
+    expect(await child(dataDir, 'notify', 'deployments', 'mymodel').exited).toBe(0);
+    await expect.poll(() => heard, { timeout: 5000 }).toEqual(['mymodel']);
+    await off();
+    await owner.close();
+  }, 60_000);
+
   it('two processes writing at once lose nothing and leave the index whole', async () => {
     const dataDir = join(tmp(), 'two-writers');
     const a = child(dataDir, 'write', '20000', 'a');

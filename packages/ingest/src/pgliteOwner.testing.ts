@@ -1,7 +1,8 @@
 /**
  * A second process for the ownership tests (run with tsx): opens the data directory given as the first
  * argument and, by the second, `write N TAG` inserts N rows tagged TAG in batches (printing `ready` after
- * the first batch) or `read` prints the row count and the owner as JSON.
+ * the first batch), `read` prints the row count and the owner as JSON, and `notify CHANNEL PAYLOAD` sends a
+ * notification.
  */
 import { openPglite } from './pglite';
 
@@ -15,6 +16,8 @@ if (mode === 'write') {
     await db.query('INSERT INTO rows_t SELECT $1, u FROM unnest($2::int[]) u', [tag, ids]);
     if (i === 0) process.stdout.write('ready\n');
   }
+} else if (mode === 'notify') {
+  await db.query(`SELECT pg_notify($1, $2)`, [n, tag]);
 } else {
   const count = (await db.query('SELECT count(*)::int AS c FROM rows_t')).rows[0] as { c: number };
   process.stdout.write(`${JSON.stringify({ count: count.c, owner: db.owner })}\n`);
