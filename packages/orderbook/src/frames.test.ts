@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KflowError, isKflowError } from './errors';
 import { type KalshiFrame, parseFrame, safeParseFrame } from './frames';
+import { MAX_COUNT_CENTI, PRICE_ONE, formatCount } from './units';
 
 const T = 'KXTEST-26JAN01-T1.50';
 
@@ -20,6 +22,7 @@ function frameError(input: unknown): KflowError<'INVALID_FRAME'> {
 }
 
 const snapshotMsg = (msg: Record<string, unknown>) => ({ type: 'orderbook_snapshot', sid: 2, seq: 2, msg: { market_ticker: T, market_id: 'm-1', ...msg } });
+const TRADE = { market_ticker: T, yes_price_dollars: '0.3600', count_fp: '1.00', taker_side: 'yes', ts_ms: 1 };
 const deltaMsg = (msg: Record<string, unknown>) => ({ type: 'orderbook_delta', sid: 2, seq: 3, msg: { market_ticker: T, market_id: 'm-1', side: 'yes', ...msg } });
 
 describe('control frames', () => {
@@ -215,6 +218,65 @@ describe('orderbook_delta', () => {
     expect(frameError(deltaMsg({ price_dollars: '0.50', delta_fp: '1', ts: 'yesterday' })).details.field).toBe('msg.ts');
     expect(frameError(deltaMsg({ price_dollars: '0.50', delta_fp: '1', client_order_id: 3 })).details.field).toBe('msg.client_order_id');
     expect(frameError(deltaMsg({ price_dollars: '0.50', delta_fp: '1', market_ticker: 7 })).details.field).toBe('msg.market_ticker');
+  });
+});
+
+describe('book quantities stay inside the units the book can hold', () => {
+  it('refuses sizes whose value at $1 is not an exact micro-dollar integer (MAX_COUNT_CENTI)', () => {
+    // 90071992547409.91 contracts is a safe integer of centi-contracts, but no book total or cost of it is.
+    expect(frameError(deltaMsg({ price_dollars: '0.5000', delta_fp: '90071992547409.91' })).details.field).toBe('msg.delta_fp');
+    expect(frameError(deltaMsg({ price_dollars: '0.5000', delta_fp: '-90071992547409.91' })).details.field).toBe('msg.delta_fp');
+    expect(frameError(deltaMsg({ price: 50, delta: 9_007_199_255 })).details.field).toBe('msg.delta');
+    expect(frameError(snapshotMsg({ yes_dollars_fp: [['0.1000', '9007199254.75']] })).details.field).toBe('msg.yes_dollars_fp[0][1]');
+    expect(frameError({ type: 'trade', msg: { ...TRADE, count_fp: '9007199254.75' } }).details.field).toBe('msg.count_fp');
+    // The largest size passes, and its value at $1 is exact.
+    const top = formatCount(MAX_COUNT_CENTI);
+    expect(parseAs('orderbook_delta', deltaMsg({ price_dollars: '0.5000', delta_fp: top })).deltaCenti).toBe(MAX_COUNT_CENTI);
+    expect(Number.isSafeInteger(MAX_COUNT_CENTI * PRICE_ONE)).toBe(true);
+  });
+
+  it('refuses book and trade prices off the price grid ($0 and $1 are no order prices)', () => {
+    for (const price of ['0.0000', '1.0000']) {
+      expect(frameError(deltaMsg({ price_dollars: price, delta_fp: '1.00' })).details.field).toBe('msg.price_dollars');
+      expect(frameError(snapshotMsg({ no_dollars_fp: [[price, '1.00']] })).details.field).toBe('msg.no_dollars_fp[0][0]');
+      expect(frameError({ type: 'trade', msg: { ...TRADE, yes_price_dollars: price } }).details.field).toBe('msg.yes_price_dollars');
+      expect(frameError({ type: 'trade', msg: { ...TRADE, no_price_dollars: price } }).details.field).toBe('msg.no_price_dollars');
+    }
+    expect(frameError(deltaMsg({ price: 0, delta: 1 })).details.field).toBe('msg.price');
+    expect(frameError(snapshotMsg({ yes: [[100, 1]] })).details.field).toBe('msg.yes[0][0]');
+    expect(frameError({ type: 'trade', msg: { ...TRADE, yes_price_dollars: undefined, yes_price: 100 } }).details.field).toBe('msg.yes_price');
+  });
+
+  it('refuses trades of zero or negative size', () => {
+    for (const count of ['-3.00', '0.00', '-0.01']) {
+      expect(frameError({ type: 'trade', msg: { ...TRADE, count_fp: count } }).details.field).toBe('msg.count_fp');
+    }
+    expect(frameError({ type: 'trade', msg: { ...TRADE, count_fp: undefined, count: 0 } }).details.field).toBe('msg.count');
+    expect(parseAs('trade', { type: 'trade', msg: { ...TRADE, count_fp: '0.01' } }).countCenti).toBe(1);
+  });
+
+  it('every parsed book quantity is in range (property: random wire sizes and prices)', () => {
+    const digits = fc.stringMatching(/^-?[0-9]{1,18}(\.[0-9]{1,2})?$/);
+    fc.assert(
+      fc.property(digits, digits, fc.constantFrom('delta', 'snapshot', 'trade'), (size, price, kind) => {
+        const priceText = `0.${price.replace(/[-.]/g, '').slice(0, 4)}`;
+        const input =
+          kind === 'delta'
+            ? deltaMsg({ price_dollars: priceText, delta_fp: size })
+            : kind === 'snapshot'
+              ? snapshotMsg({ yes_dollars_fp: [[priceText, size]] })
+              : { type: 'trade', msg: { ...TRADE, yes_price_dollars: priceText, no_price_dollars: undefined, count_fp: size } };
+        const r = safeParseFrame(input);
+        if (!r.ok) return;
+        const f = r.frame;
+        const [p, q] =
+          f.type === 'orderbook_delta' ? [f.priceUnits, f.deltaCenti] : f.type === 'orderbook_snapshot' ? f.yes[0]! : f.type === 'trade' ? [f.yesPriceUnits, f.countCenti] : [-1, 0];
+        expect(p > 0 && p < PRICE_ONE).toBe(true);
+        expect(Math.abs(q)).toBeLessThanOrEqual(MAX_COUNT_CENTI);
+        if (f.type === 'trade') expect(q).toBeGreaterThan(0);
+      }),
+      { seed: 20_260_312, numRuns: 500 },
+    );
   });
 });
 

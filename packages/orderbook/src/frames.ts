@@ -1,9 +1,11 @@
 import { KflowError, isKflowError } from './errors';
 import type { Level, Side } from './orderBook';
 import {
+  MAX_COUNT_CENTI,
   PRICE_ONE,
   centsToPriceUnits,
   contractsToCountCenti,
+  formatCount,
   parseCountCenti,
   parseMicros,
   parsePriceUnits,
@@ -15,7 +17,9 @@ import {
  * Typed Kalshi WebSocket v2 frames (docs/kalshi-protocol.md §3). Values are converted to exact units while parsing:
  * prices in price units (1/10,000 $), counts in centi-contracts, money in micro-dollars, times in epoch ms.
  * Both the current fixed-point wire format (`*_dollars`, `*_fp`) and the legacy integer-cent format
- * (before 2026-03-12) are accepted; when both are present the fixed-point fields win.
+ * (before 2026-03-12) are accepted; when both are present the fixed-point fields win. Values that reach a
+ * book are range-checked: level, delta and trade prices strictly between $0 and $1, sizes within
+ * ±`MAX_COUNT_CENTI`, trade sizes above 0.
  *
  * Every frame carries the envelope's `id` (command id), `sid` and `seq` as found on the wire (`undefined`
  * when absent), so a `SequenceTracker` can count every sequenced frame, acks included.
@@ -311,6 +315,27 @@ const MONEY_CENTS: WireFormat = { current: parseMicros, legacy: (v, field) => pa
 /** `market_position` money: dollars, legacy integer centi-cents (1/10,000 $). */
 const MONEY_CENTI_CENTS: WireFormat = { current: parseMicros, legacy: (v, field) => parseScaledInteger(v, 100, field) };
 
+/** `format` whose parsed units must lie in [min, max]; `range` says what the field allows. */
+function within(format: WireFormat, min: number, max: number, range: string): WireFormat {
+  const check =
+    (parse: UnitParser): UnitParser =>
+    (value, field) => {
+      const units = parse(value, field);
+      if (units < min || units > max) fail(`msg.${field}`, `${JSON.stringify(value)} is outside ${range}`);
+      return units;
+    };
+  return { current: check(format.current), legacy: check(format.legacy) };
+}
+
+// Values that reach a book are range-checked here, not by the book, so a collector or replay counts and
+// skips the frame instead of failing later (book totals, costs and `formatCount` need exact integers).
+/** Level and trade prices: order prices, strictly between $0 and $1. */
+const BOOK_PRICE = within(PRICE, 1, PRICE_ONE - 1, 'the order prices (0, 1) dollars');
+/** Level sizes and deltas (signed): at most `MAX_COUNT_CENTI` either way. */
+const BOOK_SIZE = within(COUNT, -MAX_COUNT_CENTI, MAX_COUNT_CENTI, `±${formatCount(MAX_COUNT_CENTI)} contracts`);
+/** Trade sizes: something traded, at most `MAX_COUNT_CENTI`. */
+const TRADE_SIZE = within(COUNT, 1, MAX_COUNT_CENTI, `(0, ${formatCount(MAX_COUNT_CENTI)}] contracts`);
+
 /** An optional wire number in exact units; undefined when absent. */
 function optNumber(msg: Json, key: string, parse: UnitParser): number | undefined {
   const v = msg[key];
@@ -386,9 +411,9 @@ function parseLevels(v: unknown, key: string, legacyCents: boolean): Level[] {
       if (!Array.isArray(level) || level.length < 2) fail(`msg.${key}[${i}]`, 'expected a [price, count] pair');
       part = 0;
       const p = wireNumber(level[0], key);
-      const priceUnits = legacyCents ? centsToPriceUnits(p, key) : parsePriceUnits(p, key);
+      const priceUnits = legacyCents ? BOOK_PRICE.legacy(p, key) : BOOK_PRICE.current(p, key);
       part = 1;
-      out.push([priceUnits, parseCountCenti(wireNumber(level[1], key), key)]);
+      out.push([priceUnits, BOOK_SIZE.current(wireNumber(level[1], key), key)]);
     }
   } catch (error) {
     if (isKflowError(error, 'INVALID_FRAME') && error.details.field !== `msg.${key}`) throw error;
@@ -457,8 +482,8 @@ function parseDelta(o: Json, id: number | undefined, sid: number | undefined, se
     ticker: typeof ticker === 'string' ? ticker : reqString(msg, 'market_ticker'),
     marketId: typeof marketId === 'string' ? marketId : optString(msg, 'market_id'),
     side: side === 'yes' || side === 'no' ? side : reqSide(msg, 'side'),
-    priceUnits: typeof p === 'string' ? parsePriceUnits(p, 'price_dollars') : reqUnits(msg, PRICE, 'price_dollars', 'price'),
-    deltaCenti: typeof d === 'string' ? parseCountCenti(d, 'delta_fp') : reqUnits(msg, COUNT, 'delta_fp', 'delta'),
+    priceUnits: typeof p === 'string' ? BOOK_PRICE.current(p, 'price_dollars') : reqUnits(msg, BOOK_PRICE, 'price_dollars', 'price'),
+    deltaCenti: typeof d === 'string' ? BOOK_SIZE.current(d, 'delta_fp') : reqUnits(msg, BOOK_SIZE, 'delta_fp', 'delta'),
     tsMs,
     clientOrderId: clientOrderId === undefined ? undefined : optString(msg, 'client_order_id'),
   };
@@ -466,7 +491,7 @@ function parseDelta(o: Json, id: number | undefined, sid: number | undefined, se
 
 function parseTrade(o: Json, id: number | undefined, sid: number | undefined, seq: number | undefined): TradeFrame {
   const msg = msgObject(o);
-  const yesPriceUnits = reqUnits(msg, PRICE, 'yes_price_dollars', 'yes_price');
+  const yesPriceUnits = reqUnits(msg, BOOK_PRICE, 'yes_price_dollars', 'yes_price');
   return {
     type: 'trade',
     id,
@@ -475,8 +500,8 @@ function parseTrade(o: Json, id: number | undefined, sid: number | undefined, se
     tradeId: optString(msg, 'trade_id'),
     ticker: reqString(msg, 'market_ticker'),
     yesPriceUnits,
-    noPriceUnits: optUnits(msg, PRICE, 'no_price_dollars', 'no_price') ?? PRICE_ONE - yesPriceUnits,
-    countCenti: reqUnits(msg, COUNT, 'count_fp', 'count'),
+    noPriceUnits: optUnits(msg, BOOK_PRICE, 'no_price_dollars', 'no_price') ?? PRICE_ONE - yesPriceUnits,
+    countCenti: reqUnits(msg, TRADE_SIZE, 'count_fp', 'count'),
     takerSide: optSide(msg, 'taker_outcome_side') ?? reqSide(msg, 'taker_side'),
     tsMs: reqTimeMs(msg),
   };

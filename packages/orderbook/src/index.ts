@@ -11,6 +11,7 @@ export {
   COUNT_SCALE,
   MICROS_PER_DOLLAR,
   PRICE_ONE,
+  MAX_COUNT_CENTI,
   type WireNumber,
   parseFixed,
   parsePriceUnits,

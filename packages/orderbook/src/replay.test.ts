@@ -79,6 +79,19 @@ describe('replay', () => {
     expect(counters).toMatchObject({ frames: 4, deltas: 3, negative: 1, crossed: 1, gaps: 1 });
     expect(state.book('X')!.stale).toBe(true);
   });
+
+  it('skips frames with sizes out of range or trades of no size as malformed, so every book stays formattable', () => {
+    const snap = '{"type":"orderbook_snapshot","sid":1,"seq":1,"msg":{"market_ticker":"X","yes_dollars_fp":[["0.4000","1000.00"]],"no_dollars_fp":[["0.5000","1.00"]]}}';
+    const huge = '{"type":"orderbook_delta","sid":1,"seq":2,"msg":{"market_ticker":"X","price_dollars":"0.4000","delta_fp":"90071992547409.91","side":"yes","ts_ms":2}}';
+    const trade = (seq: number, count: string) =>
+      `{"type":"trade","sid":2,"seq":${seq},"msg":{"market_ticker":"X","yes_price_dollars":"0.4000","count_fp":"${count}","taker_side":"no","ts_ms":3}}`;
+    const errors: number[] = [];
+    const { counters, state } = replay([snap, huge, trade(1, '-3.00'), trade(2, '0.00')], { onError: (_, line) => errors.push(line) });
+    expect(errors).toEqual([2, 3, 4]);
+    expect(counters).toMatchObject({ frames: 1, errors: 3 });
+    const book = state.book('X')!;
+    expect(formatCount(book.totalDepth('yes'))).toBe('1000.00');
+  });
 });
 
 /** Rebuilds one market's book from its columnar series (what the env does). */

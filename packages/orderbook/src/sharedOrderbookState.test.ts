@@ -134,6 +134,44 @@ describe('SharedOrderbookState: books and sequencing', () => {
     expect(s.counters).toMatchObject({ snapshots: 2, negative: 2, crossed: 1 });
   });
 
+  it('a refused snapshot is handled like a sequence gap: books stale, resync signalled, no deltas on the old book', () => {
+    // What a gap reports: the sid's books stale and `gap` set on the result (the collector then asks for snapshots).
+    const viaGap = new SharedOrderbookState();
+    viaGap.applyFrame(snap(A, 1, 1));
+    viaGap.applyFrame(snap(B, 1, 2));
+    const gap = viaGap.applyFrame(ok(1, 9));
+    const s = new SharedOrderbookState();
+    s.applyFrame(snap(A, 1, 1)); // snapshot "A": YES 0.40 × 10
+    s.applyFrame(snap(B, 1, 2));
+    const before = s.book(A)!.levels('yes');
+    const refused = s.applyFrame(snap(A, 1, 3, [['0.3000', '-1.00']])); // snapshot "B" of the same market
+    expect(refused).toMatchObject({ outcome: 'snapshot', update: 'negative', event: undefined, gap: gap.gap });
+    expect(refused.gap).toBe(true);
+    expect([s.book(A)!.stale, s.book(B)!.stale]).toEqual([viaGap.book(A)!.stale, viaGap.book(B)!.stale]);
+    expect(s.counters).toMatchObject({ gaps: 0, negative: 1 });
+    // The delta belongs to the book the exchange sent and we could not read: it must not land on the old one.
+    const d = s.applyFrame(delta(A, 1, 4, '0.4000', '1.00'));
+    expect(d).toMatchObject({ outcome: 'ignored', event: undefined, gap: false });
+    expect(s.book(A)!.levels('yes')).toEqual(before);
+    expect(s.book(A)!.stale).toBe(true);
+    // Deltas of the other markets of the sid go on as after a gap; the resync snapshot restores A.
+    expect(s.applyFrame(delta(B, 1, 5, '0.4000', '1.00')).outcome).toBe('delta');
+    s.applyFrame(snap(A, 1, 6, [['0.3500', '2.00']]));
+    expect(s.book(A)!.stale).toBe(false);
+    expect(s.applyFrame(delta(A, 1, 7, '0.3500', '1.00')).update).toBe('ok');
+    expect(s.book(A)!.levels('yes')).toEqual([[3500, 300]]);
+  });
+
+  it('a refused snapshot on the historical path (no sid) also stops deltas until the next snapshot', () => {
+    const s = new SharedOrderbookState();
+    s.applyEvent({ kind: 'snapshot', ticker: A, tsMs: 0, yes: [[4000, 1000]], no: [] });
+    expect(s.applyEvent({ kind: 'snapshot', ticker: A, tsMs: 1, yes: [[4000, -1]], no: [] })).toMatchObject({ update: 'negative', gap: false });
+    expect(s.applyEvent({ kind: 'delta', ticker: A, tsMs: 2, side: 'yes', priceUnits: 4000, deltaCenti: 100 }).outcome).toBe('ignored');
+    expect(s.book(A)!.levels('yes')).toEqual([[4000, 1000]]);
+    s.applyEvent({ kind: 'snapshot', ticker: A, tsMs: 3, yes: [[4000, 5]], no: [] });
+    expect(s.applyEvent({ kind: 'delta', ticker: A, tsMs: 4, side: 'yes', priceUnits: 4000, deltaCenti: 100 }).outcome).toBe('delta');
+  });
+
   it('stamps snapshots with the last exchange time, else recvMs, else 0', () => {
     const s = new SharedOrderbookState();
     expect(s.applyFrame(snap(A, 1, 1)).event!.tsMs).toBe(0);

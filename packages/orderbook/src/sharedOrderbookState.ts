@@ -18,7 +18,11 @@ export interface ApplyResult {
   readonly outcome: FrameOutcome;
   /** The book's verdict for snapshots and deltas ('negative': not applied; 'negative'/'crossed': book now stale). */
   readonly update: BookUpdateResult | undefined;
-  /** True when this frame revealed a sequence gap on its sid (the sid's books were marked stale first). */
+  /**
+   * True when the books of this frame's sid need a resync snapshot (they are marked stale by the time
+   * anyone sees the result): the frame revealed a sequence gap, or it was a snapshot the book refused (read
+   * as a lost frame). A collector answers both alike (`get_snapshot` for the sid's markets).
+   */
   readonly gap: boolean;
   /** The normalized event that changed state: absent for duplicates, ignored frames and rejected (negative) updates. */
   readonly event: BookEvent | undefined;
@@ -30,8 +34,9 @@ export interface StateCounters {
   frames: number;
   snapshots: number;
   deltas: number;
-  /** Duplicates and deltas for markets without a snapshot. */
+  /** Duplicates and deltas for markets without a usable snapshot (none yet, or the last one was refused). */
   ignored: number;
+  /** Sequence gaps (refused snapshots count in `negative`). */
   gaps: number;
   /** Updates that left a book crossed or locked (a book that stays crossed counts once). */
   crossed: number;
@@ -73,6 +78,8 @@ const TERMINAL_ERROR_CODES = new Set([10, 25]);
  * - Sequencing: every frame with `sid` and `seq` goes through a `SequenceTracker`. Duplicates are ignored;
  *   a gap marks every book of that sid stale until a fresh snapshot for that market arrives. Deltas that
  *   reach a stale book are still applied (the view stays as current as possible; `stale` says not to trust it).
+ * - A refused snapshot (a negative size) is handled as a gap on its sid, and its market's deltas are ignored
+ *   until the next snapshot: they build on a book we could not read, not on the one we still show.
  * - Timestamps: snapshots carry none, so their event time is the last exchange time (`ts_ms`) seen on this
  *   stream (`lastTsMs`), else the caller's `recvMs`, else 0: one exchange clock for every event once the
  *   stream has shown it (decisions on a grid of exchange time depend on it).
@@ -94,6 +101,8 @@ export class SharedOrderbookState {
   private readonly books = new Map<string, OrderBook>();
   private readonly sidOf = new Map<string, number>();
   private readonly sequences = new SequenceTracker();
+  /** Markets whose last snapshot was refused: their deltas wait for the next snapshot. */
+  private readonly unreadable = new Set<string>();
   private listeners: readonly BookListener[] = [];
   private eventListeners: readonly BookEventListener[] = [];
   private readonly onListenerError: ((error: unknown, ticker: string) => void) | undefined;
@@ -161,7 +170,7 @@ export class SharedOrderbookState {
     if (sid !== undefined && event.kind !== 'trade' && this.sidOf.get(event.ticker) !== sid) {
       this.sidOf.set(event.ticker, sid);
     }
-    return this.write(event, gap);
+    return this.write(event, gap, sid);
   }
 
   /**
@@ -171,10 +180,11 @@ export class SharedOrderbookState {
   applyEvent(event: BookEvent): ApplyResult {
     (this.counters as StateCounters).frames++;
     if (event.kind !== 'snapshot') this.lastExchangeTsMs = event.tsMs;
-    return this.write(event, false);
+    return this.write(event, false, undefined);
   }
 
-  private write(event: BookEvent, gap: boolean): ApplyResult {
+  /** Applies one event; `sid` (live frames only) is the subscription a refused snapshot is resynced on. */
+  private write(event: BookEvent, gap: boolean, sid: number | undefined): ApplyResult {
     const counters = this.counters as StateCounters;
     if (event.kind === 'trade') {
       const result: ApplyResult = { outcome: 'trade', update: undefined, gap, event };
@@ -193,8 +203,17 @@ export class SharedOrderbookState {
       }
       counters.snapshots++;
       update = book.applySnapshot(event.yes, event.no);
+      if (update !== 'negative') this.unreadable.delete(event.ticker);
+      else {
+        this.unreadable.add(event.ticker);
+        // As if the frame had been lost: the same path as a sequence gap.
+        if (sid !== undefined) {
+          gap = true;
+          this.markSidStale(sid);
+        }
+      }
     } else {
-      if (book === undefined) {
+      if (book === undefined || this.unreadable.has(event.ticker)) {
         counters.ignored++;
         return { outcome: 'ignored', update: undefined, gap, event: undefined };
       }

@@ -15,6 +15,13 @@ export const MICROS_PER_DOLLAR = 1_000_000;
 /** One whole contract pays $1: 10,000 price units. */
 export const PRICE_ONE = PRICE_SCALE;
 
+/**
+ * The largest size (centi-contracts) a book level, delta or trade may have: the largest count whose cost at
+ * any price (count × price units, ≤ count × `PRICE_ONE`) is still an exact micro-dollar integer. About 9
+ * billion contracts, far beyond any real market.
+ */
+export const MAX_COUNT_CENTI = Math.floor(Number.MAX_SAFE_INTEGER / PRICE_ONE);
+
 /** A number as it appears on the wire: a decimal string (`"0.1700"`) or a JSON number. */
 export type WireNumber = string | number;
 
