@@ -1,6 +1,7 @@
 import { type BookEvent, OrderBook, createRng } from '@kflow/orderbook';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { invalidArgument } from './errors.testing';
 import { type MatchingEngineOptions, createMatchingEngine, replayEvent } from './matchingEngine';
 import { buyNo, buyYes, sellYes } from './orders';
 import { createPositionFeatures, writePositionFeatures } from './positionFeatures';
@@ -184,6 +185,30 @@ describe('resting orders', () => {
     delta('yes', 4000, -300);
     expect(r.order.status).toBe('executed');
     expect(engine.restingCount).toBe(0);
+  });
+
+  it('refuses public trades that are not trades (no size, no price, no side) and moves no queue', () => {
+    const { engine, fills } = setup();
+    const r = engine.submit(buyYes(4000, 300), 0);
+    if (!r.ok) throw new Error('rejected');
+    const bad: [unknown, unknown, unknown, unknown][] = [
+      [4000, -300, 'no', 1], // a negative trade would push us back in the queue
+      [4000, 0, 'no', 1],
+      [4000, 1.5, 'no', 1],
+      [0, 100, 'no', 1],
+      [10_000, 100, 'no', 1],
+      [4000, 100, 'NO', 1],
+      [4000, 100, 'no', Number.NaN],
+      [null, undefined, undefined, undefined],
+    ];
+    for (const args of bad) {
+      const message = invalidArgument(() => (engine.onTrade as (...a: unknown[]) => void)(...args));
+      expect(message, JSON.stringify(args)).toMatch(/public trade/);
+      expect(r.order.queueAheadCenti).toBe(1_000);
+    }
+    expect(fills).toHaveLength(0);
+    engine.onTrade(4000, 1_100, 'no', 1); // a real trade through the 10 ahead fills 1 of ours
+    expect(fills.map((f) => f.count)).toEqual([100]);
   });
 
   it('proportional queue: reductions are shared pro rata', () => {

@@ -478,8 +478,23 @@ export class MatchingEngine {
     this.advanceTo(tsMs);
   }
 
-  /** Call for a public trade (`takerSide` = the outcome the taker bought). */
+  /**
+   * Call for a public trade (`takerSide` = the outcome the taker bought). Throws `INVALID_ARGUMENT` for
+   * anything that is not a trade (no positive size, a price off (0, 1), another side, no time), before
+   * touching a queue: a negative size would push our orders back.
+   */
   onTrade(yesPriceUnits: number, countCenti: number, takerSide: Side, tsMs: number): void {
+    if (
+      !(Number.isInteger(yesPriceUnits) && yesPriceUnits > 0 && yesPriceUnits < ONE) ||
+      !(Number.isSafeInteger(countCenti) && countCenti > 0) ||
+      (takerSide !== 'yes' && takerSide !== 'no') ||
+      !Number.isSafeInteger(tsMs)
+    ) {
+      throw new KflowError<PaperErrorCode>(
+        'INVALID_ARGUMENT',
+        `Not a public trade: ${JSON.stringify({ yesPriceUnits, countCenti, takerSide, tsMs })} (expected a price in (0, ${ONE}) units, a positive centi-contract count, 'yes' or 'no', epoch ms)`,
+      );
+    }
     this.depth++;
     try {
       if (this.resting.length > 0) this.onPublicTrade(yesPriceUnits, countCenti, takerSide, tsMs);

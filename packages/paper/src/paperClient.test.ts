@@ -1,7 +1,8 @@
 import { createRng, createSharedOrderbookState, isKflowError, parseFrame } from '@kflow/orderbook';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { UserEvent } from './kalshiTypes';
+import { invalidArgument } from './errors.testing';
+import type { PaperErrorCodeWire, UserEvent } from './kalshiTypes';
 import { type PaperClientOptions, createPaperClient } from './paperClient';
 import { createPositionFeatures } from './positionFeatures';
 
@@ -450,5 +451,210 @@ describe('paper client: per-market accounts and followed markets', () => {
     // Another market's position is its own.
     state.applyEvent(snapshotOf(OTHER));
     expect(client.marketPosition(OTHER)).toMatchObject({ ticker: OTHER, positionCenti: 0 });
+  });
+});
+
+describe('paper client: every public input is checked at the boundary', () => {
+  /** A client with one resting order (id returned) and a position, so refusals have state to leave alone. */
+  function trading() {
+    const s = setup();
+    s.client.createOrder({ ticker: T, side: 'bid', price: '0.4500', count: '2.00', time_in_force: 'immediate_or_cancel' });
+    const r = s.client.createOrder({ ticker: T, side: 'bid', price: '0.4000', count: '3.00', client_order_id: 'rest' });
+    if (!r.ok) throw new Error('refused');
+    return { ...s, id: r.body.order_id };
+  }
+
+  /** Calls `call`, expecting a 400 Kalshi error with `code` and no change to balances, positions, orders or fills. */
+  function refusedUnchanged(client: ReturnType<typeof setup>['client'], call: () => unknown, code: PaperErrorCodeWire, label: string): void {
+    const before = client.snapshot();
+    expect(call(), label).toMatchObject({ ok: false, status: 400, error: { code, service: 'exchange' } });
+    expect(client.snapshot(), label).toEqual(before);
+  }
+
+  it('settle takes the result exactly as Kalshi spells it', () => {
+    const { client } = trading();
+    const settle = client.settle.bind(client) as (...a: unknown[]) => unknown;
+    for (const [args, label] of [
+      [[T, 'YES'], 'upper case'],
+      [[T, 'Yes'], 'capitalised'],
+      [[T, 'maybe'], 'unknown result'],
+      [[T, null], 'null result'],
+      [[T, 'scalar'], 'scalar without a value'],
+      [[T, 'scalar', '1.5000'], 'scalar value above $1'],
+      [[T, 'scalar', 0.5], 'scalar value not a string'],
+      [[T, 'yes', '0.0000'], 'a value contradicting the result'],
+      [[null, 'yes'], 'no ticker'],
+    ] as const) {
+      refusedUnchanged(client, () => settle(...args), 'invalid_parameters', label);
+    }
+    // Nothing was settled by the refusals: the market still trades and then settles once.
+    expect(client.createOrder({ ticker: T, side: 'bid', price: '0.3000', count: '1.00' })).toMatchObject({ ok: true });
+    expect(client.settle(T, 'yes', '1.0000')).toMatchObject({ ok: true, body: { market_result: 'yes', revenue: 200 } });
+  });
+
+  it('order bodies: booleans are booleans, strings are strings, no unknown fields', () => {
+    const { client } = trading();
+    const v2 = { ticker: T, side: 'bid', price: '0.4600', count: '1.00' };
+    const v1 = { ticker: T, side: 'yes', action: 'buy', count: 1, yes_price: 46 };
+    const cases: [unknown, PaperErrorCodeWire, string][] = [
+      [{ ...v2, post_only: 'true' }, 'invalid_parameters', 'post_only as a string (would cross)'],
+      [{ ...v2, post_only: 1 }, 'invalid_parameters', 'post_only as a number'],
+      [{ ...v2, reduce_only: 'false' }, 'invalid_parameters', 'reduce_only as a string'],
+      [{ ...v2, client_order_id: 123 }, 'invalid_parameters', 'numeric client_order_id'],
+      [{ ...v2, client_order_id: '' }, 'invalid_parameters', 'empty client_order_id'],
+      [{ ...v2, ticker: 5 }, 'invalid_parameters', 'numeric ticker'],
+      [{ ...v2, time_in_force: null }, 'invalid_parameters', 'null time_in_force'],
+      [{ ...v2, expiration_ts: 1 }, 'invalid_parameters', 'a field the paper client does not implement'],
+      [{ ...v2, subaccount: '0' }, 'invalid_parameters', 'subaccount as a string'],
+      [{ ...v2, self_trade_prevention_type: 'none' }, 'invalid_parameters', 'an unknown self-trade prevention'],
+      [{ ...v2, price: true }, 'invalid_price', 'boolean price'],
+      [{ ...v2, count: null }, 'invalid_order', 'null count'],
+      [{ ...v2, count: '90071992547409.91' }, 'invalid_order', 'count beyond exact money'],
+      [{ ...v1, post_only: 'true' }, 'invalid_parameters', 'V1 post_only as a string'],
+      [{ ...v1, client_order_id: 7 }, 'invalid_parameters', 'V1 numeric client_order_id'],
+      [{ ...v1, yes_price: '46' }, 'invalid_price', 'V1 cents as a string'],
+      [{ ...v1, count: '1' }, 'invalid_order', 'V1 count as a string'],
+      [{ ...v1, count_fp: '2.00' }, 'invalid_order', 'V1 count and count_fp disagree'],
+      [{ ...v1, count: undefined }, 'invalid_order', 'V1 without a count'],
+      [[v2], 'invalid_parameters', 'an array'],
+      ['{}', 'invalid_parameters', 'a string'],
+    ];
+    for (const [body, code, label] of cases) refusedUnchanged(client, () => client.createOrder(body), code, label);
+    expect(client.createOrder({ ...v2, post_only: true })).toMatchObject({ ok: false, error: { code: 'post_only_cross' } });
+  });
+
+  it('amend, decrease, cancel and get take an order id string and an object body', () => {
+    const { client, id } = trading();
+    const amend = client.amendOrder.bind(client) as (...a: unknown[]) => unknown;
+    const decrease = client.decreaseOrder.bind(client) as (...a: unknown[]) => unknown;
+    const amendBody = { ticker: T, side: 'bid', price: '0.4000', count: '4.00' };
+    const calls: [() => unknown, PaperErrorCodeWire, string][] = [
+      [() => amend(id, null), 'invalid_parameters', 'amend with a null body'],
+      [() => amend(id, undefined), 'invalid_parameters', 'amend without a body'],
+      [() => amend(null, amendBody), 'invalid_parameters', 'amend a null id'],
+      [() => amend(id, { ...amendBody, updated_client_order_id: 9 }), 'invalid_parameters', 'numeric updated_client_order_id'],
+      [() => amend(id, { ...amendBody, price: '0.40001' }), 'invalid_price', 'amend price past 4 decimals'],
+      [() => decrease(id, null), 'invalid_parameters', 'decrease with a null body'],
+      [() => decrease(id, { reduce_by: '1.00', reduce: '1.00' }), 'invalid_parameters', 'decrease with an unknown field'],
+      [() => decrease(id, { reduce_by: '-1.00' }), 'invalid_order', 'negative reduce_by'],
+      [() => decrease(id, { reduce_to: true }), 'invalid_order', 'boolean reduce_to'],
+      [() => decrease({ id }, { reduce_by: '1.00' }), 'invalid_parameters', 'decrease an object id'],
+      [() => (client.cancelOrder.bind(client) as (...a: unknown[]) => unknown)(42), 'invalid_parameters', 'cancel a numeric id'],
+      [() => (client.getOrder.bind(client) as (...a: unknown[]) => unknown)(undefined), 'invalid_parameters', 'get no id'],
+    ];
+    for (const [call, code, label] of calls) refusedUnchanged(client, call, code, label);
+    expect(client.amendOrder(id, { ticker: T, side: 'bid', price: '0.4000', count: '4.00' })).toMatchObject({ ok: true });
+    expect(client.decreaseOrder(id, { reduce_by: '1.00' })).toMatchObject({ ok: true, body: { remaining_count: '3.00' } });
+  });
+
+  it('list queries take an object of known filters', () => {
+    const { client } = trading();
+    const q = (method: 'getPositions' | 'getOrders' | 'getFills') => client[method].bind(client) as (...a: unknown[]) => unknown;
+    const calls: [() => unknown, string][] = [
+      [() => q('getPositions')(null), 'positions with a null query'],
+      [() => q('getPositions')({ settlement_status: 'open' }), 'positions with an unknown status'],
+      [() => q('getOrders')(null), 'orders with a null query'],
+      [() => q('getOrders')({ status: 'pending' }), 'orders with a status Kalshi does not report'],
+      [() => q('getOrders')({ ticker: 3 }), 'orders with a numeric ticker'],
+      [() => q('getFills')('all'), 'fills with a string query'],
+      [() => q('getFills')({ order: 'x' }), 'fills with an unknown filter'],
+    ];
+    for (const [call, label] of calls) refusedUnchanged(client, call, 'invalid_parameters', label);
+    expect(client.getPositions()).toMatchObject({ ok: true, body: { market_positions: [{ position_fp: '2.00' }] } });
+    expect(client.getOrders({ status: 'resting', ticker: T })).toMatchObject({ ok: true, body: { orders: [{ client_order_id: 'rest' }] } });
+  });
+
+  it('non-REST methods and options throw INVALID_ARGUMENT, never a TypeError', () => {
+    const { client, state } = trading();
+    const loose = client as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const before = client.snapshot();
+    for (const [name, args] of [
+      ['writePositionFeatures', [null, createPositionFeatures(100)]],
+      ['writePositionFeatures', [T, null]],
+      ['openOrderCount', [5]],
+      ['openOrderIds', [undefined]],
+      ['marketPosition', [{}]],
+      ['subscribe', [null]],
+    ] as const) {
+      expect(invalidArgument(() => loose[name]!.call(client, ...args)), name).toContain(name);
+    }
+    expect(client.snapshot()).toEqual(before);
+    const options = { mode: 'paper', state, clock: { now: () => 0 }, rng: createRng(1), cashMicros: 1_000_000 };
+    for (const [field, value] of [
+      ['cashMicros', '1000000'],
+      ['cashMicros', 1.5],
+      ['marketCashMicros', -1],
+      ['tickers', T],
+      ['precision', 'exact'],
+      ['queueModel', 'fifo'],
+      ['latency', { baseMs: -5 }],
+      ['userId', 7],
+      ['clock', null],
+      ['state', {}],
+      ['rng', undefined],
+    ] as const) {
+      const message = invalidArgument(() => createPaperClient({ ...options, [field]: value } as unknown as PaperClientOptions));
+      expect(message, `${field}: ${JSON.stringify(value)}`).toContain(field);
+    }
+  });
+
+  it('a public trade that is no trade (negative, zero, no price) reaches no queue', () => {
+    const { client, state, clock, id } = trading();
+    const before = client.snapshot();
+    const queue = () => (client.getOrder(id) as { body: { order: { queue_position_fp: string } } }).body.order.queue_position_fp;
+    expect(queue()).toBe('10.00');
+    for (const [yesPriceUnits, countCenti] of [
+      [4000, -300],
+      [4000, 0],
+      [Number.NaN, 300],
+    ]) {
+      state.applyEvent({ kind: 'trade', ticker: T, tsMs: clock.now(), yesPriceUnits: yesPriceUnits!, countCenti: countCenti!, takerSide: 'no' });
+    }
+    // The client's engine refused each one (INVALID_ARGUMENT, caught and counted by the state's writer).
+    expect(state.listenerErrors).toBe(3);
+    expect(queue()).toBe('10.00');
+    expect(client.snapshot()).toEqual(before);
+    state.applyEvent({ kind: 'trade', ticker: T, tsMs: clock.now(), yesPriceUnits: 4000, countCenti: 400, takerSide: 'no' });
+    expect(queue()).toBe('6.00');
+  });
+
+  it('under random inputs to every request: a result or a Kalshi error, never a throw; refusals change nothing (property)', () => {
+    const { client, id } = trading();
+    const loose = client as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const CODES: readonly string[] = [
+      'invalid_price',
+      'invalid_order',
+      'invalid_parameters',
+      'insufficient_balance',
+      'post_only_cross',
+      'market_not_found',
+      'market_closed',
+      'not_found',
+      'order_already_exists',
+    ];
+    // Inputs near the valid ones (right keys, wrong values) as well as anything at all.
+    const value = fc.oneof(fc.anything(), fc.constantFrom(T, id, 'bid', 'yes', 'buy', '0.4000', '1.00', 40, true, 'true', null));
+    const body = fc.oneof(
+      fc.anything(),
+      fc.dictionary(
+        fc.constantFrom('ticker', 'side', 'action', 'price', 'count', 'count_fp', 'yes_price', 'post_only', 'client_order_id', 'reduce_by', 'reduce_to', 'status'),
+        value,
+      ),
+    );
+    const call = fc.record({
+      method: fc.constantFrom('createOrder', 'cancelOrder', 'amendOrder', 'decreaseOrder', 'getOrders', 'getOrder', 'getPositions', 'getFills', 'settle'),
+      args: fc.tuple(value, body, value),
+    });
+    fc.assert(
+      fc.property(call, ({ method, args }) => {
+        const before = client.snapshot();
+        const first = method === 'createOrder' || method.startsWith('get') ? args[1] : args[0];
+        const r = loose[method]!.call(client, first, args[1], args[2]) as { ok: boolean; error?: { code: string } };
+        if (r.ok) return;
+        expect(CODES).toContain(r.error?.code);
+        expect(client.snapshot()).toEqual(before);
+      }),
+      { seed: 424_242, numRuns: 400 },
+    );
   });
 });

@@ -1,28 +1,37 @@
 import {
-  type BookView,
   type Clock,
   KflowError,
-  OrderBook,
   PRICE_ONE,
   type Rng,
   type RngState,
   type SettlementResult,
   type SharedOrderbookState,
-  type BookEvent,
-  type ApplyResult,
-  centsToPriceUnits,
-  contractsToCountCenti,
   formatCount,
   formatMicros,
   formatPrice,
-  isKflowError,
-  parseCountCenti,
-  parsePriceUnits,
   uuidFromRng,
 } from '@kflow/orderbook';
 import type { PositionFeaturesInput } from '@kflow/features';
 import type { PaperErrorCode } from './errors';
 import type { FeeSchedule, MemberPrecision } from './feeModel';
+import {
+  AMEND_ORDER,
+  ARGUMENTS,
+  CLIENT_OPTIONS,
+  DECREASE_ORDER,
+  GET_FILLS,
+  GET_ORDERS,
+  GET_POSITIONS,
+  ORDER_ID,
+  type Outcome,
+  SETTLE,
+  checkArgument,
+  createOrderSchema,
+  error,
+  ok,
+  parseRequest,
+  refused,
+} from './kalshiRequests';
 import type {
   AmendOrderRequest,
   AmendOrderResponse,
@@ -40,24 +49,17 @@ import type {
   KalshiOrderStatus,
   KalshiSettlement,
   MarketPositionMessage,
-  PaperErrorCodeWire,
   PaperResponse,
   UserEvent,
   UserOrderMessage,
 } from './kalshiTypes';
-import { type LatencyModel, MatchingEngine, type OrderActionResult, type QueueModel, replayEvent } from './matchingEngine';
-import type { OrderRejectReason, OrderRequest, SimOrder, TimeInForce } from './orders';
+import { type LiveMarket, LiveMarkets, type PaperMarketConfig } from './liveMarkets';
+import type { LatencyModel, QueueModel } from './matchingEngine';
+import type { SimOrder } from './orders';
 import { type PositionFeaturesBuffer, writePositionFeatures } from './positionFeatures';
 import { type FillOutcome, type MarketPositionView, PositionTracker } from './positionTracker';
-import type { PriceGrid } from './priceGrid';
 
-/** Per-market settings (defaults: the client's `defaultFees`, whole-cent grid). */
-export interface PaperMarketConfig {
-  readonly fees?: FeeSchedule;
-  readonly grid?: PriceGrid;
-  /** For settlement records; default: the ticker up to its last `-`. */
-  readonly eventTicker?: string;
-}
+export type { PaperMarketConfig } from './liveMarkets';
 
 /** Options of {@link createPaperClient}. */
 export interface PaperClientOptions {
@@ -108,76 +110,24 @@ interface OrderMeta {
   sim: SimOrder | undefined;
 }
 
-interface Market {
-  /** Matches against `book`, this client's copy of the live book. */
-  readonly engine: MatchingEngine;
-  /** The live book (written by the state's owner). */
-  readonly live: BookView;
-  /**
-   * The live book as of the last trusted event: order actions due at an event meet the book as it was
-   * before it (as in a replay), then the event is applied to it.
-   */
-  readonly book: OrderBook;
-  readonly eventTicker: string;
-}
-
-type ParsedOrder = { readonly request: OrderRequest; readonly legacySide: 'yes' | 'no'; readonly legacyAction: 'buy' | 'sell' };
-
 function iso(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-function error(status: 400 | 404 | 409, code: PaperErrorCodeWire, message: string, details?: string): PaperResponse<never> {
-  return { ok: false, status, error: details === undefined ? { code, message, service: 'exchange' } : { code, message, details, service: 'exchange' } };
-}
-
-function ok<T>(body: T, status: 200 | 201 = 200): PaperResponse<T> {
-  return { ok: true, status, body };
-}
-
-const REJECT_CODES: Readonly<Record<OrderRejectReason, readonly [400 | 404 | 409, PaperErrorCodeWire]>> = {
-  invalid_side: [400, 'invalid_parameters'],
-  invalid_price: [400, 'invalid_price'],
-  invalid_count: [400, 'invalid_order'],
-  insufficient_balance: [400, 'insufficient_balance'],
-  post_only_cross: [400, 'post_only_cross'],
-  reduce_only_no_position: [400, 'invalid_order'],
-  market_settled: [400, 'market_closed'],
-  order_not_found: [404, 'not_found'],
-};
-
-function refused(result: OrderActionResult & { readonly ok: false }): PaperResponse<never> {
-  const [status, code] = REJECT_CODES[result.reason];
-  return error(status, code, result.message);
-}
-
-const TIME_IN_FORCE: readonly TimeInForce[] = ['good_till_canceled', 'immediate_or_cancel', 'fill_or_kill'];
-
-/** Runs a parser; a KflowError (bad number) becomes a 400 with `code`. */
-function parseOr<T>(code: PaperErrorCodeWire, parse: () => T): T | PaperResponse<never> {
-  try {
-    return parse();
-  } catch (e) {
-    if (isKflowError(e)) return error(400, code, e.message);
-    throw e;
-  }
-}
-
-function isResponse(value: unknown): value is PaperResponse<never> {
-  return typeof value === 'object' && value !== null && 'ok' in value && (value as { ok: unknown }).ok === false;
 }
 
 /**
  * A Kalshi-compatible paper trading account over a live `SharedOrderbookState`. It accepts Kalshi's V2
  * order requests (and V1 yes/no buy/sell bodies), answers with Kalshi's JSON shapes, fills orders with the
  * same {@link MatchingEngine} and {@link PositionTracker} the training env uses, and emits Kalshi-shaped
- * `fill`, `user_order` and `market_position` events. Refused requests return a Kalshi error body and change
- * nothing.
+ * `fill`, `user_order` and `market_position` events.
  *
- * Book notifications say only which book changed, so the engine of each market matches against the
- * client's copy of the live book, and each change reaches it as level deltas (`onBookChange`) after the
- * order actions that were due before it, exactly as in a replay. Public trades are not in the shared
- * state: pass them to `onTrade` if you subscribe to the trade channel.
+ * Every input is checked at runtime, whatever its static type says: a malformed request returns a Kalshi
+ * error body (400 `invalid_parameters`, `invalid_price` or `invalid_order`) and, like every refused
+ * request, changes nothing; a malformed argument of the other methods or of the options throws
+ * `INVALID_ARGUMENT`.
+ *
+ * The engines follow the shared state's events (`liveMarkets.ts`): each market matches against the client's
+ * copy of the live book, which every event reaches after the order actions due before it, exactly as in a
+ * replay. Public trades reach the engines the same way: apply trade frames (or trade events) to the state.
  *
  * @example
  * const client = createPaperClient({ mode: 'paper', state, clock: systemClock, rng: createRng(1), cashMicros: 100_000_000 });
@@ -186,15 +136,9 @@ function isResponse(value: unknown): value is PaperResponse<never> {
  */
 export class PaperClient {
   readonly tracker: PositionTracker;
-  private readonly state: SharedOrderbookState;
-  private readonly clock: Clock;
   private readonly rng: Rng;
-  private readonly options: PaperClientOptions;
   private readonly userId: string;
-  private readonly markets = new Map<string, Market>();
-  /** Markets whose engine has order actions waiting for their latency (the only ones `advance` visits). */
-  private readonly waiting = new Set<Market>();
-  private readonly follow: ReadonlySet<string> | undefined;
+  private readonly markets: LiveMarkets;
   private readonly orders = new Map<string, OrderMeta>();
   private readonly metaOfSim = new Map<SimOrder, OrderMeta>();
   /** The order being created while its engine may already report fills for it. */
@@ -203,35 +147,36 @@ export class PaperClient {
   private readonly settlements: KalshiSettlement[] = [];
   private listeners: readonly { readonly sid: number; readonly listener: (event: UserEvent) => void }[] = [];
   private nextSid = 1;
-  private readonly unsubscribeState: () => void;
   /** Errors thrown by event listeners (caught). */
   listenerErrors = 0;
 
   constructor(options: PaperClientOptions) {
-    if (options.mode !== 'paper') {
+    if (options?.mode !== 'paper') {
       throw new KflowError<PaperErrorCode>(
         'LIVE_MODE_FORBIDDEN',
-        `The paper client runs only in mode 'paper' (got ${JSON.stringify(options.mode)}); live trading is not supported`,
+        `The paper client runs only in mode 'paper' (got ${JSON.stringify(options?.mode)}); live trading is not supported`,
       );
     }
-    this.options = options;
-    this.state = options.state;
-    this.clock = options.clock;
+    checkArgument(CLIENT_OPTIONS, options, 'createPaperClient options');
     this.rng = options.rng;
     this.userId = options.userId ?? 'paper-user';
-    this.follow = options.tickers === undefined ? undefined : new Set(options.tickers);
     this.tracker = new PositionTracker({ cashMicros: options.cashMicros, precision: options.precision ?? 'direct' });
-    for (const ticker of this.state.markets()) this.market(ticker);
-    this.unsubscribeState = this.state.subscribeEvents({ after: (event, result) => this.onEvent(event, result) });
+    this.markets = new LiveMarkets({
+      ...options,
+      tracker: this.tracker,
+      onFill: (order, price, count, isTaker, outcome, tsMs) => this.onFill(order, price, count, isTaker, outcome, tsMs),
+      onOrderUpdate: (order) => this.onOrderUpdate(order),
+    });
   }
 
   /** Stops following the shared state. */
   close(): void {
-    this.unsubscribeState();
+    this.markets.close();
   }
 
   /** Subscribes to `fill`, `user_order` and `market_position` events; returns the unsubscribe function. */
   subscribe(listener: (event: UserEvent) => void): () => void {
+    checkArgument(ARGUMENTS.listener, listener, 'subscribe(listener)');
     const entry = { sid: this.nextSid++, listener };
     this.listeners = [...this.listeners, entry];
     return () => {
@@ -245,39 +190,35 @@ export class PaperClient {
   createOrder(body: unknown): PaperResponse<CreateOrderV2Response | { readonly order: KalshiOrder }>;
   createOrder(body: unknown): PaperResponse<CreateOrderV2Response | { readonly order: KalshiOrder }> {
     const now = this.advance();
-    if (typeof body !== 'object' || body === null) return error(400, 'invalid_parameters', 'Request body must be an object');
-    const b = body as Record<string, unknown>;
-    if (typeof b.ticker !== 'string') return error(400, 'invalid_parameters', 'ticker is required');
-    const v1 = 'action' in b;
-    const parsed = v1 ? this.parseV1(b) : this.parseV2(b);
-    if (isResponse(parsed)) return parsed;
-    const market = this.markets.get(b.ticker);
-    if (!market) return error(404, 'market_not_found', `No market ${b.ticker}`);
-    const clientOrderId = typeof b.client_order_id === 'string' ? b.client_order_id : undefined;
+    const parsed = parseRequest(createOrderSchema(body), body);
+    if (!parsed.ok) return parsed;
+    const { ticker, clientOrderId, request, version, legacySide, legacyAction } = parsed.value;
+    const market = this.markets.get(ticker);
+    if (!market) return error(404, 'market_not_found', `No market ${ticker}`);
     if (clientOrderId !== undefined && this.findByClientId(clientOrderId)) {
       return error(409, 'order_already_exists', `client_order_id ${clientOrderId} is already in use`);
     }
-    const invalid = market.engine.validate(parsed.request);
+    const invalid = market.engine.validate(request);
     if (invalid) return refused(invalid);
     // Everything is valid: from here on state changes (ids are drawn, the order is matched).
     const orderId = uuidFromRng(this.rng);
     const meta: OrderMeta = {
       orderId,
       clientOrderId: clientOrderId ?? uuidFromRng(this.rng),
-      ticker: b.ticker,
-      legacySide: parsed.legacySide,
-      legacyAction: parsed.legacyAction,
+      ticker,
+      legacySide,
+      legacyAction,
       createdMs: now,
       sim: undefined,
     };
     this.orders.set(orderId, meta);
     this.creating = meta;
-    const result = market.engine.submit({ ...parsed.request, clientOrderId: meta.clientOrderId }, now);
+    const result = market.engine.submit({ ...request, clientOrderId: meta.clientOrderId }, now);
     this.creating = undefined;
-    this.watch(market);
+    this.markets.watch(market);
     if (!result.ok) throw new KflowError<PaperErrorCode>('INVALID_ARGUMENT', `Validated order refused: ${result.message}`);
     this.bind(meta, result.order);
-    if (v1) return ok({ order: this.kalshiOrder(meta) }, 201);
+    if (version === 1) return ok({ order: this.kalshiOrder(meta) }, 201);
     const o = result.order;
     const response: CreateOrderV2Response = {
       order_id: orderId,
@@ -301,38 +242,43 @@ export class PaperClient {
   /** `DELETE /portfolio/events/orders/{order_id}`. */
   cancelOrder(orderId: string): PaperResponse<CancelOrderResponse> {
     const now = this.advance();
-    const found = this.openOrder(orderId);
-    if (isResponse(found)) return found;
-    const remaining = found.sim.remainingCenti;
-    const result = found.market.engine.cancel(found.sim.id, now);
-    this.watch(found.market);
+    const parsed = parseRequest(ORDER_ID, { order_id: orderId });
+    if (!parsed.ok) return parsed;
+    const found = this.openOrder(parsed.value.order_id);
+    if (!found.ok) return found;
+    const { meta, sim, market } = found.value;
+    const remaining = sim.remainingCenti;
+    const result = market.engine.cancel(sim.id, now);
+    this.markets.watch(market);
     if (!result.ok) return refused(result);
-    return ok({ order_id: orderId, client_order_id: found.meta.clientOrderId, reduced_by: formatCount(remaining), ts_ms: now });
+    return ok({ order_id: meta.orderId, client_order_id: meta.clientOrderId, reduced_by: formatCount(remaining), ts_ms: now });
   }
 
   /** `POST /portfolio/events/orders/{order_id}/amend` (`count` = filled + desired remaining). */
   amendOrder(orderId: string, body: AmendOrderRequest): PaperResponse<AmendOrderResponse> {
     const now = this.advance();
-    const found = this.openOrder(orderId);
-    if (isResponse(found)) return found;
-    const { meta, sim, market } = found;
-    if (body.ticker !== meta.ticker || body.side !== sim.side) {
+    const parsed = parseRequest(AMEND_ORDER, { order_id: orderId, body });
+    if (!parsed.ok) return parsed;
+    const found = this.openOrder(parsed.value.order_id);
+    if (!found.ok) return found;
+    const { meta, sim, market } = found.value;
+    const amend = parsed.value.body;
+    if (amend.ticker !== meta.ticker || amend.side !== sim.side) {
       return error(400, 'invalid_order', 'ticker and side must match the order');
     }
-    const price = parseOr('invalid_price', () => parsePriceUnits(body.price, 'price'));
-    if (isResponse(price)) return price;
-    const count = parseOr('invalid_order', () => parseCountCenti(body.count, 'count'));
-    if (isResponse(count)) return count;
-    const updated = body.updated_client_order_id;
+    if (amend.client_order_id !== undefined && amend.client_order_id !== meta.clientOrderId) {
+      return error(400, 'invalid_order', `client_order_id ${amend.client_order_id} is not this order's (${meta.clientOrderId})`);
+    }
+    const updated = amend.updated_client_order_id;
     if (updated !== undefined && updated !== meta.clientOrderId && this.findByClientId(updated)) {
       return error(409, 'order_already_exists', `client_order_id ${updated} is already in use`);
     }
-    const result = market.engine.amend(sim.id, price, count, now);
-    this.watch(market);
+    const result = market.engine.amend(sim.id, amend.price, amend.count, now);
+    this.markets.watch(market);
     if (!result.ok) return refused(result);
     if (updated !== undefined) meta.clientOrderId = updated;
     return ok({
-      order_id: orderId,
+      order_id: meta.orderId,
       remaining_count: formatCount(this.remaining(result.order)),
       fill_count: formatCount(result.order.filledCenti),
       ts_ms: now,
@@ -342,22 +288,20 @@ export class PaperClient {
   /** `POST /portfolio/events/orders/{order_id}/decrease` with exactly one of `reduce_by` / `reduce_to`. */
   decreaseOrder(orderId: string, body: DecreaseOrderRequest): PaperResponse<DecreaseOrderResponse> {
     const now = this.advance();
-    const found = this.openOrder(orderId);
-    if (isResponse(found)) return found;
-    const { sim, market } = found;
-    if ((body.reduce_by === undefined) === (body.reduce_to === undefined)) {
-      return error(400, 'invalid_parameters', 'Give exactly one of reduce_by and reduce_to');
-    }
-    const amount = parseOr('invalid_order', () => parseCountCenti((body.reduce_by ?? body.reduce_to)!, 'reduce_by'));
-    if (isResponse(amount)) return amount;
-    const target = body.reduce_by !== undefined ? sim.remainingCenti - amount : amount;
-    if (amount < 0 || target < 0 || target > sim.remainingCenti) {
+    const parsed = parseRequest(DECREASE_ORDER, { order_id: orderId, body });
+    if (!parsed.ok) return parsed;
+    const found = this.openOrder(parsed.value.order_id);
+    if (!found.ok) return found;
+    const { meta, sim, market } = found.value;
+    const reduce = parsed.value.body;
+    const target = 'byCenti' in reduce ? sim.remainingCenti - reduce.byCenti : reduce.toCenti;
+    if (target < 0 || target > sim.remainingCenti) {
       return error(400, 'invalid_order', `Cannot decrease ${formatCount(sim.remainingCenti)} to ${formatCount(target)}`);
     }
     const result = market.engine.decrease(sim.id, target, now);
-    this.watch(market);
+    this.markets.watch(market);
     if (!result.ok) return refused(result);
-    return ok({ order_id: orderId, remaining_count: formatCount(this.remaining(result.order)), ts_ms: now });
+    return ok({ order_id: meta.orderId, remaining_count: formatCount(this.remaining(result.order)), ts_ms: now });
   }
 
   /** `GET /portfolio/orders`, newest first. */
@@ -366,17 +310,22 @@ export class PaperClient {
     readonly cursor: string;
   }> {
     this.advance();
+    const parsed = parseRequest(GET_ORDERS, query);
+    if (!parsed.ok) return parsed;
+    const { ticker, status } = parsed.value;
     const orders = [...this.orders.values()]
       .reverse()
       .map((m) => this.kalshiOrder(m))
-      .filter((o) => (query.ticker === undefined || o.ticker === query.ticker) && (query.status === undefined || o.status === query.status));
+      .filter((o) => (ticker === undefined || o.ticker === ticker) && (status === undefined || o.status === status));
     return ok({ orders, cursor: '' });
   }
 
   /** `GET /portfolio/orders/{order_id}`. */
   getOrder(orderId: string): PaperResponse<{ readonly order: KalshiOrder }> {
     this.advance();
-    const meta = this.orders.get(orderId);
+    const parsed = parseRequest(ORDER_ID, { order_id: orderId });
+    if (!parsed.ok) return parsed;
+    const meta = this.orders.get(parsed.value.order_id);
     return meta ? ok({ order: this.kalshiOrder(meta) }) : error(404, 'not_found', `No order ${orderId}`);
   }
 
@@ -385,11 +334,13 @@ export class PaperClient {
     query: { readonly ticker?: string; readonly settlement_status?: 'unsettled' | 'settled' | 'all' } = {},
   ): PaperResponse<{ readonly market_positions: KalshiMarketPosition[]; readonly event_positions: never[]; readonly cursor: string }> {
     this.advance();
-    const status = query.settlement_status ?? 'unsettled';
+    const parsed = parseRequest(GET_POSITIONS, query);
+    if (!parsed.ok) return parsed;
+    const { ticker: only, settlement_status: status } = parsed.value;
     const out: KalshiMarketPosition[] = [];
-    for (const [ticker, market] of this.markets) {
+    for (const [ticker, market] of this.markets.entries()) {
       const p = this.tracker.market(market.engine.marketIndex);
-      if (query.ticker !== undefined && ticker !== query.ticker) continue;
+      if (only !== undefined && ticker !== only) continue;
       if (p.volumeCenti === 0 && p.positionCenti === 0) continue;
       if ((status === 'unsettled' && p.settlement) || (status === 'settled' && !p.settlement)) continue;
       out.push({
@@ -412,9 +363,10 @@ export class PaperClient {
     readonly cursor: string;
   }> {
     this.advance();
-    const fills = this.fills
-      .filter((f) => (query.ticker === undefined || f.ticker === query.ticker) && (query.order_id === undefined || f.order_id === query.order_id))
-      .reverse();
+    const parsed = parseRequest(GET_FILLS, query);
+    if (!parsed.ok) return parsed;
+    const { ticker, order_id: orderId } = parsed.value;
+    const fills = this.fills.filter((f) => (ticker === undefined || f.ticker === ticker) && (orderId === undefined || f.order_id === orderId)).reverse();
     return ok({ fills, cursor: '' });
   }
 
@@ -422,7 +374,7 @@ export class PaperClient {
   getBalance(): PaperResponse<KalshiBalance> {
     const now = this.advance();
     let positions = 0;
-    for (const m of this.markets.values()) positions += this.tracker.markMicros(m.engine.marketIndex, m.engine.book, 'mid');
+    for (const [, m] of this.markets.entries()) positions += this.tracker.markMicros(m.engine.marketIndex, m.engine.book, 'mid');
     const available = this.tracker.availableMicros;
     return ok({
       balance: Math.floor(available / 10_000),
@@ -439,19 +391,19 @@ export class PaperClient {
 
   /**
    * Settles a market (from `market_lifecycle_v2` or market data): cancels its open orders and pays out.
-   * `settlementValue` is the YES payout in dollars, needed for `scalar`.
+   * `result` is Kalshi's lower-case `yes`, `no`, `scalar` or `void`; `settlementValue` is the YES payout in
+   * dollars, required for `scalar` and, when given for `yes` / `no`, `"1.0000"` / `"0.0000"`.
    */
   settle(ticker: string, result: SettlementResult, settlementValue?: string): PaperResponse<KalshiSettlement> {
     const now = this.advance();
+    const parsed = parseRequest(SETTLE, { ticker, result, settlement_value: settlementValue });
+    if (!parsed.ok) return parsed;
+    const { yesPayoutUnits } = parsed.value;
     const market = this.markets.get(ticker);
     if (!market) return error(404, 'market_not_found', `No market ${ticker}`);
     const p = this.tracker.market(market.engine.marketIndex);
     if (p.settlement) return error(400, 'market_closed', `${ticker} has already settled`);
-    const payout = parseOr('invalid_parameters', () =>
-      result === 'scalar' ? parsePriceUnits(settlementValue ?? '', 'settlement_value') : result === 'yes' ? PRICE_ONE : 0,
-    );
-    if (isResponse(payout)) return payout;
-    const rec = market.engine.settle(result, payout, now);
+    const rec = market.engine.settle(result, yesPayoutUnits, now);
     const yes = rec.positionCenti > 0;
     const settlement: KalshiSettlement = {
       ticker,
@@ -479,6 +431,8 @@ export class PaperClient {
    * buildObservation(obs, state.book(ticker)!, temporal, client.writePositionFeatures(ticker, account), nowMs);
    */
   writePositionFeatures(ticker: string, out: PositionFeaturesBuffer): PositionFeaturesInput {
+    checkArgument(ARGUMENTS.ticker, ticker, 'writePositionFeatures(ticker)');
+    checkArgument(ARGUMENTS.positionFeatures, out, 'writePositionFeatures(out)');
     const market = this.markets.get(ticker);
     if (!market) throw new KflowError<PaperErrorCode>('UNKNOWN_MARKET', `No market ${ticker}`);
     return writePositionFeatures(market.engine, out);
@@ -486,11 +440,13 @@ export class PaperClient {
 
   /** Open orders (pending or resting) of one market; 0 for a market the client does not follow. */
   openOrderCount(ticker: string): number {
+    checkArgument(ARGUMENTS.ticker, ticker, 'openOrderCount(ticker)');
     return this.markets.get(ticker)?.engine.openOrderCount ?? 0;
   }
 
   /** Ids of one market's open orders, oldest first (the order `MatchingEngine.cancelAll` cancels in). */
   openOrderIds(ticker: string): string[] {
+    checkArgument(ARGUMENTS.ticker, ticker, 'openOrderIds(ticker)');
     const market = this.markets.get(ticker);
     if (!market) return [];
     return market.engine.openOrders().map((o) => this.metaOf(o).orderId);
@@ -498,23 +454,14 @@ export class PaperClient {
 
   /** One market's position, cost, realized PnL and fees (Kalshi convention), or undefined if not followed. */
   marketPosition(ticker: string): MarketPositionView | undefined {
+    checkArgument(ARGUMENTS.ticker, ticker, 'marketPosition(ticker)');
     const market = this.markets.get(ticker);
     return market && this.tracker.market(market.engine.marketIndex);
   }
 
   /** Carries out order actions whose latency has elapsed (also done on every call and book update). */
   advance(): number {
-    const now = this.clock.now();
-    for (const m of this.waiting) {
-      m.engine.advanceTo(now);
-      if (!m.engine.hasPendingActions) this.waiting.delete(m);
-    }
-    return now;
-  }
-
-  /** Remembers a market whose engine now has actions waiting for their latency. */
-  private watch(market: Market): void {
-    if (market.engine.hasPendingActions) this.waiting.add(market);
+    return this.markets.advance();
   }
 
   /** A plain-data copy of all state (deep-equal comparable). */
@@ -530,119 +477,13 @@ export class PaperClient {
 
   // ---------------------------------------------------------------------------------------------------
 
-  private market(ticker: string): Market | undefined {
-    const known = this.markets.get(ticker);
-    if (known) return known;
-    if (this.follow !== undefined && !this.follow.has(ticker)) return undefined;
-    const live = this.state.book(ticker);
-    if (!live) return undefined;
-    const book = new OrderBook(ticker);
-    copyBook(book, live);
-    const config = this.options.markets?.[ticker] ?? {};
-    const marketCash = this.options.marketCashMicros;
-    if (marketCash !== undefined) this.tracker.cashMicros += marketCash;
-    const fees = config.fees ?? this.options.defaultFees;
-    const grid = config.grid;
-    const latency = this.options.latency;
-    const engine = new MatchingEngine({
-      ticker,
-      book,
-      tracker: this.tracker,
-      ...(fees ? { fees } : {}),
-      ...(grid ? { grid } : {}),
-      ...(this.options.queueModel ? { queueModel: this.options.queueModel } : {}),
-      ...(latency ? { latency, rng: this.rng.fork() } : {}),
-      ...(marketCash === undefined ? {} : { marketCashMicros: marketCash }),
-      onFill: (order, price, count, isTaker, outcome, tsMs) => this.onFill(order, price, count, isTaker, outcome, tsMs),
-      onOrderUpdate: (order) => this.onOrderUpdate(order),
-    });
-    const dash = ticker.lastIndexOf('-');
-    const eventTicker = config.eventTicker ?? (dash > 0 ? ticker.slice(0, dash) : ticker);
-    const market: Market = { engine, live, book, eventTicker };
-    this.markets.set(ticker, market);
-    return market;
-  }
-
-  /**
-   * An event the shared state applied: replayed on this client's copy of the book exactly as a recorded
-   * event is in training (`replayEvent`: due order actions, then the change, then fills), at the client's
-   * clock time. Other markets' due actions wait for their own next event or API call.
-   */
-  private onEvent(event: BookEvent, result: ApplyResult): void {
-    const market = this.markets.get(event.ticker) ?? this.market(event.ticker);
-    if (!market) return;
-    const now = this.clock.now();
-    // A stale book (sequence gap) is not trusted: the copy stays at the last trusted state, so the resync
-    // snapshot is replayed as one difference. A refused (negative) delta changed nothing.
-    if (event.kind !== 'trade' && (market.live.stale || result.event === undefined)) {
-      market.engine.advanceTo(now);
-      return;
-    }
-    replayEvent(market.engine, market.book, event, now);
-    if (!market.engine.hasPendingActions) this.waiting.delete(market);
-  }
-
-  private parseV2(b: Record<string, unknown>): ParsedOrder | PaperResponse<never> {
-    const side = b.side;
-    if (side !== 'bid' && side !== 'ask') return error(400, 'invalid_parameters', 'side must be "bid" or "ask"');
-    const tif = this.parseTif(b.time_in_force);
-    if (isResponse(tif)) return tif;
-    const price = parseOr('invalid_price', () => parsePriceUnits(b.price as string, 'price'));
-    if (isResponse(price)) return price;
-    const count = parseOr('invalid_order', () => parseCountCenti(b.count as string, 'count'));
-    if (isResponse(count)) return count;
-    return {
-      request: { side, priceUnits: price, countCenti: count, timeInForce: tif, postOnly: b.post_only === true, reduceOnly: b.reduce_only === true },
-      legacySide: side === 'bid' ? 'yes' : 'no',
-      legacyAction: 'buy',
-    };
-  }
-
-  /** V1: yes/no + buy/sell and one of four price fields, normalised to the V2 YES-leg model. */
-  private parseV1(b: Record<string, unknown>): ParsedOrder | PaperResponse<never> {
-    const outcome = b.side;
-    const action = b.action;
-    if ((outcome !== 'yes' && outcome !== 'no') || (action !== 'buy' && action !== 'sell')) {
-      return error(400, 'invalid_parameters', 'side must be yes|no and action buy|sell');
-    }
-    const prices = (['yes_price', 'no_price', 'yes_price_dollars', 'no_price_dollars'] as const).filter((k) => b[k] !== undefined);
-    if (prices.length !== 1) {
-      return error(400, 'invalid_order', 'invalid order', 'exactly one of yes_price, no_price, yes_price_dollars, or no_price_dollars should be provided');
-    }
-    const field = prices[0]!;
-    const raw = b[field] as string | number;
-    const units = parseOr('invalid_price', () => (field.endsWith('_dollars') ? parsePriceUnits(raw, field) : centsToPriceUnits(raw, field)));
-    if (isResponse(units)) return units;
-    const yesPrice = field.startsWith('yes') ? units : PRICE_ONE - units;
-    const count = parseOr('invalid_order', () =>
-      b.count_fp !== undefined ? parseCountCenti(b.count_fp as string, 'count_fp') : contractsToCountCenti(b.count as number, 'count'),
-    );
-    if (isResponse(count)) return count;
-    const tif = this.parseTif(b.time_in_force);
-    if (isResponse(tif)) return tif;
-    // Buying YES or selling NO is a bid on the YES leg; the other two are asks.
-    const side = (outcome === 'yes') === (action === 'buy') ? 'bid' : 'ask';
-    return {
-      request: { side, priceUnits: yesPrice, countCenti: count, timeInForce: tif, postOnly: b.post_only === true, reduceOnly: b.reduce_only === true },
-      legacySide: outcome,
-      legacyAction: action,
-    };
-  }
-
-  private parseTif(value: unknown): TimeInForce | PaperResponse<never> {
-    if (value === undefined) return 'good_till_canceled';
-    return TIME_IN_FORCE.includes(value as TimeInForce)
-      ? (value as TimeInForce)
-      : error(400, 'invalid_parameters', `Unknown time_in_force ${JSON.stringify(value)}`);
-  }
-
-  private openOrder(orderId: string): { meta: OrderMeta; sim: SimOrder; market: Market } | PaperResponse<never> {
+  private openOrder(orderId: string): Outcome<{ meta: OrderMeta; sim: SimOrder; market: LiveMarket }> {
     const meta = this.orders.get(orderId);
     const sim = meta?.sim;
     const market = meta && this.markets.get(meta.ticker);
     if (!meta || !sim || !market) return error(404, 'not_found', `No order ${orderId}`);
     if (sim.status !== 'resting' && sim.status !== 'pending') return error(404, 'not_found', `Order ${orderId} is ${sim.status}`);
-    return { meta, sim, market };
+    return { ok: true, value: { meta, sim, market } };
   }
 
   private findByClientId(clientOrderId: string): OrderMeta | undefined {
@@ -809,12 +650,6 @@ export class PaperClient {
       }
     }
   }
-}
-
-/** Makes `to` a copy of `from` (allocation-free when `from` is an `OrderBook`). */
-function copyBook(to: OrderBook, from: BookView): void {
-  if (from instanceof OrderBook) to.copyFrom(from);
-  else to.applySnapshot(from.levels('yes'), from.levels('no'));
 }
 
 /** Average per contract as a dollar string (`micros` over `countCenti` centi-contracts), rounded to $0.000001. */
