@@ -135,6 +135,11 @@ const CREATE_ORDER_V2 = z
     price: PRICE,
     count: COUNT,
     self_trade_prevention_type: z.enum(['taker_at_cross', 'maker']).optional(),
+    // Kalshi fields about routing and risk groups: type-checked, then ignored, since they cannot change a
+    // paper account's fills. `expiration_time` would change them and is refused as unknown.
+    cancel_order_on_pause: z.boolean().optional(),
+    order_group_id: z.string().optional(),
+    exchange_index: z.int().min(-1).optional(),
     ...ORDER_OPTIONS,
   })
   .transform(

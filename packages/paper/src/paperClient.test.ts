@@ -504,7 +504,9 @@ describe('paper client: every public input is checked at the boundary', () => {
       [{ ...v2, client_order_id: '' }, 'invalid_parameters', 'empty client_order_id'],
       [{ ...v2, ticker: 5 }, 'invalid_parameters', 'numeric ticker'],
       [{ ...v2, time_in_force: null }, 'invalid_parameters', 'null time_in_force'],
-      [{ ...v2, expiration_ts: 1 }, 'invalid_parameters', 'a field the paper client does not implement'],
+      [{ ...v2, expiration_time: 1 }, 'invalid_parameters', 'a field the paper client does not implement'],
+      [{ ...v2, exchange_index: 'auto' }, 'invalid_parameters', 'exchange_index as a string'],
+      [{ ...v2, cancel_order_on_pause: 'yes' }, 'invalid_parameters', 'cancel_order_on_pause as a string'],
       [{ ...v2, subaccount: '0' }, 'invalid_parameters', 'subaccount as a string'],
       [{ ...v2, self_trade_prevention_type: 'none' }, 'invalid_parameters', 'an unknown self-trade prevention'],
       [{ ...v2, price: true }, 'invalid_price', 'boolean price'],
@@ -521,6 +523,8 @@ describe('paper client: every public input is checked at the boundary', () => {
     ];
     for (const [body, code, label] of cases) refusedUnchanged(client, () => client.createOrder(body), code, label);
     expect(client.createOrder({ ...v2, post_only: true })).toMatchObject({ ok: false, error: { code: 'post_only_cross' } });
+    // Kalshi's routing and risk-group fields pass (checked, then ignored): code written for Kalshi runs as is.
+    expect(client.createOrder({ ...v2, cancel_order_on_pause: true, order_group_id: 'og_1', exchange_index: -1 })).toMatchObject({ ok: true });
   });
 
   it('amend, decrease, cancel and get take an order id string and an object body', () => {
