@@ -16,6 +16,7 @@ import { registerPaper } from './commands/paper';
 import { registerModels } from './commands/models';
 import { registerAudit } from './commands/audit';
 import { registerServe } from './commands/serve';
+import { registerFaults } from './commands/faults';
 import { printJson } from './output';
 
 const cli = cac('kflow');
@@ -34,6 +35,7 @@ registerPaper(cli);
 registerModels(cli);
 registerAudit(cli);
 registerServe(cli);
+registerFaults(cli);
 cli.help();
 cli.version(manifest.version);
 

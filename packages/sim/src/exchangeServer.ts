@@ -77,6 +77,15 @@ export interface ExchangeServer {
   readonly finished: Promise<ExchangeSessionResult>;
   /** Open client connections. */
   readonly connections: number;
+  /**
+   * Market-data frames written to open client sockets so far: per market by kind, and their total.
+   * Acks, errors, heartbeats and injected malformed frames are not counted. A frame counts once written,
+   * so frames still in flight when a client dies count as sent (a loss the client never saw).
+   */
+  readonly sent: {
+    readonly total: number;
+    readonly markets: Readonly<Record<string, { readonly snapshot: number; readonly delta: number; readonly trade: number; readonly lifecycle: number; readonly ticker: number }>>;
+  };
   /** Events published so far and the exchange time reached (for progress reporting). */
   readonly progress: { readonly events: number; readonly tsMs: number; readonly fraction: number };
   /** Starts the session (no-op once started). */
@@ -99,6 +108,9 @@ interface Connection {
   readonly subs: Map<number, Subscription>;
   nextSid: number;
 }
+
+/** The kinds of market-data frame counted in `sent`. */
+type SentKind = 'snapshot' | 'delta' | 'trade' | 'lifecycle' | 'ticker';
 
 const CHANNELS: readonly SimChannel[] = ['orderbook_delta', 'trade', 'market_lifecycle_v2', 'ticker'];
 const ERROR_TEXT: Record<number, string> = {
@@ -154,6 +166,10 @@ export async function createExchangeServer(options: ExchangeServerOptions): Prom
     books.set(m.ticker, book);
     stats.set(m.ticker, { lastPriceUnits: -1, lastSizeCenti: 0, volumeCenti: 0, volumeMicros: 0 });
   }
+  const sent = new Map<string, Record<SentKind, number>>(
+    sim.markets.map((m) => [m.ticker, { snapshot: 0, delta: 0, trade: 0, lifecycle: 0, ticker: 0 }]),
+  );
+  let sentTotal = 0;
   const connections = new Set<Connection>();
   let started = false;
   let closed = false;
@@ -175,8 +191,15 @@ export async function createExchangeServer(options: ExchangeServerOptions): Prom
     results: Object.fromEntries(sim.results),
   });
 
-  const send = (c: Connection, text: string) => {
-    if (c.ws.readyState === WebSocket.OPEN) c.ws.send(text);
+  const send = (c: Connection, text: string): boolean => {
+    if (c.ws.readyState !== WebSocket.OPEN) return false;
+    c.ws.send(text);
+    return true;
+  };
+  const sendMarket = (c: Connection, ticker: string, kind: SentKind, text: string) => {
+    if (!send(c, text)) return;
+    sent.get(ticker)![kind]++;
+    sentTotal++;
   };
   const nextSeq = (s: Subscription): number => {
     s.seq += s.skipNext ? 2 : 1;
@@ -207,14 +230,14 @@ export async function createExchangeServer(options: ExchangeServerOptions): Prom
     for (const c of connections) {
       for (const s of c.subs.values()) {
         if (e.kind === 'delta') {
-          if (s.channel === 'orderbook_delta' && covers(s, e.ticker)) send(c, deltaFrame(s.sid, nextSeq(s), e, marketIds.get(e.ticker)!));
+          if (s.channel === 'orderbook_delta' && covers(s, e.ticker)) sendMarket(c, e.ticker, 'delta', deltaFrame(s.sid, nextSeq(s), e, marketIds.get(e.ticker)!));
         } else if (e.kind === 'trade') {
-          if (s.channel === 'trade' && covers(s, e.ticker)) send(c, tradeFrame(s.sid, nextSeq(s), e));
+          if (s.channel === 'trade' && covers(s, e.ticker)) sendMarket(c, e.ticker, 'trade', tradeFrame(s.sid, nextSeq(s), e));
           else if (s.channel === 'ticker' && covers(s, e.ticker)) {
-            send(c, tickerFrame(s.sid, book, marketIds.get(e.ticker)!, stats.get(e.ticker)!, e.tsMs));
+            sendMarket(c, e.ticker, 'ticker', tickerFrame(s.sid, book, marketIds.get(e.ticker)!, stats.get(e.ticker)!, e.tsMs));
           }
         } else if (s.channel === 'market_lifecycle_v2') {
-          send(c, lifecycleFrame(s.sid, nextSeq(s), e));
+          sendMarket(c, e.ticker, 'lifecycle', lifecycleFrame(s.sid, nextSeq(s), e));
         }
       }
     }
@@ -297,7 +320,7 @@ export async function createExchangeServer(options: ExchangeServerOptions): Prom
     };
     const unknownTickers = (tickers: readonly string[]) => tickers.filter((t) => !marketIds.has(t));
     const snapshot = (s: Subscription, ticker: string, commandId?: number) =>
-      send(c, snapshotFrame(s.sid, nextSeq(s), books.get(ticker)!, marketIds.get(ticker)!, commandId));
+      sendMarket(c, ticker, 'snapshot', snapshotFrame(s.sid, nextSeq(s), books.get(ticker)!, marketIds.get(ticker)!, commandId));
 
     switch (cmd.cmd) {
       case 'subscribe': {
@@ -494,6 +517,9 @@ export async function createExchangeServer(options: ExchangeServerOptions): Prom
     finished,
     get connections() {
       return connections.size;
+    },
+    get sent() {
+      return { total: sentTotal, markets: Object.fromEntries([...sent].map(([ticker, counts]) => [ticker, { ...counts }])) };
     },
     get progress() {
       return { events, tsMs: lastTsMs, fraction: Math.min(1, (lastTsMs - config.startMs) / config.durationMs) };
