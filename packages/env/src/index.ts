@@ -40,6 +40,14 @@ export {
   type VectorStepResult,
   SyncVectorEnv,
 } from './core/syncVectorEnv';
+export {
+  type AsyncVectorEnv,
+  type AsyncVectorEnvOptions,
+  type WorkerEnvSetup,
+  type WorkerEnvSpec,
+  createAsyncVectorEnv,
+} from './core/asyncVectorEnv';
+export { cartPoleWorkerEnv, setupCartPoleWorkerEnvs } from './core/cartPoleWorkerEnv';
 export { Wrapper } from './core/wrapper';
 export { type TimeLimitOptions, TimeLimit } from './core/timeLimit';
 export { type RecordEpisodeStatisticsOptions, RecordEpisodeStatistics } from './core/recordEpisodeStatistics';
@@ -77,6 +85,7 @@ export {
 } from './kalshi/marketPool';
 export { type MarketSampler, type CurriculumSampler, uniformSampler, curriculumSampler } from './kalshi/marketSampler';
 export { type SyntheticSessionOptions, createSyntheticSession } from './kalshi/syntheticSession';
+export { type KalshiWorkerEnvOptions, kalshiWorkerEnv, setupKalshiWorkerEnvs } from './kalshi/kalshiWorkerEnv';
 export {
   type AuditPolicy,
   type AuditMismatch,

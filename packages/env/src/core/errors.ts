@@ -13,7 +13,9 @@ export type EnvErrorCode =
   /** `checkEnv` found a contract violation; the message says which. */
   | 'ENV_CHECK_FAILED'
   /** A bad option or argument (programmer error). */
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  /** A worker thread of `AsyncVectorEnv` failed: a sub-env threw, or the thread exited; `cause` says why. */
+  | 'WORKER_FAILED';
 
 /** Builds a `KflowError` with one of the env core codes. */
 export function envError(code: EnvErrorCode, message: string, details?: Record<string, unknown>): KflowError<EnvErrorCode> {
