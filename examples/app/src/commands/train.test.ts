@@ -40,7 +40,7 @@ describe('kflow train / eval', () => {
     const out = join(dir, 'cartpole');
     const lines = await run(['train', '--env', 'CartPole-v1', '--algo', 'ppo', '--timesteps', '4096', '--seed', '1', '--out', out, '--json']);
     const summary = lines.at(-1)!;
-    expect(Object.keys(summary)).toEqual(['algo', 'env', 'timesteps', 'seconds', 'sps', 'inSample']);
+    expect(Object.keys(summary)).toEqual(['algo', 'env', 'timesteps', 'seconds', 'sps', 'workers', 'inSample']);
     expect(summary).toMatchObject({ algo: 'ppo', env: 'CartPole-v1', timesteps: 4096, inSample: { episodes: 20 } });
     expect(lines.length).toBeGreaterThan(1);
     expect(lines[0]).toHaveProperty('losses/value_loss');
@@ -83,6 +83,20 @@ describe('kflow train / eval', () => {
     const [evaluated] = await run(['eval', '--model', out, '--session', sessionId, '--data-dir', dataDir, '--episodes', '2', '--json']);
     expect(evaluated).toMatchObject({ policy: out, episodes: 2 });
     await expect(run(['train', '--session', 'nope', '--data-dir', dataDir, '--json'])).rejects.toThrow(/no session nope \(kflow sessions lists them\)/);
+  });
+
+  it('--workers steps the envs in worker threads: the run of the main thread, update for update, recorded in the summary and checkpoint', async () => {
+    const args = ['train', '--data', trainCapture, '--config', smallConfig, '--timesteps', '256', '--eval-episodes', '3', '--seed', '2', '--json'];
+    // Progress lines without the wall-clock figure: every loss, episode count and the summary's evaluation.
+    const figures = (lines: Record<string, unknown>[]) => lines.map(({ 'charts/SPS': _sps, seconds: _s, sps: _rate, workers: _w, ...rest }) => rest);
+    const inMain = await run(args);
+    const out = join(dir, 'workers');
+    const inWorkers = await run([...args, '--workers', '2', '--out', out]);
+    expect([inMain.at(-1)!.workers, inWorkers.at(-1)!.workers]).toEqual([1, 2]);
+    expect(inWorkers.length).toBeGreaterThan(2);
+    expect(figures(inWorkers)).toEqual(figures(inMain));
+    expect((await readCheckpoint(out)).manifest.training).toMatchObject({ nEnvs: 2, workers: 2 });
+    await expect(run([...args, '--workers', '3'])).rejects.toThrow('--workers 3 is more than the 2 envs (each worker steps at least one): lower it or raise --n-envs');
   });
 
   it('refuses nonsense values and bad config files with the reason', async () => {

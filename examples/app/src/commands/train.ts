@@ -19,7 +19,18 @@ import {
   trainPpo,
   writeCheckpoint,
 } from '@kflow/agents';
-import { type MarketPool, SyncVectorEnv, createCartPole, createKalshiEnv, createMarketPool } from '@kflow/env';
+import {
+  type Box,
+  type Discrete,
+  type MarketPool,
+  SyncVectorEnv,
+  cartPoleWorkerEnv,
+  createAsyncVectorEnv,
+  createCartPole,
+  createKalshiEnv,
+  createMarketPool,
+  kalshiWorkerEnv,
+} from '@kflow/env';
 import { systemClock } from '@kflow/orderbook';
 import { type CaptureProblems, type DataSourceOptions, type LoadedData, loadData, reportProblems } from '../dataSources';
 import { userPath, wholeNumber } from '../flags';
@@ -34,6 +45,8 @@ export interface TrainOptions extends DataSourceOptions {
   timesteps?: string;
   seed: string;
   nEnvs?: string;
+  /** Worker threads stepping the envs (1: all in the main thread). */
+  workers?: string;
   /** PPO hyperparameters for CartPole: `default` (Stable-Baselines3's) or `zoo` (rl-baselines3-zoo's). */
   ppoPreset: string;
   /** A JSON file overriding parts of the Kalshi setup (`KALSHI_PPO`). */
@@ -63,6 +76,8 @@ export interface TrainSummary {
   readonly timesteps: number;
   readonly seconds: number;
   readonly sps: number;
+  /** Worker threads that stepped the envs (1: the main thread alone). */
+  readonly workers: number;
   /** On the training data itself: how well the policy fits what it saw, not how it generalizes. */
   readonly inSample: EvalFigures;
   /** On `--eval-data` / `--eval-session`: data the policy never saw. */
@@ -188,6 +203,7 @@ export function registerTrain(cli: CAC): void {
     .option('--timesteps <n>', 'Env steps to train for (default 300000 on Kalshi data, 100000 for ppo, 200000 for a2c)')
     .option('--seed <n>', 'Seed of the run', { default: '0' })
     .option('--n-envs <k>', 'Parallel envs (default 4 on Kalshi data, 1 for ppo, 8 for --ppo-preset zoo and for a2c)')
+    .option('--workers <n>', 'Worker threads stepping the envs, at most --n-envs (default 1: the main thread steps them)', { default: '1' })
     .option('--ppo-preset <preset>', 'CartPole: default (SB3 defaults) | zoo (rl-baselines3-zoo settings)', { default: 'default' })
     .option('--out <dir>', 'Save a checkpoint (manifest.json + weights.bin) to this directory')
     .option('--register <name>', 'Register the saved checkpoint in the model registry under this name (needs --out)')
@@ -247,9 +263,16 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
   const defaultTimesteps = config?.totalTimesteps ?? (o.algo === 'ppo' ? 100_000 : 200_000);
   const totalTimesteps = config?.totalTimesteps ?? wholeNumber(o.timesteps ?? String(defaultTimesteps), 'timesteps', 1);
   const nEnvs = config?.nEnvs ?? wholeNumber(o.nEnvs ?? String(o.ppoPreset === 'zoo' || o.algo === 'a2c' ? 8 : 1), 'n-envs', 1);
+  const workers = wholeNumber(o.workers ?? '1', 'workers', 1);
+  if (workers > nEnvs) throw new Error(`--workers ${workers} is more than the ${nEnvs} envs (each worker steps at least one): lower it or raise --n-envs`);
   const makeKalshi = (p: MarketPool) => () => createKalshiEnv({ sessions: p, ...config!.env });
+  // With workers, each thread builds its envs (and its market pool) from the sessions, sent to it once.
   const envs: DiscreteVectorEnv =
-    pool === undefined ? new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createCartPole())) : new SyncVectorEnv(Array.from({ length: nEnvs }, () => makeKalshi(pool)));
+    workers > 1
+      ? await createAsyncVectorEnv<Box, Discrete>({ env: data === undefined ? cartPoleWorkerEnv() : kalshiWorkerEnv({ sessions: data.sessions, ...config!.env }), numEnvs: nEnvs, workers })
+      : pool === undefined
+        ? new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createCartPole()))
+        : new SyncVectorEnv(Array.from({ length: nEnvs }, () => makeKalshi(pool)));
   const trading = pool === undefined ? undefined : makeKalshi(pool)().setup;
   const featureSetVersion = trading?.featureSetVersion ?? 'none';
 
@@ -275,9 +298,13 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
 
   const common = { envs, totalTimesteps, seed, clock: systemClock, onEvent, featureSetVersion };
   const ppoSettings = config !== undefined ? { ...config.ppo, policy: config.policy } : o.ppoPreset === 'zoo' ? PPO_ZOO_CARTPOLE : {};
-  const result: TrainResult<object> = o.algo === 'ppo' ? trainPpo({ ...common, ...ppoSettings }) : trainA2c(common);
+  let result: TrainResult<object>;
+  try {
+    result = o.algo === 'ppo' ? trainPpo({ ...common, ...ppoSettings }) : trainA2c(common);
+  } finally {
+    envs.close();
+  }
   bar?.done();
-  envs.close();
 
   const evalSeed = seed + EVAL_SEED_OFFSET;
   const inSample = figures(
@@ -290,6 +317,7 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
     const training = {
       ppoPreset: o.ppoPreset,
       nEnvs,
+      workers,
       inSample,
       ...(heldOut === undefined ? {} : { heldOut }),
       ...(config === undefined ? {} : { sources: data!.sources, kalshiConfig: config }),
@@ -312,6 +340,7 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
     timesteps: result.timesteps,
     seconds: Math.round(result.seconds * 1000) / 1000,
     sps: Math.round(result.timesteps / result.seconds),
+    workers,
     inSample,
     ...(heldOut === undefined ? {} : { heldOut }),
     ...(data === undefined ? {} : { sources: data.sources }),
@@ -321,7 +350,8 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
   if (o.quiet) return summary;
   if (o.json) printJson(summary);
   else {
-    console.log(`${o.algo} on ${summary.env}: ${summary.timesteps} steps in ${summary.seconds.toFixed(1)} s (${summary.sps} steps/s)`);
+    const threads = workers === 1 ? '' : `, envs in ${workers} worker threads`;
+    console.log(`${o.algo} on ${summary.env}: ${summary.timesteps} steps in ${summary.seconds.toFixed(1)} s (${summary.sps} steps/s${threads})`);
     console.log(`in-sample (${inSample.episodes} episodes of the training data): ${describe(inSample)}`);
     if (heldOut !== undefined) console.log(`held-out (${heldOut.episodes} episodes of data it never saw): ${describe(heldOut)}`);
     else if (kalshi) console.log('held-out: not measured (pass --eval-data or --eval-session with data the model never saw)');
