@@ -109,7 +109,7 @@ describe('AsyncVectorEnv', () => {
     }
   });
 
-  it('rejects misuse in the calling thread and stays usable; close is idempotent and closes every sub-env', async () => {
+  it('rejects misuse in the calling thread and stays usable; infos are read on demand; close is idempotent and closes every sub-env', async () => {
     const closes = new SharedArrayBuffer(3 * 4);
     const envs = await createAsyncVectorEnv({ env: testingSpec('setupScriptedEnvs', { lengths: [3, 3, 3], closes }), numEnvs: 3, workers: 2 });
     throwsCode(() => envs.step(Int32Array.of(0, 0, 0)), 'ENV_NEEDS_RESET');
@@ -117,10 +117,15 @@ describe('AsyncVectorEnv', () => {
     throwsCode(() => envs.step(Int32Array.of(0, 0)), 'INVALID_ACTION');
     throwsCode(() => envs.step(Int32Array.of(0, 3, 0)), 'INVALID_ACTION');
     throwsCode(() => envs.reset({ options: { notCloneable: () => 0 } }), 'INVALID_ARGUMENT');
-    expect(Array.from(envs.step(Int32Array.of(1, 2, 0)).rewards)).toEqual([1.1, 2.1, 0.1]);
+    const result = envs.step(Int32Array.of(1, 2, 0));
+    expect(Array.from(result.rewards)).toEqual([1.1, 2.1, 0.1]);
+    expect(result.infos).toEqual([{ t: 1 }, { t: 1 }, { t: 1 }]);
+    envs.step(Int32Array.of(0, 0, 0));
     envs.close();
     envs.close();
     expect(Array.from(new Int32Array(closes))).toEqual([1, 1, 1]);
+    // Infos travel when read: those of the last step, unread before close, are gone with the workers.
+    throwsCode(() => result.infos, 'INVALID_ARGUMENT');
     throwsCode(() => envs.reset(), 'INVALID_ARGUMENT');
     throwsCode(() => envs.step(Int32Array.of(0, 0, 0)), 'INVALID_ARGUMENT');
   });

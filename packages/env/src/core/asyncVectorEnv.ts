@@ -90,8 +90,10 @@ export interface AsyncVectorEnvOptions {
  * A {@link VectorEnv} whose sub-envs run in worker threads: `reset` and `step` send the command to every
  * worker at once and return when all have answered, so the sub-envs of different workers step in parallel.
  * Observations, rewards, terminations, truncations, autoreset flags and action masks are written by the
- * workers straight into shared memory (`SharedArrayBuffer`-backed arrays owned by the vector env); infos
- * are copies of the sub-envs' infos (structured clones), so they must hold cloneable values.
+ * workers straight into shared memory (`SharedArrayBuffer`-backed arrays owned by the vector env). Infos
+ * are copies of the sub-envs' infos (structured clones, so they must hold cloneable values), fetched from
+ * the workers on the first read of `infos` after a reset/step (one round trip): a loop that never reads
+ * them does not pay for copying them. Read them before `close()`.
  *
  * Semantics are `SyncVectorEnv`'s (each worker runs one over its block): next-step autoreset, sub-env `i`
  * reset with `seed + i`, the same rows and infos; with the same sub-envs and actions the results are equal,
@@ -221,15 +223,10 @@ class WorkerVectorEnv<O extends Box, A extends Space, I extends EnvInfo> impleme
   readonly autoresetMode = 'next-step' as const;
   readonly workers: number;
 
-  private readonly result: {
-    observations: Float32Array;
-    rewards: Float64Array;
-    terminated: Uint8Array;
-    truncated: Uint8Array;
-    autoreset: Uint8Array;
-    actionMasks: Uint8Array | undefined;
-    infos: I[];
-  };
+  private readonly result: VectorStepResult<I>;
+  /** The infos of the last reset/step once read (`infosCurrent`), row `i` for sub-env `i`. */
+  private readonly infos: I[] = [];
+  private infosCurrent = true;
   private readonly actions: Float64Array;
   /** Elements per action in `actions`: 1 for `Discrete`, else the length of the action's array. */
   private readonly actionDim: number;
@@ -271,6 +268,7 @@ class WorkerVectorEnv<O extends Box, A extends Space, I extends EnvInfo> impleme
       actionMasks: maskSize > 0 ? new SharedArrayBuffer(n * maskSize) : undefined,
       actions: new SharedArrayBuffer(n * this.actionDim * Float64Array.BYTES_PER_ELEMENT),
     };
+    const readInfos = () => this.readInfos();
     this.result = {
       observations: new Float32Array(buffers.observations),
       rewards: new Float64Array(buffers.rewards),
@@ -278,7 +276,9 @@ class WorkerVectorEnv<O extends Box, A extends Space, I extends EnvInfo> impleme
       truncated: new Uint8Array(buffers.truncated),
       autoreset: new Uint8Array(buffers.autoreset),
       actionMasks: buffers.actionMasks === undefined ? undefined : new Uint8Array(buffers.actionMasks).fill(1),
-      infos: [],
+      get infos() {
+        return readInfos();
+      },
     };
     this.actions = new Float64Array(buffers.actions);
     // Read by each worker with its first command.
@@ -301,6 +301,7 @@ class WorkerVectorEnv<O extends Box, A extends Space, I extends EnvInfo> impleme
     }
     this.run('reset');
     this.started = true;
+    this.infosCurrent = false;
     return this.result;
   }
 
@@ -321,6 +322,7 @@ class WorkerVectorEnv<O extends Box, A extends Space, I extends EnvInfo> impleme
       else out.set(action as ArrayLike<number>, i * dim);
     }
     this.run('step');
+    this.infosCurrent = false;
     return this.result;
   }
 
@@ -332,16 +334,29 @@ class WorkerVectorEnv<O extends Box, A extends Space, I extends EnvInfo> impleme
     if (failure !== undefined) throw failure;
   }
 
-  /** Sends `command` to every worker, waits for all of them, and gathers their infos. */
-  private run(command: 'reset' | 'step'): void {
+  /**
+   * The infos of the last reset/step. Copying them between threads costs more than stepping a cheap env,
+   * so they travel only when read: one round trip on the first read after each reset/step.
+   */
+  private readInfos(): I[] {
+    if (this.infosCurrent) return this.infos;
+    this.assertUsable();
+    this.run('infos');
+    this.infosCurrent = true;
+    return this.infos;
+  }
+
+  /** Sends `command` to every worker and waits for all of them (gathering infos for `infos`). */
+  private run(command: 'reset' | 'step' | 'infos'): void {
     const seq = this.send(command);
     let failure: KflowError<EnvErrorCode> | undefined;
     for (let w = 0; w < this.workers; w++) {
       const outcome = this.waitFor(w, seq, Number.POSITIVE_INFINITY);
-      const reply = outcome === 'ok' || outcome === 'failed' ? this.receive(w) : undefined;
+      const reply = outcome === 'failed' || (outcome === 'ok' && command === 'infos') ? this.receive(w) : undefined;
+      if (outcome === 'ok' && reply === undefined) continue;
       if (reply?.kind === 'infos') {
         const start = this.blocks[w]!.start;
-        reply.infos.forEach((info, j) => (this.result.infos[start + j] = info as I));
+        reply.infos.forEach((info, j) => (this.infos[start + j] = info as I));
       } else failure ??= this.describeFailure(w, command, outcome, reply);
     }
     if (failure === undefined) return;

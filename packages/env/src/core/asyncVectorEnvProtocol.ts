@@ -19,7 +19,8 @@ export const CONTROL = {
   stride: 4,
 } as const;
 
-export const COMMAND = { reset: 1, step: 2, close: 3 } as const;
+/** `infos` asks for the infos of the last reset/step, which only travel when they are read. */
+export const COMMAND = { reset: 1, step: 2, infos: 3, close: 4 } as const;
 export type CommandName = keyof typeof COMMAND;
 
 export const STATUS = { ok: 0, failed: 1 } as const;
@@ -122,7 +123,7 @@ export type MainMessage =
   | { readonly kind: 'buffers'; readonly buffers: SharedBuffers }
   | { readonly kind: 'reset'; readonly seed?: number; readonly options?: Readonly<Record<string, unknown>> };
 
-/** Worker → main, on the worker's channel: one per reset/step (the infos), or the error of any command. */
+/** Worker → main, on the worker's channel: the answer to `infos`, or the error of any failed command. */
 export type WorkerReply = { readonly kind: 'infos'; readonly infos: readonly EnvInfo[] } | { readonly kind: 'error'; readonly error: SerializedError };
 
 /** Env worker → supervisor at start. */

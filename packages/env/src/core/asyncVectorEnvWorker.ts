@@ -190,6 +190,8 @@ function serve(envs: SyncVectorEnv<Box, Space, EnvInfo>, data: EnvWorkerData): v
     return received.message as MainMessage;
   };
   let rows: Rows | undefined;
+  /** The infos of the last reset/step (the sub-envs' own objects, valid until their next call). */
+  let infos: readonly EnvInfo[] = [];
   let seen = 0;
   for (;;) {
     Atomics.wait(control, base + CONTROL.cmdSeq, seen);
@@ -200,19 +202,18 @@ function serve(envs: SyncVectorEnv<Box, Space, EnvInfo>, data: EnvWorkerData): v
     let status: number = STATUS.ok;
     try {
       if (kind === COMMAND.close) envs.close();
+      else if (kind === COMMAND.infos) port.postMessage({ kind: 'infos', infos } satisfies WorkerReply);
       else {
         if (rows === undefined) {
           const message = receive();
           if (message.kind !== 'buffers') throw envError('INVALID_ARGUMENT', `AsyncVectorEnv sent "${message.kind}" before the shared buffers`);
           rows = new Rows(message.buffers, envs, data.slice.start, data.slice.count);
         }
-        let infos: readonly EnvInfo[];
         if (kind === COMMAND.reset) {
           const message = receive();
           if (message.kind !== 'reset') throw envError('INVALID_ARGUMENT', `AsyncVectorEnv sent "${message.kind}" with a reset`);
           infos = rows.reset(message.seed, message.options);
         } else infos = rows.step();
-        port.postMessage({ kind: 'infos', infos } satisfies WorkerReply);
       }
     } catch (error) {
       status = STATUS.failed;
