@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +154,35 @@ describeEachBackend('write queues', 'wq', (t) => {
     expect(rejected.row[8]).toBe('maybe');
   });
 
+  it('spills batches held past maxMemoryAgeMs while the database is slow (a copy of the one being written); each row is stored and counted once', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let slow = true;
+    const db: IngestDatabase = {
+      ...t.db,
+      insertRows: async (...args) => {
+        if (slow) await gate;
+        return t.db.insertRows(...args);
+      },
+    };
+    const spillPath = join(dir(), `slow-${name}.jsonl`);
+    const q = new OrderbookWriteQueue({ db, batchSize: 50, flushIntervalMs: 20, maxMemoryAgeMs: 100, spillPath });
+    const session = `slow-${name}`;
+    for (let i = 0; i < 1000; i++) {
+      q.enqueueDelta(meta(session, i), 'yes', 100, deltaOf(i));
+      if (i % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // Only rows younger than the bound may be held in memory.
+    await waitFor(() => q.metrics.spilled === 1000, 'every row spilled (the hung batch as a copy)');
+    expect(q.metrics).toMatchObject({ pending: 0, written: 0 });
+    slow = false;
+    release();
+    await q.flush();
+    expect(q.metrics).toMatchObject({ enqueued: 1000, written: 1000, spilled: 1000, replayed: 1000, dropped: 0, pending: 0 });
+    expect(await stored(t.db, session)).toEqual({ n: 1000, distinct: 1000, sum: sumOf(1000) });
+    await q.close();
+  });
+
   it('keeps one delta in N when sampling, counting the rest', async () => {
     const q = new OrderbookWriteQueue({ db: t.db, deltaSampleEvery: 4 });
     const session = `sample-${name}`;
@@ -221,6 +250,61 @@ describe.skipIf(DATABASE_URL === undefined)('a PostgreSQL outage mid-stream (bac
     expect(m.retried).toBeGreaterThan(0);
     expect(m).toMatchObject({ enqueued: N, written: N, dropped: 0, pending: 0 });
     expect(await stored(admin, session)).toEqual({ n: N, distinct: N, sum: sumOf(N) });
+  });
+});
+
+describe.skipIf(DATABASE_URL === undefined)('a process killed (SIGKILL) while PostgreSQL is slow', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await openTestPostgres('sigkill');
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+  const dir = useTempDir('kflow-sigkill-');
+
+  it('loses at most the rows of the last 1.5 s: older ones are stored or in the spill file', { timeout: 30_000 }, async () => {
+    const spillPath = join(dir(), 'killed.jsonl');
+    const script = join(dir(), 'killed.mts');
+    const module = (file: string) => JSON.stringify(fileURLToPath(new URL(file, import.meta.url)));
+    // 1,000 rows/s with the default tuning; after 1 s every write takes a minute (a database that stalls).
+    await writeFile(
+      script,
+      `import { OrderbookWriteQueue } from ${module('./orderbookWriteQueue.ts')};
+import { connectPostgres } from ${module('./pg.ts')};
+const db = await connectPostgres({ url: ${JSON.stringify(DATABASE_URL)}, schema: ${JSON.stringify(t.schema)} });
+let slow = false;
+const stalled = { ...db, insertRows: async (...args) => { if (slow) await new Promise((r) => setTimeout(r, 60_000)); return db.insertRows(...args); } };
+const q = new OrderbookWriteQueue({ db: stalled, spillPath: ${JSON.stringify(spillPath)} });
+let i = 0;
+setInterval(() => { for (let k = 0; k < 5; k++, i++) q.enqueueDelta({ sessionId: 'killed', frameNo: i, market: 'M', recvMs: Date.now(), tsMs: null, conn: 1, sid: 1, seq: i }, 'yes', 100, 1); }, 5);
+setTimeout(() => { slow = true; console.log('slow', Date.now()); }, 1000);
+`,
+    );
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    const child = spawn(process.execPath, ['--conditions=@kflow/source', '--import', 'tsx', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    await waitFor(() => out.includes('\n'), 'the database to stall', 20_000);
+    const stalledAt = Number(out.split(' ')[1]);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const killedAt = Date.now();
+    child.kill('SIGKILL');
+    await exited;
+
+    const q = new OrderbookWriteQueue({ db: t.db, spillPath });
+    await q.flush();
+    await q.close();
+    expect(q.metrics.replayed).toBeGreaterThan(0);
+    const rows = await selectRows<{ frame_no: unknown; recv_ms: unknown }>(t.db, "SELECT frame_no, recv_ms FROM orderbook_deltas WHERE session_id = 'killed' ORDER BY frame_no");
+    const frames = rows.map((r) => [toInt(r.frame_no), toInt(r.recv_ms)] as const);
+    // Rows are numbered from 0 in the order they were enqueued: the first missing one and all after it
+    // were lost; the one before it must have been enqueued within the bound of the kill.
+    const firstMissing = frames.findIndex(([frameNo], i) => frameNo !== i);
+    const lastKept = frames[(firstMissing === -1 ? frames.length : firstMissing) - 1]!;
+    expect(lastKept[1]).toBeGreaterThan(stalledAt + 500); // rows from the stall were kept: the spill file's
+    expect(killedAt - lastKept[1]).toBeLessThanOrEqual(1500);
   });
 });
 

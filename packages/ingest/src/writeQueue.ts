@@ -1,5 +1,7 @@
-import { createReadStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, createReadStream, mkdirSync } from 'node:fs';
 import { appendFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { systemClock, type Clock } from '@kflow/orderbook';
 import { ingestError } from './errors';
@@ -41,6 +43,12 @@ export interface WriteQueueOptions {
   readonly flushIntervalMs?: number;
   /** Rows kept in memory before spilling to `spillPath`. Default 500,000. */
   readonly maxPendingRows?: number;
+  /**
+   * With a spill file, rows not committed this long after they were enqueued are appended to it (a copy
+   * of the batch being written, if that write is the slow part), so a process killed outright (SIGKILL)
+   * loses at most the rows of about the last `maxMemoryAgeMs + flushIntervalMs`. Default 1,000 ms.
+   */
+  readonly maxMemoryAgeMs?: number;
   /** Append-only file for rows the database cannot take yet. Without it rows stay in memory. */
   readonly spillPath?: string;
   /** First retry delay; doubles per failed attempt up to `maxRetryDelayMs`. Defaults 50 and 2,000 ms. */
@@ -59,8 +67,16 @@ interface Chunk {
   sinceMs: number;
   attempts: number;
   fromSpill: boolean;
-  /** Set by a timed-out `close()` that spilled a copy of this chunk while its write hung. */
-  abandoned: boolean;
+  /** Set when a copy of this chunk was spilled while its write was in progress (the id of that line). */
+  copyId: string | undefined;
+}
+
+/** One line of a spill file. `copy` marks a copy of a batch that was being written when it was spilled. */
+interface SpillLine {
+  sinceMs: number;
+  tables: number[];
+  rows: SqlValue[][];
+  copy?: string;
 }
 
 /** How long a timed-out `close()` lets a write in progress finish before treating it as hung. */
@@ -69,9 +85,10 @@ const HUNG_WRITE_GRACE_MS = 100;
 /**
  * A batched, lossless writer. `enqueue` is synchronous and O(1) (an array push); a background pump
  * writes batches by size and by interval through the database's bulk path. A failed batch is retried
- * with capped exponential backoff; past `maxPendingRows` rows in memory, older batches are appended to
- * a spill file and replayed once the database is back. Writes are idempotent (every table has a unique
- * key and duplicates are skipped), so a retry or a replay never stores a row twice.
+ * with capped exponential backoff; batches older than `maxMemoryAgeMs`, and everything past
+ * `maxPendingRows` rows in memory, are appended to a spill file and replayed once the database is back.
+ * Writes are idempotent (every table has a unique key and duplicates are skipped), so a retry or a
+ * replay never stores a row twice.
  *
  * Subclasses (`OrderbookWriteQueue`, `ActionWriteQueue`) add typed `enqueue*` methods.
  */
@@ -81,6 +98,7 @@ export class WriteQueue {
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
   private readonly maxPendingRows: number;
+  private readonly maxMemoryAgeMs: number;
   private readonly spillPath: string | undefined;
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
@@ -93,9 +111,14 @@ export class WriteQueue {
   private pumping: Promise<void> | undefined;
   /** The chunk the pump is writing (not in `chunks`). */
   private inflight: Chunk | undefined;
-  private spilling: Promise<void> = Promise.resolve();
-  private spillPending = false;
-  private intervalHandle: unknown;
+  private spillQueued = false;
+  /** Copies of in-flight batches get ids unique to this queue, so a replay never skips another run's line. */
+  private readonly copyToken = randomUUID();
+  private copies = 0;
+  /** Copies whose original write committed after all: the replay skips their lines. */
+  private readonly committedCopies = new Set<string>();
+  private tickHandle: unknown;
+  private ticking = true;
   private closed = false;
   private giveUp = false;
   /** Resolves when a timed-out `close()` gives up on the database (waiters stop waiting for the pump). */
@@ -120,6 +143,7 @@ export class WriteQueue {
     this.batchSize = options.batchSize ?? 5000;
     this.flushIntervalMs = options.flushIntervalMs ?? 200;
     this.maxPendingRows = options.maxPendingRows ?? 500_000;
+    this.maxMemoryAgeMs = options.maxMemoryAgeMs ?? 1000;
     this.spillPath = options.spillPath;
     this.retryDelayMs = options.retryDelayMs ?? 50;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 2000;
@@ -130,7 +154,7 @@ export class WriteQueue {
       this.resolveGaveUp = resolve;
     });
     this.open = this.newChunk();
-    this.scheduleInterval();
+    this.scheduleTick();
     // Rows spilled by an earlier run that ended before replaying them are picked up now.
     if (this.spillPath !== undefined) void this.hasSpill().then((has) => has && this.kick());
   }
@@ -145,9 +169,12 @@ export class WriteQueue {
     this.metricEnqueued++;
     this.pendingRows++;
     if (open.rows.length >= this.batchSize) this.seal();
-    if (this.pendingRows > this.maxPendingRows && this.spillPath !== undefined && !this.spillPending) {
-      this.spillPending = true;
-      this.timers.setTimeout(() => this.spillNow(), 0);
+    if (this.pendingRows > this.maxPendingRows && this.spillPath !== undefined && !this.spillQueued) {
+      this.spillQueued = true;
+      this.timers.setTimeout(() => {
+        this.spillQueued = false;
+        this.spill(Infinity, false);
+      }, 0);
     }
   }
 
@@ -188,7 +215,6 @@ export class WriteQueue {
       this.kick();
       // A write hung on a dead connection never settles: stop waiting for it when close() gives up.
       await Promise.race([this.pumping, this.gaveUp]);
-      await this.spilling;
     }
   }
 
@@ -200,7 +226,6 @@ export class WriteQueue {
   async close(): Promise<WriteQueueMetrics> {
     if (this.closed) return this.metrics;
     this.closed = true;
-    this.timers.clearTimeout(this.intervalHandle);
     const release = holdProcessOpen();
     try {
       let timer: unknown;
@@ -210,26 +235,44 @@ export class WriteQueue {
       const outcome = await Promise.race([this.drain().then(() => 'done' as const), deadline]);
       this.timers.clearTimeout(timer);
       if (outcome === 'timeout') {
-        this.giveUp = true;
-        this.resolveGaveUp();
-        this.wakeBackoff?.();
-        // A write on a dead connection may not settle for minutes: spill a copy of its rows too. If it
-        // commits after all, the replay skips them by their unique keys. (Spill-file batches stay in
-        // the file being replayed.)
+        this.stopPumping();
+        // A write on a dead connection may not settle for minutes: its rows are spilled too. If it
+        // commits after all, the replay skips them by their unique keys.
         await Promise.race([this.pumping, sleep(this.timers, HUNG_WRITE_GRACE_MS)]);
-        const hung = this.inflight;
-        if (hung !== undefined && !hung.fromSpill) {
-          hung.abandoned = true;
-          this.chunks.unshift({ ...hung, abandoned: false });
-        }
-        await this.spillNow();
-        this.metricDropped += this.pendingRows;
-        this.pendingRows = 0;
+        this.spillRest();
       }
     } finally {
+      this.stopTicking();
       release();
     }
     return this.metrics;
+  }
+
+  /**
+   * Closes at once, for a process about to exit (a second Ctrl-C): every row still in memory, the batch
+   * being written included, is appended to the spill file synchronously and nothing more is written.
+   * Without a spill file, or when the disk refuses, those rows are counted in `dropped`.
+   */
+  closeSync(): WriteQueueMetrics {
+    this.closed = true;
+    this.stopTicking();
+    this.stopPumping();
+    this.spillRest();
+    return this.metrics;
+  }
+
+  /** Stops the pump and every wait on it (the database is given up on). */
+  private stopPumping(): void {
+    this.giveUp = true;
+    this.resolveGaveUp();
+    this.wakeBackoff?.();
+  }
+
+  /** Spills every row in memory (spill-file batches stay in the file being replayed); what cannot be spilled is dropped. */
+  private spillRest(): void {
+    this.spill(Infinity, true);
+    this.metricDropped += this.pendingRows;
+    this.pendingRows = 0;
   }
 
   private lagMs(): number {
@@ -238,7 +281,7 @@ export class WriteQueue {
   }
 
   private newChunk(): Chunk {
-    return { tables: [], rows: [], sinceMs: 0, attempts: 0, fromSpill: false, abandoned: false };
+    return { tables: [], rows: [], sinceMs: 0, attempts: 0, fromSpill: false, copyId: undefined };
   }
 
   private seal(): void {
@@ -247,11 +290,19 @@ export class WriteQueue {
     this.kick();
   }
 
-  private scheduleInterval(): void {
-    this.intervalHandle = this.timers.setTimeout(() => {
+  /** Every `flushIntervalMs`, until closed and drained: seals the open batch and spills rows held too long. */
+  private scheduleTick(): void {
+    this.tickHandle = this.timers.setTimeout(() => {
+      if (!this.ticking) return;
       if (this.open.rows.length > 0) this.seal();
-      if (!this.closed) this.scheduleInterval();
+      this.spill(this.clock.now() - this.maxMemoryAgeMs, true);
+      this.scheduleTick();
     }, this.flushIntervalMs);
+  }
+
+  private stopTicking(): void {
+    this.ticking = false;
+    this.timers.clearTimeout(this.tickHandle);
   }
 
   private kick(): void {
@@ -274,11 +325,16 @@ export class WriteQueue {
       this.inflight = chunk;
       const ok = await this.writeChunk(chunk);
       this.inflight = undefined;
-      if (chunk.abandoned) return; // close() gave up on this write and spilled the rows
+      if (chunk.copyId !== undefined) {
+        // Its rows went to the spill file while the write was slow: a commit lets the replay skip that
+        // line, a failure leaves them to the replay.
+        if (ok) this.committedCopies.add(chunk.copyId);
+        continue;
+      }
       if (ok) this.pendingRows -= chunk.rows.length;
       else if (!this.giveUp) {
         this.chunks.unshift(chunk);
-        if (this.pendingRows > this.maxPendingRows) await this.spillNow();
+        if (this.pendingRows > this.maxPendingRows) this.spill(Infinity, false);
         await this.backoff(chunk.attempts);
       } else this.chunks.unshift(chunk);
     }
@@ -305,7 +361,6 @@ export class WriteQueue {
       this.metricRetried++;
       return false;
     }
-    if (chunk.abandoned) return true; // counted when its spilled copy is replayed
     this.metricWritten += chunk.rows.length;
     if (chunk.fromSpill) this.metricReplayed += chunk.rows.length;
     this.metricMaxLagMs = Math.max(this.metricMaxLagMs, this.clock.now() - chunk.sinceMs);
@@ -342,34 +397,43 @@ export class WriteQueue {
     });
   }
 
-  /** Appends every batch not being written (and the open one) to the spill file. */
-  private spillNow(): Promise<void> {
-    this.spilling = this.spilling.then(async () => {
-      this.spillPending = false;
-      if (this.spillPath === undefined) return;
-      if (this.open.rows.length > 0) this.seal();
-      const taken = this.chunks.splice(0, this.chunks.length);
-      if (taken.length === 0) return;
-      const text = taken.map((c) => JSON.stringify({ sinceMs: c.sinceMs, tables: c.tables, rows: c.rows })).join('\n') + '\n';
-      try {
-        await appendFile(this.spillPath, text);
-      } catch (error) {
-        // The disk failed too: keep the rows in memory and keep retrying the database.
-        this.lastError = describeError(error);
-        this.chunks.unshift(...taken);
-        return;
-      }
-      let n = 0;
-      for (const c of taken) n += c.rows.length;
-      this.metricSpilled += n;
-      this.pendingRows -= n;
-    });
-    return this.spilling;
+  /**
+   * Appends to the spill file, in one synchronous write, every waiting batch that began at or before
+   * `cutoffMs` (Infinity: all of them, the open one too) and, with `copyInflight`, a copy of the batch being
+   * written if it is that old. Synchronous so that a row is at every moment in memory or in the file,
+   * never in between, whatever happens to the process next. On a disk failure the rows stay in memory.
+   */
+  private spill(cutoffMs: number, copyInflight: boolean): void {
+    if (this.spillPath === undefined) return;
+    if (cutoffMs === Infinity && this.open.rows.length > 0) this.seal();
+    let n = 0;
+    while (n < this.chunks.length && this.chunks[n]!.sinceMs <= cutoffMs) n++;
+    const inflight = this.inflight;
+    const copy = copyInflight && inflight !== undefined && !inflight.fromSpill && inflight.copyId === undefined && inflight.sinceMs <= cutoffMs ? inflight : undefined;
+    if (n === 0 && copy === undefined) return;
+    const copyId = copy === undefined ? undefined : `${this.copyToken}-${++this.copies}`;
+    const taken = this.chunks.slice(0, n);
+    const line = (c: Chunk, id?: string) => JSON.stringify({ sinceMs: c.sinceMs, tables: c.tables, rows: c.rows, ...(id === undefined ? {} : { copy: id }) });
+    const text = [...taken.map((c) => line(c)), ...(copy === undefined ? [] : [line(copy, copyId)])].join('\n') + '\n';
+    try {
+      mkdirSync(dirname(this.spillPath), { recursive: true });
+      appendFileSync(this.spillPath, text);
+    } catch (error) {
+      // The disk failed too: keep the rows in memory and keep retrying the database.
+      this.lastError = describeError(error);
+      return;
+    }
+    this.chunks.splice(0, n);
+    if (copy !== undefined) copy.copyId = copyId;
+    let rows = 0;
+    for (const c of taken) rows += c.rows.length;
+    rows += copy?.rows.length ?? 0;
+    this.metricSpilled += rows;
+    this.pendingRows -= rows;
   }
 
   private async hasSpill(): Promise<boolean> {
     if (this.spillPath === undefined) return false;
-    await this.spilling;
     return (await fileSize(this.replayPath())) > 0 || (await fileSize(this.spillPath)) > 0;
   }
 
@@ -384,29 +448,54 @@ export class WriteQueue {
    */
   private async replaySpill(): Promise<boolean> {
     if (this.spillPath === undefined) return false;
-    await this.spilling;
     const replayPath = this.replayPath();
-    if ((await fileSize(replayPath)) === 0) {
-      if ((await fileSize(this.spillPath)) === 0) return false;
-      await rename(this.spillPath, replayPath);
-    }
-    // Streamed line by line: a spill file can be far larger than the memory bound that created it.
-    const lines = createInterface({ input: createReadStream(replayPath, 'utf8'), crlfDelay: Infinity });
+    // Another process recovering the same file may move or remove it under us: that is its replay, not a failure.
     try {
-      for await (const line of lines) {
-        if (line === '') continue;
-        const parsed = JSON.parse(line) as { sinceMs: number; tables: number[]; rows: SqlValue[][] };
-        const chunk: Chunk = { ...parsed, attempts: 0, fromSpill: true, abandoned: false };
-        while (!(await this.writeChunk(chunk))) {
-          if (this.giveUp) return false;
-          await this.backoff(chunk.attempts);
-        }
+      if ((await fileSize(replayPath)) === 0) {
+        if ((await fileSize(this.spillPath)) === 0) return false;
+        await rename(this.spillPath, replayPath);
       }
-    } finally {
-      lines.close();
+      // Streamed line by line: a spill file can be far larger than the memory bound that created it.
+      const lines = createInterface({ input: createReadStream(replayPath, 'utf8'), crlfDelay: Infinity });
+      try {
+        for await (const text of lines) {
+          if (text === '') continue;
+          const line = parseSpillLine(text);
+          if (line === undefined) {
+            // Cut short by a process killed while appending: nothing to replay, kept for inspection.
+            this.lastError = `an unreadable line in the spill file (kept in ${this.spillPath}.rejected)`;
+            await appendFile(`${this.spillPath}.rejected`, `${JSON.stringify({ unreadable: text })}\n`).catch(() => {});
+            continue;
+          }
+          if (line.copy !== undefined && this.committedCopies.delete(line.copy)) {
+            this.metricReplayed += line.rows.length; // its original write committed
+            continue;
+          }
+          const chunk: Chunk = { sinceMs: line.sinceMs, tables: line.tables, rows: line.rows, attempts: 0, fromSpill: true, copyId: undefined };
+          while (!(await this.writeChunk(chunk))) {
+            if (this.giveUp) return false;
+            await this.backoff(chunk.attempts);
+          }
+        }
+      } finally {
+        lines.close();
+      }
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ENOENT') return true;
+      throw error;
     }
     await rm(replayPath, { force: true });
     return true;
+  }
+}
+
+/** A spill-file line, or undefined when it is not one (a line cut short). */
+function parseSpillLine(text: string): SpillLine | undefined {
+  try {
+    const line = JSON.parse(text) as Partial<SpillLine> | null;
+    return line !== null && Array.isArray(line.tables) && Array.isArray(line.rows) && typeof line.sinceMs === 'number' ? (line as SpillLine) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
