@@ -48,12 +48,19 @@ export {
   type SessionEnvironment,
   type SessionStatus,
   type SessionCounts,
+  type SessionOwner,
   type NewSession,
   type SessionUpdate,
+  type OwnerCheckOptions,
+  type InterruptedSession,
+  currentOwner,
   createSessionRecord,
   updateSessionRecord,
+  markInterrupted,
+  reconcileSessions,
 } from './sessionStore';
-export { type SessionSummary, type SessionLoader, createSessionLoader } from './sessionLoader';
+export { type RecoverSessionsOptions, type RecoveredSpill, type RecoveryReport, recoverSessions } from './recovery';
+export { type SessionSummary, type SessionLoader, type SessionLoaderOptions, createSessionLoader } from './sessionLoader';
 export {
   type ModelStatus,
   type ModelRecord,

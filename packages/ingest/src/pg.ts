@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { importOptional, ingestError } from './errors';
 import { quoteIdent } from './pglite';
 import type { IngestDatabase, SqlValue, TableSpec } from './queryable';
+import { postgresSpillDir } from './spillDir';
 
 /** `host:port/database` of a connection string, never its user or password. */
 function describeServer(url: string): string {
@@ -96,6 +97,7 @@ export async function connectPostgres(options: ConnectPostgresOptions): Promise<
 
   return {
     kind: 'postgres',
+    spillDir: postgresSpillDir(options.url, options.schema ?? 'kflow'),
     query: (text, params) => pool.query(text, params),
     exec: async (script) => {
       await pool.query(script);

@@ -125,6 +125,22 @@ ALTER TABLE trading_episodes ADD COLUMN session_id text;
 ALTER TABLE trading_episodes ADD COLUMN markets text[];
 ALTER TABLE trading_episodes ADD COLUMN summary jsonb;`,
   },
+  {
+    version: 3,
+    name: 'session owners and interrupted sessions',
+    // The owner (host, pid, heartbeat on the database's clock) tells a dead collector's session from a live
+    // one; spill_path says where its unstored rows wait; last_* say where an interrupted session's data ends.
+    sql: `
+ALTER TABLE sessions ADD COLUMN host text;
+ALTER TABLE sessions ADD COLUMN pid integer;
+ALTER TABLE sessions ADD COLUMN heartbeat_ms bigint;
+ALTER TABLE sessions ADD COLUMN spill_path text;
+ALTER TABLE sessions ADD COLUMN last_frame_no bigint;
+ALTER TABLE sessions ADD COLUMN last_recv_ms bigint;
+ALTER TABLE sessions DROP CONSTRAINT sessions_status_check;
+ALTER TABLE sessions ADD CONSTRAINT sessions_status_check CHECK (status IN ('recording', 'completed', 'failed', 'interrupted'));
+CREATE INDEX sessions_recording ON sessions (id) WHERE status = 'recording';`,
+  },
 ];
 
 /**

@@ -9,7 +9,7 @@ import {
 } from '@kflow/orderbook';
 import { ingestError } from './errors';
 import { selectRows, toInt, toIntOrNull, type Queryable } from './queryable';
-import type { SessionCounts, SessionEnvironment, SessionStatus } from './sessionStore';
+import { reconcileSessions, type OwnerCheckOptions, type SessionCounts, type SessionEnvironment, type SessionStatus } from './sessionStore';
 
 /** One recorded session as {@link SessionLoader.list} reports it. */
 export interface SessionSummary {
@@ -20,7 +20,11 @@ export interface SessionSummary {
   readonly wsUrl: string;
   readonly markets: readonly string[];
   readonly status: SessionStatus;
-  /** What the collector received. */
+  /** An `interrupted` session's last stored frame: where its data ends (null otherwise, or when nothing was stored). */
+  readonly lastFrame: { readonly frameNo: number; readonly recvMs: number } | null;
+  /** The collector's spill file, where rows it could not store wait for `recoverSessions` (null: none recorded). */
+  readonly spillPath: string | null;
+  /** What the collector received (for an interrupted session: as of its last heartbeat). */
   readonly counts: SessionCounts;
   /** Rows the database holds for the session. */
   readonly stored: { readonly snapshots: number; readonly deltas: number; readonly trades: number; readonly lifecycle: number };
@@ -28,13 +32,25 @@ export interface SessionSummary {
 
 /** Lists recorded sessions and loads them as `SessionData` (see {@link createSessionLoader}). */
 export interface SessionLoader {
-  /** Every session, newest first, with the collector's counts and the stored row counts. */
+  /**
+   * Every session, newest first, with the collector's counts and the stored row counts. Sessions whose
+   * collector is gone are marked `interrupted` first (see `reconcileSessions`), so none shows as
+   * recording forever.
+   */
   list(): Promise<SessionSummary[]>;
   /**
    * Loads one session into the columnar `SessionData` the env trains on, with one query per table.
-   * The result equals `sessionDataFromCapture` of the same frames.
+   * The result equals `sessionDataFromCapture` of the same frames. An interrupted session loads up to
+   * where its stored data ends.
    */
   load(id: string): Promise<SessionData>;
+}
+
+/** Options of {@link createSessionLoader}. */
+export interface SessionLoaderOptions {
+  readonly db: Queryable;
+  /** How `list()` judges whether a recording session's collector is still there (defaults: this host, 10 min). */
+  readonly owners?: OwnerCheckOptions;
 }
 
 interface SessionRow {
@@ -45,6 +61,9 @@ interface SessionRow {
   ws_url: string;
   markets: string[];
   status: SessionStatus;
+  last_frame_no: unknown;
+  last_recv_ms: unknown;
+  spill_path: string | null;
   frames: unknown;
   snapshots: unknown;
   deltas: unknown;
@@ -91,10 +110,11 @@ const HEADER = { id: undefined, sid: undefined, seq: undefined } as const;
  * const [latest] = await loader.list();
  * const session = await loader.load(latest!.id); // SessionData for the env
  */
-export function createSessionLoader(options: { readonly db: Queryable }): SessionLoader {
+export function createSessionLoader(options: SessionLoaderOptions): SessionLoader {
   const { db } = options;
   return {
     async list() {
+      await reconcileSessions(db, options.owners);
       const sessions = await selectRows<SessionRow>(db, 'SELECT * FROM sessions ORDER BY started_ms DESC, id');
       const count = async (table: string) => {
         const rows = await selectRows<{ session_id: string; n: unknown }>(db, `SELECT session_id, count(*) AS n FROM ${table} GROUP BY session_id`);
@@ -114,6 +134,8 @@ export function createSessionLoader(options: { readonly db: Queryable }): Sessio
         wsUrl: s.ws_url,
         markets: s.markets,
         status: s.status,
+        lastFrame: s.status === 'interrupted' && s.last_frame_no !== null ? { frameNo: toInt(s.last_frame_no), recvMs: toInt(s.last_recv_ms) } : null,
+        spillPath: s.spill_path,
         counts: {
           frames: toInt(s.frames),
           snapshots: toInt(s.snapshots),
