@@ -55,20 +55,22 @@ export function capturePaths(data: string | string[] | undefined, positional: re
 
 /**
  * The recorded sessions `--session` names: ids (comma-separated or repeated), `latest` (the newest
- * completed session), `latest:N` (the newest N completed ones) or `all` (every completed session).
+ * finished session), `latest:N` (the newest N finished ones) or `all` (every finished session). Finished
+ * is `completed` or `interrupted` (its collector died: its data, up to where it ends, is final); a session
+ * still `recording` is only loaded by its id.
  */
 export function selectSessions(list: readonly SessionSummary[], spec: string | string[]): SessionSummary[] {
   const parts = (Array.isArray(spec) ? spec : [spec]).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
-  const completed = list.filter((s) => s.status === 'completed'); // newest first
+  const finished = list.filter((s) => s.status === 'completed' || s.status === 'interrupted'); // newest first
   const chosen: SessionSummary[] = [];
   for (const part of parts) {
     const latest = /^latest(?::(\d+))?$/.exec(part);
-    if (part === 'all') chosen.push(...completed);
+    if (part === 'all') chosen.push(...finished);
     else if (latest !== null) {
       const n = latest[1] === undefined ? 1 : Number(latest[1]);
       if (!(n >= 1)) throw new Error(`--session ${part}: N must be at least 1`);
-      if (completed.length === 0) throw new Error('no completed session recorded yet: run `kflow collect` first');
-      chosen.push(...completed.slice(0, n));
+      if (finished.length === 0) throw new Error('no finished session recorded yet: run `kflow collect` first');
+      chosen.push(...finished.slice(0, n));
     } else {
       const found = list.find((s) => s.id === part);
       if (found === undefined) throw new Error(`no session ${part} (kflow sessions lists them)`);

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { constants } from 'node:os';
 import type { CAC } from 'cac';
 import { createRng, systemClock } from '@kflow/orderbook';
 import {
@@ -15,7 +15,8 @@ import { connectPostgres } from '@kflow/ingest/pg';
 import { type SimFlags, optional, positiveNumber, simConfigOf, speedFactor, userPath } from '../flags';
 import { startSimExchange } from '../simExchange';
 import { printJson } from '../output';
-import { untilSignal } from '../untilSignal';
+import { recoveredAnything, recoveryLines } from '../recoveryReport';
+import { type StopReason, untilSignal } from '../untilSignal';
 
 export interface StorageOptions {
   db?: string;
@@ -47,6 +48,7 @@ export interface SourceOptions extends SimFlags {
 interface CollectOptions extends StorageOptions, SourceOptions {
   record?: string;
   duration?: string;
+  shutdownTimeout: string;
   json?: boolean;
 }
 
@@ -69,7 +71,11 @@ export async function resolveSource(o: SourceOptions & { source: string }) {
     const all = server.markets.map((m) => m.ticker);
     const wanted = list(o.markets, false);
     const unknown = wanted.filter((t) => !all.includes(t));
-    if (unknown.length > 0) throw new Error(`the simulator has no market ${unknown.join(', ')} (it has ${all.join(', ')})`);
+    if (unknown.length > 0) {
+      // The exchange would keep the process alive after the error.
+      await server.close();
+      throw new Error(`the simulator has no market ${unknown.join(', ')} (it has ${all.join(', ')})`);
+    }
     return { url: server.url, environment: 'sim' as const, signer, markets: wanted.length > 0 ? wanted : all, server };
   }
   if (/^wss?:\/\//.test(o.source)) {
@@ -97,18 +103,42 @@ function statusLine(s: CollectorStatus, perSec: number): string {
 async function collect(options: CollectOptions): Promise<void> {
   // Kalshi when credentials are configured, else the local simulator.
   const o = { ...options, source: options.source ?? (process.env.KALSHI_API_KEY_ID && process.env.KALSHI_PRIVATE_KEY_PATH ? 'kalshi' : 'sim') };
-  const durationMs = optional(o.duration, (v) => positiveNumber(v, 'duration') * 1000); // refused before anything is opened
+  // Refused before anything is opened.
+  const durationMs = optional(o.duration, (v) => positiveNumber(v, 'duration') * 1000);
+  const shutdownTimeoutMs = positiveNumber(o.shutdownTimeout, 'shutdown-timeout') * 1000;
   const source = await resolveSource(o);
   try {
     const storage = await openStorage(o);
     try {
-      await run(o, source, storage, durationMs);
+      await run(o, source, storage, durationMs, shutdownTimeoutMs);
     } finally {
-      await storage.db.close();
+      await closeWithin(storage.db, CLOSE_DATABASE_MS);
     }
   } finally {
     await source.server?.close();
   }
+}
+
+/** How long closing the database may take after a shutdown before the process stops waiting for it. */
+const CLOSE_DATABASE_MS = 5000;
+
+/** Closes the database, unless that hangs (a pool whose connection died mid-write waits for it forever). */
+async function closeWithin(db: IngestDatabase, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const gaveUp = await Promise.race([db.close().then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms)))]);
+  clearTimeout(timer);
+  if (gaveUp) {
+    process.stderr.write(`kflow: the database connection did not close within ${ms / 1000} s; exiting without it\n`);
+    process.exit(process.exitCode ?? 1);
+  }
+}
+
+/** How long a stop runs before the wait for the database is announced. */
+const ANNOUNCE_WAIT_MS = 1000;
+
+/** Rows not in the database yet: in memory, or in the spill file (written there by this run, not read back yet). */
+function unstoredRows(s: CollectorStatus): { inMemory: number; inSpill: number } {
+  return { inMemory: s.queue?.pending ?? 0, inSpill: (s.queue?.spilled ?? 0) - (s.queue?.replayed ?? 0) };
 }
 
 /** Collects until Ctrl-C, `--duration` or the end of a simulated session, then prints the summary. */
@@ -117,9 +147,10 @@ async function run(
   source: Awaited<ReturnType<typeof resolveSource>>,
   storage: Awaited<ReturnType<typeof openStorage>>,
   durationMs: number | undefined,
+  shutdownTimeoutMs: number,
 ): Promise<void> {
   let lastProblem: string | undefined;
-  // A simulated session ends with the server closing the connection: that is not a problem.
+  // A simulated session ends with the server closing the connection, and a stop closes it here: neither is a problem.
   let ended = false;
   void source.server?.finished.then(() => (ended = true));
   const warn = (message: string) => {
@@ -133,7 +164,8 @@ async function run(
     markets: source.markets,
     db: storage.db,
     environment: source.environment,
-    queue: { spillPath: join(storage.dir, 'kflow-spill.jsonl') },
+    // The spill file goes to the database's spill directory, and is recorded with the session.
+    queue: { closeTimeoutMs: shutdownTimeoutMs },
     ...(o.record ? { recordPath: userPath(o.record) } : {}),
     rng: createRng(Number(process.hrtime.bigint() % 2_147_483_647n)),
     clock: systemClock,
@@ -146,6 +178,8 @@ async function run(
   const started = performance.now();
   if (!o.json) process.stderr.write(`connecting to ${collector.client.url} for ${source.markets.join(', ')} (session ${collector.sessionId}) ...\n`);
   await collector.start();
+  const recovered = collector.recovered;
+  if (!o.json && recovered !== undefined) for (const line of recoveryLines(recovered)) process.stderr.write(`${line}\n`);
   if (!o.json) process.stderr.write(`collecting into ${storage.where}\n`);
 
   let lastFrames = 0;
@@ -164,41 +198,90 @@ async function run(
   const stop = untilSignal(durationMs);
   // A simulated session ends when its markets settle; give the last frames a moment to arrive.
   const settled = source.server?.finished.then(() => new Promise<void>((resolve) => setTimeout(resolve, 500)));
-  await Promise.race([stop.done, ...(settled === undefined ? [] : [settled])]);
-  stop.dispose();
+  const reason: StopReason | 'end' = await Promise.race([stop.done, ...(settled === undefined ? [] : [settled.then(() => 'end' as const)])]);
+  ended = true;
   clearInterval(ticker);
   if (process.stderr.isTTY) process.stderr.write('\n');
-  const final = await collector.stop();
-  const summary = {
-    sessionId: final.sessionId,
-    source: /^wss?:/.test(o.source) ? collector.client.url : o.source, // credentials in a custom URL stay masked
-    environment: source.environment,
-    storage: storage.where,
-    markets: source.markets,
-    durationSeconds: Math.round((performance.now() - started) / 100) / 10,
-    ...final.counts,
-    rowsEnqueued: final.queue?.enqueued ?? 0,
-    rowsWritten: final.queue?.written ?? 0,
-    rowsSpilled: final.queue?.spilled ?? 0,
-    rowsDropped: final.queue?.dropped ?? 0,
-    rowsRejected: final.queue?.rejected ?? 0,
-    maxLagMs: final.queue?.maxLagMs ?? 0,
-    ...(o.record ? { record: o.record, recordedLines: final.recordedLines } : {}),
-    ...(lastProblem === undefined ? {} : { lastProblem }),
+
+  const summarize = (final: CollectorStatus, stoppedBy: string) => {
+    const q = final.queue;
+    const { inMemory, inSpill } = unstoredRows(final);
+    return {
+      sessionId: final.sessionId,
+      source: /^wss?:/.test(o.source) ? collector.client.url : o.source, // credentials in a custom URL stay masked
+      environment: source.environment,
+      storage: storage.where,
+      markets: source.markets,
+      durationSeconds: Math.round((performance.now() - started) / 100) / 10,
+      stoppedBy,
+      ...final.counts,
+      rowsEnqueued: q?.enqueued ?? 0,
+      rowsWritten: q?.written ?? 0,
+      rowsSpilled: q?.spilled ?? 0,
+      // Rows in the spill file, not yet in the database: the next collect on this database, or `kflow recover`, stores them.
+      rowsInSpillFile: inSpill + inMemory,
+      rowsDropped: q?.dropped ?? 0,
+      rowsRejected: q?.rejected ?? 0,
+      maxLagMs: q?.maxLagMs ?? 0,
+      ...(final.spillPath !== undefined && (q?.spilled ?? 0) + (q?.rejected ?? 0) > 0 ? { spillPath: final.spillPath } : {}),
+      sessionRecord: final.recordDeferred ? ('deferred' as const) : ('stored' as const),
+      ...(q?.lastError !== undefined && inSpill + inMemory > 0 ? { lastDatabaseError: q.lastError } : {}),
+      ...(o.record ? { record: o.record, recordedLines: final.recordedLines } : {}),
+      ...(recovered !== undefined && recoveredAnything(recovered) ? { recovered } : {}),
+      ...(lastProblem === undefined ? {} : { lastProblem }),
+    };
   };
-  if (o.json) printJson(summary);
-  else {
-    console.log(
-      `session ${summary.sessionId}: ${summary.frames} frames (${summary.snapshots} snapshots, ${summary.deltas} deltas, ${summary.trades} trades) ` +
-        `in ${summary.durationSeconds} s; ${summary.rowsWritten} rows written, ${summary.rowsDropped} dropped; ` +
-        `${summary.gaps} gaps, ${summary.reconnects} reconnects, ${summary.malformed} malformed`,
+  const report = (summary: ReturnType<typeof summarize>): number => {
+    if (o.json) printJson(summary);
+    else {
+      console.log(
+        `session ${summary.sessionId}: ${summary.frames} frames (${summary.snapshots} snapshots, ${summary.deltas} deltas, ${summary.trades} trades) ` +
+          `in ${summary.durationSeconds} s; ${summary.rowsWritten} rows written, ${summary.rowsInSpillFile} in the spill file, ${summary.rowsDropped} dropped; ` +
+          `${summary.gaps} gaps, ${summary.reconnects} reconnects, ${summary.malformed} malformed`,
+      );
+    }
+    let failed = false;
+    if (summary.rowsInSpillFile > 0 || summary.sessionRecord === 'deferred') {
+      const what = [
+        ...(summary.rowsInSpillFile > 0 ? [`${summary.rowsInSpillFile} rows`] : []),
+        ...(summary.sessionRecord === 'deferred' ? ['the session\'s final record'] : []),
+      ].join(' and ');
+      process.stderr.write(
+        `kflow: ${what} could not be stored${summary.lastDatabaseError === undefined ? '' : ` (${summary.lastDatabaseError})`} and wait in ${summary.spillPath ?? 'the spill directory'}: ` +
+          `the next \`kflow collect\` on this database stores them, or \`kflow recover\` with the same --db/--data-dir\n`,
+      );
+      failed = true;
+    }
+    // Rows that could not be stored are a failed collection, even though the capture may hold them.
+    if (summary.rowsDropped > 0 || summary.rowsRejected > 0) {
+      process.stderr.write(
+        `kflow: ${summary.rowsDropped} rows dropped and ${summary.rowsRejected} rejected by the database` +
+          `${summary.rowsRejected > 0 && summary.spillPath !== undefined ? ` (rejected rows are kept in ${summary.spillPath}.rejected)` : ''}\n`,
+      );
+      failed = true;
+    }
+    return failed ? 1 : 0;
+  };
+
+  // A second Ctrl-C (or SIGTERM) while the database is being waited for: everything still queued goes to
+  // the spill file now, synchronously, and the process ends with the summary.
+  stop.onRepeat((signal) => {
+    const final = collector.abort();
+    report(summarize(final, `${reason}, then ${signal}`));
+    process.exit(128 + constants.signals[signal]);
+  });
+  const stopping = collector.stop();
+  const announce = setTimeout(() => {
+    const { inMemory, inSpill } = unstoredRows(collector.status());
+    process.stderr.write(
+      `kflow: waiting up to ${Math.max(1, Math.round((shutdownTimeoutMs - ANNOUNCE_WAIT_MS) / 1000))} s more for the database to take ${inMemory + inSpill} rows ` +
+        `(${inMemory} in memory, ${inSpill} in the spill file); after that they stay in the spill file. Press Ctrl-C again to spill them now and exit.\n`,
     );
-  }
-  // Rows that could not be stored are a failed collection, even though the capture may hold them.
-  if (summary.rowsDropped > 0 || summary.rowsRejected > 0) {
-    process.stderr.write(`kflow: ${summary.rowsDropped} rows dropped and ${summary.rowsRejected} rejected by the database (rejected rows are kept in ${join(storage.dir, 'kflow-spill.jsonl.rejected')})\n`);
-    process.exitCode = 1;
-  }
+  }, ANNOUNCE_WAIT_MS);
+  const final = await stopping;
+  clearTimeout(announce);
+  stop.dispose();
+  if (report(summarize(final, reason)) !== 0) process.exitCode = 1;
 }
 
 export function registerCollect(cli: CAC): void {
@@ -210,6 +293,7 @@ export function registerCollect(cli: CAC): void {
     .option('--data-dir <dir>', 'PGlite data directory (default kflow-data)')
     .option('--record <file>', 'Also write every frame to this JSONL capture (replaced if it exists)')
     .option('--duration <seconds>', 'Stop after this long (default: until Ctrl-C, or the end of a simulated session)')
+    .option('--shutdown-timeout <seconds>', 'On stop, wait this long for the database to take every queued row; the rest stays in the spill file', { default: '30' })
     .option('--preset <name>', 'sim: calm | volatile | informed', { default: 'informed' })
     .option('--seed <n>', 'sim: random seed', { default: '1' })
     .option('--sim-markets <n>', 'sim: number of markets', { default: '3' })

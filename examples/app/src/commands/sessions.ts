@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { CAC } from 'cac';
 import { createSessionLoader } from '@kflow/ingest';
 import { formatTable, printJson } from '../output';
@@ -20,7 +21,8 @@ async function sessions(o: StorageOptions & { json?: boolean }): Promise<void> {
       new Date(s.startedMs).toISOString().replace('.000', ''),
       s.endedMs === null ? '-' : `${Math.round((s.endedMs - s.startedMs) / 1000)} s`,
       s.environment,
-      s.status,
+      // An interrupted session's data ends at its last stored frame (its length runs to there).
+      s.lastFrame === null ? s.status : `${s.status} at frame ${s.lastFrame.frameNo}`,
       String(s.markets.length),
       String(s.stored.snapshots),
       String(s.stored.deltas),
@@ -29,6 +31,8 @@ async function sessions(o: StorageOptions & { json?: boolean }): Promise<void> {
       String(s.counts.reconnects),
     ]);
     console.log(formatTable(['id', 'started', 'length', 'env', 'status', 'markets', 'snapshots', 'deltas', 'trades', 'gaps', 'reconnects'], rows));
+    const waiting = list.filter((s) => s.spillPath !== null && s.status !== 'recording' && existsSync(s.spillPath)).map((s) => s.id);
+    if (waiting.length > 0) console.log(`\nrows of ${waiting.join(', ')} wait in spill files on this machine: \`kflow recover\` stores them`);
   } finally {
     await db.close();
   }
