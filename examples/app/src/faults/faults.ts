@@ -110,11 +110,11 @@ class FaultContext {
   }
 
   /** Frames `ex` sent against rows stored for its sessions. */
-  async tally(ex: Exchange): Promise<{ sent: KindCounts; stored: KindCounts; sessions: SessionRows[] }> {
+  async tally(ex: Exchange): Promise<{ sent: KindCounts; stored: KindCounts; holes: number; sessions: SessionRows[] }> {
     const sessions = await this.sessions(ex);
     const stored: KindCounts = { snapshot: 0, delta: 0, trade: 0 };
     for (const s of sessions) for (const k of STORED_KINDS) stored[k] += s.stored[k];
-    return { sent: ex.sent(), stored, sessions };
+    return { sent: ex.sent(), stored, holes: sessions.reduce((n, s) => n + s.holes, 0), sessions };
   }
 
   /**
@@ -149,10 +149,11 @@ class FaultContext {
 
 const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
 
-/** " (by kind: delta 10, trade 2)": where sent and stored differ, by kind. */
-function lossByKind(sent: KindCounts, stored: KindCounts): string {
-  const parts = STORED_KINDS.filter((k) => sent[k] !== stored[k]).map((k) => `${k} ${sent[k] - stored[k]}`);
-  return parts.length === 0 ? '' : ` (by kind: ${parts.join(', ')})`;
+/** " (by kind: delta 10, trade 2; 3 holes)": where sent and stored differ, by kind, and rows missing mid-stream. */
+function lossByKind(t: { sent: KindCounts; stored: KindCounts; holes: number }): string {
+  const parts = STORED_KINDS.filter((k) => t.sent[k] !== t.stored[k]).map((k) => `${k} ${t.sent[k] - t.stored[k]}`);
+  const holes = t.holes === 0 ? '' : `; ${t.holes} holes`;
+  return parts.length === 0 ? holes : ` (by kind: ${parts.join(', ')}${holes})`;
 }
 
 /**
@@ -171,9 +172,9 @@ async function lossless(ctx: FaultContext, ex: Exchange, exit: Awaited<ReturnTyp
     sent,
     stored,
     bound: unread,
-    held: exit?.code === 0 && t.sessions.length === 1 && sent - stored <= unread,
+    held: exit?.code === 0 && t.sessions.length === 1 && t.holes === 0 && sent - stored <= unread,
     note:
-      `${describeExit(exit)}; session ${status}${lossByKind(t.sent, t.stored)}` +
+      `${describeExit(exit)}; session ${status}${lossByKind(t)}` +
       `${unread === 0 ? '' : `; ${unread} never read (in the socket when it closed), ${sent - stored - unread} read but not stored`}${note}`,
   };
 }
@@ -199,23 +200,29 @@ async function documentedKillWindowMs(): Promise<number | undefined> {
 }
 
 /**
- * Collects for a while, SIGKILLs the collector, and returns the guide's bound in rows (with its window):
- * the frames sent from `window` before the kill on, from samples of the exchange's count every 20 ms.
+ * Collects for the guide's window plus `collectMs` (so rows older than the window exist and must be
+ * stored), SIGKILLs the collector, and returns the bound in rows: the frames sent from the window before
+ * the kill on (from samples of the exchange's count every 20 ms), including those sent after the kill.
  */
 async function killDuringCollection(ctx: FaultContext, ex: Exchange, p: KflowProcess) {
+  const windowMs = await documentedKillWindowMs();
   const samples: [number, number][] = [];
   const sampler = setInterval(() => samples.push([performance.now(), sum(ex.sent())]), 20);
-  await sleep(ctx.size.collectMs);
+  await sleep(ctx.size.collectMs + (windowMs ?? 0));
   const killedAt = performance.now();
   p.signal('SIGKILL');
   await p.exited;
   // Frames written after the kill reach no process: they are part of the loss the bound must cover.
   await until(() => ex.server.connections === 0, 5000);
   clearInterval(sampler);
-  const windowMs = await documentedKillWindowMs();
   const sentBefore = (t: number) => samples.findLast(([at]) => at <= t)?.[1] ?? 0;
   const bound = windowMs === undefined ? ('undocumented' as const) : sum(ex.sent()) - sentBefore(killedAt - windowMs);
   return { bound, windowMs };
+}
+
+/** A kill holds when the loss is within the bound and is the end of the session (no holes before it). */
+function killHeld(t: { sent: KindCounts; stored: KindCounts; holes: number }, bound: number | 'undocumented'): boolean {
+  return bound !== 'undocumented' && t.holes === 0 && sum(t.sent) - sum(t.stored) <= bound;
 }
 
 /** The fault names `--only` takes. */
@@ -330,16 +337,14 @@ const FAULTS: readonly Fault[] = [
       const p = await ctx.collecting(ex);
       const { bound, windowMs } = await killDuringCollection(ctx, ex, p);
       const t = await ctx.tally(ex);
-      const lost = sum(t.sent) - sum(t.stored);
       return {
         sent: sum(t.sent),
         stored: sum(t.stored),
         bound,
-        held: bound !== 'undocumented' && lost <= bound,
+        held: killHeld(t, bound),
         note:
-          windowMs === undefined
-            ? 'docs/guides/collecting-data.md states no bound for SIGKILL'
-            : `bound: frames sent in the last ${windowMs} ms before the kill and after it${lossByKind(t.sent, t.stored)}`,
+          (windowMs === undefined ? 'docs/guides/collecting-data.md states no bound for SIGKILL' : `bound: frames sent in the last ${windowMs} ms before the kill and after it`) +
+          `${lossByKind(t)}; session ${t.sessions.map((s) => s.status).join(',')}`,
       };
     },
   },
@@ -432,23 +437,20 @@ const FAULTS: readonly Fault[] = [
       const clean = listed || (readerExit?.code === 1 && code === 'DATABASE_LOCKED');
       const collectorSurvived = p.alive();
       const { bound } = await killDuringCollection(ctx, ex, p);
-      let sessions: SessionRows[] = [];
-      let opened = 'the directory opens after the kill';
+      const reading = `reader: ${listed ? 'listed the sessions' : `${describeExit(readerExit)} ${String(code ?? lastLine(reader.stderr()))}`}; collector ${collectorSurvived ? 'kept running' : 'died'}`;
       try {
-        sessions = await ctx.sessions(ex);
+        const t = await ctx.tally(ex);
+        return {
+          sent: sum(t.sent),
+          stored: sum(t.stored),
+          bound,
+          held: clean && collectorSurvived && t.sessions.length === 1 && killHeld(t, bound),
+          note: `${reading}; the directory opens after the kill${lossByKind(t)}; loss judged as in the sigkill rows`,
+        };
       } catch (error) {
-        opened = `the directory does not open after the kill: ${error instanceof Error ? error.message : String(error)}`;
+        const why = error instanceof Error ? error.message : String(error);
+        return { sent: sum(ex.sent()), stored: 0, bound, held: false, note: `${reading}; the directory does not open after the kill: ${why}` };
       }
-      const stored = sessions.reduce((n, s) => n + sum(s.stored), 0);
-      return {
-        sent: sum(ex.sent()),
-        stored,
-        bound,
-        held: clean && collectorSurvived && sessions.length === 1 && bound !== 'undocumented' && sum(ex.sent()) - stored <= bound,
-        note:
-          `reader: ${listed ? 'listed the sessions' : `${describeExit(readerExit)} ${String(code ?? lastLine(reader.stderr()))}`}; ` +
-          `collector ${collectorSurvived ? 'kept running' : 'died'}; ${opened}; the loss is judged as the sigkill rows'`,
-      };
     },
   },
   {

@@ -217,6 +217,12 @@ export interface SessionRows {
   readonly status: string;
   readonly applied: KindCounts;
   readonly stored: KindCounts;
+  /**
+   * Frames missing before the last stored one of their subscription: every sequenced frame of a sid
+   * (seq 1, 2, ...) is a stored kind here, so the rows of a sid without holes are exactly seq 1..max.
+   * A loss at the end of a session (a kill) leaves none.
+   */
+  readonly holes: number;
 }
 
 /**
@@ -235,12 +241,26 @@ export async function sessionsOf(storage: Storage, wsUrl: string, sinceMs: numbe
        FROM sessions s WHERE ws_url = $1 AND started_ms >= $2 ORDER BY started_ms`,
       [wsUrl, sinceMs],
     );
-    const found = (rows as Record<string, unknown>[]).map((r) => ({
-      id: String(r.id),
-      status: String(r.status),
-      applied: { snapshot: Number(r.snapshots), delta: Number(r.deltas), trade: Number(r.trades) },
-      stored: { snapshot: Number(r.stored_snapshots), delta: Number(r.stored_deltas), trade: Number(r.stored_trades) },
-    }));
+    const found: SessionRows[] = [];
+    for (const r of rows as Record<string, unknown>[]) {
+      const id = String(r.id);
+      const { rows: holes } = await db.query(
+        `SELECT coalesce(sum(top - n), 0) AS holes FROM (
+           SELECT max(seq) AS top, count(*) AS n FROM (
+             SELECT conn, sid, seq FROM orderbook_snapshots WHERE session_id = $1
+             UNION ALL SELECT conn, sid, seq FROM orderbook_deltas WHERE session_id = $1
+             UNION ALL SELECT conn, sid, seq FROM trades WHERE session_id = $1) f
+           GROUP BY conn, sid) g`,
+        [id],
+      );
+      found.push({
+        id,
+        status: String(r.status),
+        applied: { snapshot: Number(r.snapshots), delta: Number(r.deltas), trade: Number(r.trades) },
+        stored: { snapshot: Number(r.stored_snapshots), delta: Number(r.stored_deltas), trade: Number(r.stored_trades) },
+        holes: Number((holes[0] as { holes: unknown }).holes),
+      });
+    }
     if (drop && found.length > 0) {
       const ids = found.map((s) => s.id);
       for (const table of ['orderbook_snapshots', 'orderbook_deltas', 'trades', 'market_lifecycle']) {
