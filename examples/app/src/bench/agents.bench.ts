@@ -1,21 +1,67 @@
-import { ActorCritic, PPO_ZOO_CARTPOLE, type PpoOptions, trainPpo } from '@kflow/agents';
-import { SyncVectorEnv, createCartPole } from '@kflow/env';
-import { createRng } from '@kflow/orderbook';
+import { ActorCritic, type DiscreteVectorEnv, KALSHI_PPO, PPO_DEFAULTS, PPO_ZOO_CARTPOLE, type PpoOptions, RolloutCollector, trainPpo } from '@kflow/agents';
+import { type Box, type Discrete, type VectorEnv, SyncVectorEnv, createAsyncVectorEnv, createCartPole, createKalshiEnv, createMarketPool, createSyntheticSession, kalshiWorkerEnv } from '@kflow/env';
+import { type SessionData, createRng } from '@kflow/orderbook';
 import type { Benchmark } from './harness';
 
 /**
- * Real PPO training on CartPole-v1 (rollouts and updates, default backend); returns env transitions per
- * second. SB3's count (same-step autoreset) has no reset-only steps, ours (Gymnasium next-step autoreset)
- * has one per finished episode: they are subtracted so the figure compares like with like.
+ * Real PPO training (rollouts and updates, default backend); returns env transitions per second. SB3's
+ * count (same-step autoreset) has no reset-only steps, ours (Gymnasium next-step autoreset) has one per
+ * finished episode: they are subtracted so the figure compares like with like.
  */
-function ppoStepsPerSecond(nEnvs: number, totalTimesteps: number, preset: Partial<PpoOptions>): number {
-  const envs = new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createCartPole()));
+function ppoStepsPerSecond(envs: DiscreteVectorEnv, totalTimesteps: number, preset: Partial<PpoOptions>): number {
   const t0 = process.hrtime.bigint();
   const result = trainPpo({ ...preset, envs, totalTimesteps, seed: 0 });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  envs.close();
   return (result.timesteps - result.episodes) / seconds;
 }
+
+function cartPolePpo(nEnvs: number, totalTimesteps: number, preset: Partial<PpoOptions>): number {
+  const envs = new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createCartPole()));
+  const sps = ppoStepsPerSecond(envs, totalTimesteps, preset);
+  envs.close();
+  return sps;
+}
+
+/** The fixed session set of the Kalshi training benches: 3 synthetic recordings, 6 markets × 20,000 events, settled. */
+function kalshiSessions(): SessionData[] {
+  return [1, 2, 3].map((seed) => createSyntheticSession({ seed, markets: 2, eventsPerMarket: 20_000, settle: true }));
+}
+
+/** KALSHI_PPO's envs on the bench sessions: in this thread (`workers` 1) or in worker threads. */
+async function kalshiEnvs(workers: number): Promise<VectorEnv<Box, Discrete>> {
+  const sessions = kalshiSessions();
+  if (workers > 1) return createAsyncVectorEnv<Box, Discrete>({ env: kalshiWorkerEnv({ sessions, ...KALSHI_PPO.env }), numEnvs: KALSHI_PPO.nEnvs, workers });
+  const pool = createMarketPool(sessions);
+  return new SyncVectorEnv(Array.from({ length: KALSHI_PPO.nEnvs }, () => () => createKalshiEnv({ sessions: pool, ...KALSHI_PPO.env })));
+}
+
+/** KALSHI_PPO's hyperparameters with PPO's defaults filled in. */
+const KALSHI_HP = { ...PPO_DEFAULTS, ...KALSHI_PPO.ppo };
+
+/** Env steps per run of the Kalshi training benches: 8 rollouts of KALSHI_PPO (4 envs × 512 steps). */
+const KALSHI_BENCH_STEPS = 8 * KALSHI_PPO.nEnvs * KALSHI_HP.nSteps;
+
+/** PPO on the Kalshi env with KALSHI_PPO's hyperparameters and network. */
+function kalshiPpo(envs: DiscreteVectorEnv): number {
+  return ppoStepsPerSecond(envs, KALSHI_BENCH_STEPS, { ...KALSHI_PPO.ppo, policy: KALSHI_PPO.policy });
+}
+
+/**
+ * Rollout collection alone (policy forward passes, env steps, GAE; no update) with KALSHI_PPO's network:
+ * env transitions per second, counted as `ppoStepsPerSecond` counts them.
+ */
+function kalshiRollouts(envs: VectorEnv<Box, Discrete>): number {
+  const { hiddenSizes } = KALSHI_PPO.policy;
+  const policy = new ActorCritic({ observationSize: envs.observationSize, nvec: [envs.singleActionSpace.n], maxBatch: envs.numEnvs, ...(hiddenSizes === undefined ? {} : { hiddenSizes }) });
+  policy.init(createRng(0));
+  const { nSteps, gamma, gaeLambda } = KALSHI_HP;
+  const collector = new RolloutCollector({ envs, policy, nSteps, gamma, gaeLambda, seed: 0, rng: createRng(1) });
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 8; i++) collector.collect();
+  return (collector.timesteps - collector.episodes) / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+const closeEnvs = (state: unknown) => (state as VectorEnv<Box, Discrete>).close();
 
 export const agentsBenchmarks: readonly Benchmark[] = [
   {
@@ -25,7 +71,7 @@ export const agentsBenchmarks: readonly Benchmark[] = [
     target: 2600,
     warmupRuns: 1,
     runs: 3,
-    run: () => ppoStepsPerSecond(1, 20_480, {}),
+    run: () => cartPolePpo(1, 20_480, {}),
   },
   {
     name: 'ppo.cartpole.zoo.sps',
@@ -34,7 +80,50 @@ export const agentsBenchmarks: readonly Benchmark[] = [
     target: 5400,
     warmupRuns: 1,
     runs: 3,
-    run: () => ppoStepsPerSecond(8, 25_600, PPO_ZOO_CARTPOLE),
+    run: () => cartPolePpo(8, 25_600, PPO_ZOO_CARTPOLE),
+  },
+  {
+    name: 'ppo.kalshi.sps',
+    description: `PPO training steps/s on the Kalshi env, KALSHI_PPO (4 envs × 512 steps, batch 256, 10 epochs, 64×64), envs stepped in the main thread, ${KALSHI_BENCH_STEPS} steps on 3 synthetic sessions`,
+    better: 'higher',
+    warmupRuns: 1,
+    runs: 5,
+    setup: () => kalshiEnvs(1),
+    run: (state) => kalshiPpo(state as DiscreteVectorEnv),
+    teardown: closeEnvs,
+  },
+  {
+    name: 'ppo.kalshi.spsWorkers2',
+    description: 'ppo.kalshi.sps with the envs in an AsyncVectorEnv of 2 worker threads (2 envs each); the PPO update stays in the main thread',
+    better: 'higher',
+    baseline: 'ppo.kalshi.sps',
+    baselineTarget: 1.6,
+    warmupRuns: 1,
+    runs: 5,
+    setup: () => kalshiEnvs(2),
+    run: (state) => kalshiPpo(state as DiscreteVectorEnv),
+    teardown: closeEnvs,
+  },
+  {
+    name: 'ppo.kalshi.rolloutSps',
+    description: "The rollout part of ppo.kalshi.sps alone (KALSHI_PPO's network and 4 envs, 8 rollouts of 512 steps, no update): env steps/s, envs in the main thread",
+    better: 'higher',
+    warmupRuns: 1,
+    runs: 5,
+    setup: () => kalshiEnvs(1),
+    run: (state) => kalshiRollouts(state as VectorEnv<Box, Discrete>),
+    teardown: closeEnvs,
+  },
+  {
+    name: 'ppo.kalshi.rolloutSpsWorkers2',
+    description: 'ppo.kalshi.rolloutSps with the envs in an AsyncVectorEnv of 2 worker threads',
+    better: 'higher',
+    baseline: 'ppo.kalshi.rolloutSps',
+    warmupRuns: 1,
+    runs: 5,
+    setup: () => kalshiEnvs(2),
+    run: (state) => kalshiRollouts(state as VectorEnv<Box, Discrete>),
+    teardown: closeEnvs,
   },
   {
     name: 'agents.policy.actMicros',
