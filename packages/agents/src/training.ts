@@ -81,6 +81,10 @@ export interface TrainingEvent {
 
 /** Options every on-policy trainer accepts. */
 export interface TrainerCommonOptions {
+  /**
+   * The envs to collect rollouts from: a `SyncVectorEnv` (stepped in this thread) or an `AsyncVectorEnv`
+   * (`createAsyncVectorEnv`, stepped in worker threads); with the same sub-envs and seed both give the same run.
+   */
   envs: DiscreteVectorEnv;
   totalTimesteps: number;
   seed: number;
