@@ -278,10 +278,16 @@ async function run(
         `(${inMemory} in memory, ${inSpill} in the spill file); after that they stay in the spill file. Press Ctrl-C again to spill them now and exit.\n`,
     );
   }, ANNOUNCE_WAIT_MS);
-  const final = await stopping;
+  // The summary is printed whatever the stop ran into (a capture file that failed to close, say).
+  let stopError: unknown;
+  const final = await stopping.catch((error: unknown) => {
+    stopError = error;
+    return collector.status();
+  });
   clearTimeout(announce);
   stop.dispose();
   if (report(summarize(final, reason)) !== 0) process.exitCode = 1;
+  if (stopError !== undefined) throw stopError;
 }
 
 export function registerCollect(cli: CAC): void {

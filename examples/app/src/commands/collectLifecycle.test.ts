@@ -31,9 +31,17 @@ describe('the collector process: failures and kills', () => {
     }
   });
 
+  it('a stop that fails (the capture cannot be written) still prints the summary, then the error, exit 1', { timeout: 30_000 }, async () => {
+    const p = spawnCli(['collect', '--source', 'sim', '--sim-minutes', '1', '--data-dir', join(dir, 'capture'), '--record', join(dir, 'no-such-dir', 'x.jsonl'), '--json']);
+    expect(await p.exited).toBe(1);
+    const [summary, failure] = p.lines.slice(-2).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(summary).toMatchObject({ stoppedBy: 'end', rowsDropped: 0, sessionRecord: 'stored' });
+    expect(failure).toMatchObject({ ok: false, error: { code: 'ENOENT' } });
+  });
+
   it('after SIGKILL the session shows as interrupted, with where its data ends', { timeout: 60_000 }, async () => {
     const dataDir = join(dir, 'killed');
-    const p = spawnCli(['collect', '--source', 'sim', '--sim-minutes', '600', '--speed', '5', '--data-dir', dataDir]);
+    const p = spawnCli(['collect', '--source', 'sim', '--sim-minutes', '600', '--speed', '20', '--data-dir', dataDir]);
     try {
       await until('rows written', () => Number(/written (\d+)/.exec(p.stderr().split('\n').at(-2) ?? '')?.[1] ?? 0) > 50);
     } finally {
