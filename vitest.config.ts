@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
@@ -16,6 +19,10 @@ const summaryReporter: Reporter = {
     process.stdout.write(`\nTests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped\n`);
   },
 };
+
+// Files that belong to no working directory (PostgreSQL spill files) go to a fresh kflow home per run,
+// never to the user's ~/.kflow.
+process.env.KFLOW_HOME ??= mkdtempSync(join(tmpdir(), 'kflow-home-'));
 
 const packages = ['orderbook', 'features', 'paper', 'env', 'agents', 'ingest', 'sim', 'actor'];
 
