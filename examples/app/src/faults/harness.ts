@@ -29,6 +29,8 @@ export interface FaultSize {
   readonly judgeRss: boolean;
   /** How long the PostgreSQL proxy stays cut. */
   readonly outageMs: number;
+  /** `outage-shutdown`'s `--shutdown-timeout`: how long the stopping collector waits for the database. */
+  readonly shutdownTimeoutS: number;
   /** `pg_terminate_backend` rounds of `backend-kill`. */
   readonly backendKills: number;
   /** Faults run at once. */
@@ -36,8 +38,8 @@ export interface FaultSize {
 }
 
 export const FAULT_SIZES: Readonly<Record<FaultSize['name'], FaultSize>> = {
-  ci: { name: 'ci', markets: 2, speed: 50, collectMs: 1000, maxSpeedMs: 4000, judgeRss: false, outageMs: 2000, backendKills: 2, concurrency: 3 },
-  full: { name: 'full', markets: 4, speed: 50, collectMs: 5000, maxSpeedMs: 60_000, judgeRss: true, outageMs: 15_000, backendKills: 5, concurrency: 1 },
+  ci: { name: 'ci', markets: 2, speed: 50, collectMs: 1000, maxSpeedMs: 4000, judgeRss: false, outageMs: 2000, shutdownTimeoutS: 3, backendKills: 2, concurrency: 3 },
+  full: { name: 'full', markets: 4, speed: 50, collectMs: 5000, maxSpeedMs: 60_000, judgeRss: true, outageMs: 15_000, shutdownTimeoutS: 30, backendKills: 5, concurrency: 1 },
 };
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
