@@ -125,10 +125,11 @@ class FaultContext {
   async recover(): Promise<string> {
     const r = this.kflow(['recover', '--json', ...this.storage.args]);
     const exit = await r.wait(SHUTDOWN_MS);
-    const report = r.lastJson() as { spills?: { rows: number; complete: boolean }[] } | undefined;
+    const report = r.lastJson() as { spills?: { rows: number; complete: boolean; error?: string }[] } | undefined;
     if (report?.spills !== undefined) {
       const rows = report.spills.reduce((n, s) => n + s.rows, 0);
-      return `kflow recover replayed ${report.spills.length} spill files, ${rows} rows (${describeExit(exit)}${exit?.code === 0 ? '' : `: ${lastLine(r.stderr())}`})`;
+      const unfinished = report.spills.filter((s) => !s.complete).map((s) => s.error ?? 'incomplete');
+      return `kflow recover replayed ${report.spills.length} spill files, ${rows} rows (${describeExit(exit)}${unfinished.length === 0 ? '' : `: ${unfinished.join('; ')}`})`;
     }
     const p = this.collect(await this.exchange(), ['--duration', '2']);
     const next = await p.wait(SHUTDOWN_MS);

@@ -61,9 +61,13 @@ export interface Exchange {
   close(): Promise<void>;
 }
 
-/** Starts an exchange (a long session: a run never reaches its end) and writes its key to `dir`. */
+/**
+ * Starts an exchange and writes its key to `dir`. The session lasts a simulated week (about 24 million
+ * frames for 4 markets), so no run reaches its end: a collector at max speed takes about one day's
+ * frames a minute.
+ */
 export async function startExchange(dir: string, size: FaultSize, seed: number, speed: SpeedFactor = size.speed): Promise<Exchange> {
-  const config = resolveSimConfig('informed', { seed, markets: size.markets, durationMs: 24 * 60 * 60_000 });
+  const config = resolveSimConfig('informed', { seed, markets: size.markets, durationMs: 7 * 24 * 60 * 60_000 });
   const { server, credentials } = await startLocalExchange({ config, speed });
   const keyPath = join(dir, `exchange-${server.port}.pem`);
   await writeFile(keyPath, credentials.privateKeyPem, { mode: 0o600 });
