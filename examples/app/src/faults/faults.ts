@@ -387,7 +387,7 @@ const FAULTS: readonly Fault[] = [
     proxy: true,
     async run(ctx) {
       const ex = await ctx.exchange();
-      const p = await ctx.collecting(ex, ['--shutdown-timeout', String(ctx.size.shutdownTimeoutS)]);
+      const p = await ctx.collecting(ex);
       await sleep(ctx.size.collectMs);
       await ctx.postgres!.proxy.cut();
       await sleep(ctx.size.outageMs);
