@@ -12,6 +12,9 @@ import type { KalshiSigner } from './auth';
 import { ingestError, importOptional } from './errors';
 import { holdProcessOpen, systemTimers, type Timers } from './timers';
 
+/** How long frames are handled per event-loop turn before the socket waits for the next turn. */
+const TURN_BUDGET_MS = 2;
+
 /** Kalshi's WebSocket v2 endpoints by environment. */
 export const KALSHI_WS_URLS = {
   production: 'wss://external-api-ws.kalshi.com/trade-api/ws/v2',
@@ -378,10 +381,21 @@ export class KalshiClient {
     const ws = new Ctor(this.connectUrl, { headers, perMessageDeflate: false, handshakeTimeout: this.options.handshakeTimeoutMs ?? 10_000 });
     this.ws = ws;
     ws.on('open', () => this.onOpen(ws));
+    let turnStartedAt = -1;
     ws.on('message', (data: Buffer) => {
+      if (turnStartedAt < 0) {
+        turnStartedAt = performance.now();
+        setImmediate(() => (turnStartedAt = -1));
+      }
       this.lastReadMs = this.clock.now();
       if (this.attempt > 0) this.attempt = 0; // the server talks to us: the backoff starts over
       this.handleMessage(data.toString('utf8'), this.lastReadMs);
+      // One socket read pass can hold megabytes of frames; past the budget the rest waits in the socket
+      // (TCP flow control, nothing is dropped) so timers, the write queue and other sockets get the loop.
+      if (performance.now() - turnStartedAt > TURN_BUDGET_MS && !ws.isPaused) {
+        ws.pause();
+        setImmediate(() => ws.resume());
+      }
     });
     ws.on('ping', () => {
       this.lastReadMs = this.clock.now();
