@@ -101,7 +101,7 @@ describeEachBackend('session owners and recovery', 'recovery', (t) => {
     expect((await loader.list()).find((s) => s.id === ids.stale)).toMatchObject({ status: 'recording', endedMs: null, lastFrame: null });
   });
 
-  async function collecting(db: IngestDatabase, sessionId: string): Promise<{ collector: Collector; close(): Promise<void> }> {
+  async function collecting(db: IngestDatabase, sessionId: string): Promise<{ collector: Collector; more(): void; close(): Promise<void> }> {
     const server = await startLoopbackServer({ publicKey, markets: MARKETS, seed: 31 });
     const collector = createCollector({
       url: server.url,
@@ -115,16 +115,18 @@ describeEachBackend('session owners and recovery', 'recovery', (t) => {
     await collector.start();
     server.step(300);
     await waitFor(() => (collector.status().queue?.written ?? 0) > 100, 'rows written');
-    return { collector, close: () => server.close() };
+    // more(): rows that arrive after the database failed, so a write is attempted whatever was written before.
+    return { collector, more: () => server.step(300), close: () => server.close() };
   }
 
   it('a stop during an outage spills to the database\'s spill directory and defers the final record; the next collector stores both', async () => {
     const spillDir = join(dir(), `outage-${name}`);
     const db = outage(t.db, spillDir);
     const id = `outage-${name}`;
-    const { collector, close } = await collecting(db, id);
+    const { collector, more, close } = await collecting(db, id);
     try {
       db.down = true;
+      more();
       await waitFor(() => (collector.status().queue?.retried ?? 0) > 0, 'a refused write');
       const final = await collector.stop();
       expect(final.spillPath).toBe(join(spillDir, `${id}.jsonl`));
@@ -152,9 +154,10 @@ describeEachBackend('session owners and recovery', 'recovery', (t) => {
     const spillDir = join(dir(), `abort-${name}`);
     const db = outage(t.db, spillDir);
     const id = `abort-${name}`;
-    const { collector, close } = await collecting(db, id);
+    const { collector, more, close } = await collecting(db, id);
     try {
       db.hang = true;
+      more();
       await waitFor(() => (collector.status().queue?.pending ?? 0) > 0, 'rows waiting on a hung write');
       const final = collector.abort();
       expect(final.queue).toMatchObject({ pending: 0, dropped: 0 });

@@ -28,7 +28,9 @@ describe('the collector against the simulator exchange (@kflow/sim)', () => {
     const truth = replay(lines).state;
 
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const server = await createExchangeServer({ config, speed: 'max', auth: { publicKey }, highWaterMarkBytes: 64 * 1024 });
+    // Paced (4 exchange minutes in ~8 s), so the session cannot end before every fault switch has been
+    // thrown and answered, however fast this machine reads.
+    const server = await createExchangeServer({ config, speed: 30, auth: { publicKey }, highWaterMarkBytes: 64 * 1024 });
     const db = await openPglite();
     await migrate(db);
     const recordPath = join(dir, 'sim.jsonl');
