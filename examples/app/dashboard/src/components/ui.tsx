@@ -55,3 +55,14 @@ export function Badge({ kind, children, testId }: { readonly kind: string; reado
 export function Empty({ children }: { readonly children: ReactNode }) {
   return <div className="empty">{children}</div>;
 }
+
+/** A table's one-row placeholder (nothing to list, still loading, or what was left out). */
+export function EmptyRow({ colSpan, children }: { readonly colSpan: number; readonly children: ReactNode }) {
+  return (
+    <tr>
+      <td colSpan={colSpan} className="empty">
+        {children}
+      </td>
+    </tr>
+  );
+}

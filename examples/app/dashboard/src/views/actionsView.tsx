@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Notice } from '../components/ui';
+import { Empty, Notice } from '../components/ui';
 import { VirtualTable } from '../components/virtualTable';
 import { formatCents, formatClock, formatInt, formatMicros, formatNumber, formatValue } from '../format';
 import { type FeedItem, store, useLive } from '../liveStore';
@@ -113,7 +113,7 @@ export function ActionsView() {
           const item = itemAt(i);
           return item === undefined ? null : <FeedRow key={item.id} item={item} top={top} />;
         }}
-        empty={<div className="empty">{tradesOnly ? 'No orders or fills yet.' : 'Waiting for decisions…'}</div>}
+        empty={<Empty>{tradesOnly ? 'No orders or fills yet.' : 'Waiting for decisions…'}</Empty>}
       />
     </div>
   );

@@ -2,7 +2,7 @@ import { useEffect, useMemo } from 'react';
 import type { BookView } from '../../../src/server/protocol';
 import { DepthChart } from '../components/depthChart';
 import { type ChartMarker, TimeChart } from '../components/timeChart';
-import { Badge, ErrorBanner, Panel, Stat } from '../components/ui';
+import { Badge, EmptyRow, ErrorBanner, Panel, Stat } from '../components/ui';
 import { formatCents, formatClock, formatContracts, formatInt, formatNumber, formatUsd } from '../format';
 import { HISTORY, store, useLive } from '../liveStore';
 import { href } from '../router';
@@ -45,11 +45,7 @@ function Ladder({ book }: { readonly book: BookView | undefined }) {
           );
         })}
         {rows === 0 ? (
-          <tr>
-            <td colSpan={4} className="empty">
-              no levels
-            </td>
-          </tr>
+          <EmptyRow colSpan={4}>no levels</EmptyRow>
         ) : null}
       </tbody>
     </table>
@@ -194,11 +190,7 @@ export function MarketView({ ticker }: { readonly ticker: string }) {
               );
             })}
             {trades.length === 0 ? (
-              <tr>
-                <td colSpan={7} className="empty">
-                  No orders or fills in this market since the page opened.
-                </td>
-              </tr>
+              <EmptyRow colSpan={7}>No orders or fills in this market since the page opened.</EmptyRow>
             ) : null}
           </tbody>
         </table>

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { ErrorBanner } from '../components/ui';
+import { Empty, ErrorBanner } from '../components/ui';
 import { VirtualTable } from '../components/virtualTable';
 import { formatCents, formatContracts, formatInt, formatUsd, signClass } from '../format';
 import { type BookState, store, TICKER_ORDER, useLive } from '../liveStore';
@@ -149,7 +149,7 @@ export function MarketsView() {
           </div>
         }
         row={(i, top) => <Row key={tickers[i]} ticker={tickers[i]!} top={top} />}
-        empty={<div className="empty">{store.markets.atMs === null ? 'Loading markets…' : needle === '' ? 'No markets: the actor is not trading (start it with POST /rl/actor/start or kflow paper).' : 'No market matches the filter.'}</div>}
+        empty={<Empty>{store.markets.atMs === null ? 'Loading markets…' : needle === '' ? 'No markets: the actor is not trading (start it with POST /rl/actor/start or kflow paper).' : 'No market matches the filter.'}</Empty>}
       />
     </div>
   );

@@ -1,6 +1,6 @@
 import { Fragment, useState } from 'react';
 import { apiPost, type DeployResponse, errorText, getToken, type ModelDetailResponse, type ModelView } from '../api';
-import { Badge, ErrorBanner, Notice, Panel } from '../components/ui';
+import { Badge, Empty, EmptyRow, ErrorBanner, Notice, Panel } from '../components/ui';
 import { formatDateTime, formatDuration, formatInt, formatValue } from '../format';
 import { store, useLive } from '../liveStore';
 import { usePoll } from '../usePoll';
@@ -51,11 +51,7 @@ function Deployments({ id }: { readonly id: number }) {
                 </tr>
               ))}
               {d.deployments.length === 0 ? (
-                <tr>
-                  <td colSpan={4} className="empty">
-                    never deployed
-                  </td>
-                </tr>
+                <EmptyRow colSpan={4}>never deployed</EmptyRow>
               ) : null}
             </tbody>
           </table>
@@ -107,7 +103,7 @@ export function ModelsView() {
       </div>
       <Panel title="Running">
         {running === null ? (
-          <div className="empty">{actor?.running ? 'The actor runs without a registry model.' : 'The actor is not running.'}</div>
+          <Empty>{actor?.running ? 'The actor runs without a registry model.' : 'The actor is not running.'}</Empty>
         ) : (
           <div className="running" data-testid="running-model">
             <span className="big mono">
@@ -221,11 +217,7 @@ export function ModelsView() {
               </Fragment>
             ))}
             {byName.size === 0 ? (
-              <tr>
-                <td colSpan={9} className="empty">
-                  {models.loading ? 'Loading…' : 'No registered models: kflow train --register NAME, or kflow models register DIR --name NAME.'}
-                </td>
-              </tr>
+              <EmptyRow colSpan={9}>{models.loading ? 'Loading…' : 'No registered models: kflow train --register NAME, or kflow models register DIR --name NAME.'}</EmptyRow>
             ) : null}
           </tbody>
         </table>

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import type { PositionRow } from '../api';
 import { TimeChart } from '../components/timeChart';
-import { ErrorBanner, Panel, Stat } from '../components/ui';
+import { EmptyRow, ErrorBanner, Panel, Stat } from '../components/ui';
 import { formatClock, formatContracts, formatInt, formatMicros, formatNumber, formatPercent, formatUsd, signClass } from '../format';
 import { store, useLive } from '../liveStore';
 import { href } from '../router';
@@ -94,18 +94,10 @@ export function PortfolioView() {
               );
             })}
             {rows.length > shown.length ? (
-              <tr>
-                <td colSpan={9} className="empty">
-                  {rows.length - shown.length} more with a smaller |PnL|: see the Markets view.
-                </td>
-              </tr>
+              <EmptyRow colSpan={9}>{rows.length - shown.length} more with a smaller |PnL|: see the Markets view.</EmptyRow>
             ) : null}
             {rows.length === 0 ? (
-              <tr>
-                <td colSpan={9} className="empty">
-                  {positions.loading ? 'Loading…' : 'No positions.'}
-                </td>
-              </tr>
+              <EmptyRow colSpan={9}>{positions.loading ? 'Loading…' : 'No positions.'}</EmptyRow>
             ) : null}
           </tbody>
         </table>

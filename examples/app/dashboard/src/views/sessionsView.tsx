@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { EpisodeActionsResponse, EpisodeRow, SessionRow } from '../api';
-import { Badge, ErrorBanner, Panel } from '../components/ui';
+import { Badge, EmptyRow, ErrorBanner, Panel } from '../components/ui';
 import { formatClock, formatContracts, formatDateTime, formatDuration, formatInt, formatMicros, formatNumber, formatUsd, formatValue, signClass } from '../format';
 import { href, navigate } from '../router';
 import { usePoll } from '../usePoll';
@@ -79,11 +79,7 @@ function EpisodeActions({ id }: { readonly id: number }) {
             );
           })}
           {actions.length === 0 ? (
-            <tr>
-              <td colSpan={14} className="empty">
-                {page.loading ? 'Loading…' : 'No decisions stored for this episode.'}
-              </td>
-            </tr>
+            <EmptyRow colSpan={14}>{page.loading ? 'Loading…' : 'No decisions stored for this episode.'}</EmptyRow>
           ) : null}
         </tbody>
       </table>
@@ -151,11 +147,7 @@ export function SessionsView({ episode }: { readonly episode: number | null }) {
               </tr>
             ))}
             {(episodes.data?.episodes.length ?? 0) === 0 ? (
-              <tr>
-                <td colSpan={11} className="empty">
-                  {episodes.loading ? 'Loading…' : 'No episodes.'}
-                </td>
-              </tr>
+              <EmptyRow colSpan={11}>{episodes.loading ? 'Loading…' : 'No episodes.'}</EmptyRow>
             ) : null}
           </tbody>
         </table>
@@ -201,11 +193,7 @@ export function SessionsView({ episode }: { readonly episode: number | null }) {
               </tr>
             ))}
             {(sessions.data?.sessions.length ?? 0) === 0 ? (
-              <tr>
-                <td colSpan={12} className="empty">
-                  {sessions.loading ? 'Loading…' : 'No recorded sessions.'}
-                </td>
-              </tr>
+              <EmptyRow colSpan={12}>{sessions.loading ? 'Loading…' : 'No recorded sessions.'}</EmptyRow>
             ) : null}
           </tbody>
         </table>

@@ -1,7 +1,7 @@
 import { type FormEvent, useMemo, useState } from 'react';
 import { apiPost, errorText, getToken, type SessionRow, type TrainingJobView } from '../api';
 import { TimeChart } from '../components/timeChart';
-import { Badge, ErrorBanner, Notice, Panel } from '../components/ui';
+import { Badge, Empty, EmptyRow, ErrorBanner, Notice, Panel } from '../components/ui';
 import { formatDateTime, formatDuration, formatInt, formatNumber, formatPercent } from '../format';
 import { store, type TrainingTrace, useLive } from '../liveStore';
 import { usePoll } from '../usePoll';
@@ -38,7 +38,7 @@ function Curves({ trace }: { readonly trace: TrainingTrace }) {
         />
       </div>
       {trace.lossNames.length === 0 ? (
-        <div className="empty">losses appear with the first update</div>
+        <Empty>losses appear with the first update</Empty>
       ) : (
         <div className="charts-3">
           {trace.lossNames.map((name, i) => (
@@ -215,11 +215,7 @@ export function TrainingView() {
               );
             })}
             {list.length === 0 ? (
-              <tr>
-                <td colSpan={11} className="empty">
-                  {polled.loading ? 'Loading…' : 'No training jobs since the server started.'}
-                </td>
-              </tr>
+              <EmptyRow colSpan={11}>{polled.loading ? 'Loading…' : 'No training jobs since the server started.'}</EmptyRow>
             ) : null}
           </tbody>
         </table>
