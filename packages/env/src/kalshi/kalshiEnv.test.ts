@@ -295,6 +295,7 @@ describe('MarketAgnosticKalshiEnv', () => {
       expect(series.tsMs[step.info.eventIndex - 1]!).toBeLessThanOrEqual(now);
       if (step.info.eventIndex < series.length) expect(series.tsMs[step.info.eventIndex]!).toBeGreaterThan(now);
       expect(step.info.eventIndex).toBeGreaterThanOrEqual(info.eventIndex);
+      expect(step.info.tsMs).toBe(now);
       info = step.info;
       if (step.terminated || step.truncated) break;
     }

@@ -75,6 +75,8 @@ export interface KalshiEnvInfo extends EnvInfo {
   readonly ticker: string;
   /** Index of the next event to replay in the market's series. */
   readonly eventIndex: number;
+  /** Exchange time of this observation, epoch ms: the decision time (on a grid) or the last replayed event's time. */
+  readonly tsMs: number;
 }
 
 /** What a policy needs to know about this env (and what a checkpoint records). */
@@ -377,6 +379,7 @@ export class MarketAgnosticKalshiEnv implements Env<Box, Discrete, KalshiEnvInfo
       sessionId: this.market!.sessionId,
       ticker: this.series!.ticker,
       eventIndex: this.next,
+      tsMs: this.nowMs,
     };
   }
 }
