@@ -11,6 +11,8 @@ export interface CaptureOptions {
   readonly onFrame: (line: string) => void;
   /** Receives each oracle line (JSON, without the newline): `{"market_ticker","ts_ms","latent"}`. */
   readonly onOracle?: (line: string) => void;
+  /** Receives each oracle record as data (e.g. a `LatentIndex`'s `add`), for in-process evaluation. */
+  readonly onOracleRecord?: (record: OracleRecord) => void;
 }
 
 /** One simulated market of a capture: ids, outcome and event counts. */
@@ -48,8 +50,15 @@ function oracleLine(r: OracleRecord): string {
  * const summary = generateCapture(resolveSimConfig('calm', { seed: 1 }), { onFrame: (l) => lines.push(l) });
  */
 export function generateCapture(config: SimConfig, options: CaptureOptions): CaptureSummary {
-  const { onFrame, onOracle } = options;
-  const sim = createSimulator(config, onOracle === undefined ? {} : { onOracle: (r) => onOracle(oracleLine(r)) });
+  const { onFrame, onOracle, onOracleRecord } = options;
+  const oracle =
+    onOracle === undefined && onOracleRecord === undefined
+      ? undefined
+      : (r: OracleRecord) => {
+          onOracleRecord?.(r);
+          onOracle?.(oracleLine(r));
+        };
+  const sim = createSimulator(config, oracle === undefined ? {} : { onOracle: oracle });
   const seq = { orderbook_delta: 0, trade: 0, market_lifecycle_v2: 0 };
   let frames = 0;
   const out = (line: string) => {

@@ -30,6 +30,13 @@ export {
   type OracleRecord,
   createSimulator,
 } from './simulator';
+export { type LatentIndex, createLatentIndex } from './latentIndex';
+export {
+  type DomainRandomization,
+  type NumberRange,
+  DEFAULT_DOMAIN_RANDOMIZATION,
+  sampleSimConfig,
+} from './randomize';
 export {
   CAPTURE_SIDS,
   type CaptureOptions,
