@@ -35,6 +35,7 @@ export {
   explainedVariance,
 } from './training';
 export { type PpoHyperparameters, type PpoOptions, PPO_DEFAULTS, PPO_ZOO_CARTPOLE, trainPpo } from './ppo';
+export { type UpdateThreadsOptions, type BoundPpoLoss, UpdateThreads, createUpdateThreads } from './updateThreads';
 // Evaluation
 export { type EvaluateOptions, type EvaluateResult, evaluate } from './evaluate';
 export { type AgentsErrorCode } from './errors';
@@ -52,6 +53,13 @@ export {
 } from './checkpoint';
 export { writeCheckpoint, readCheckpoint } from './checkpointFiles';
 export { isWasmSimdSupported, wasmBackend, defaultBackend } from './wasmBackend';
-export { type BaselinePolicyOptions, createRandomPolicy, createHoldPolicy } from './baselines';
+export {
+  type BaselinePolicyOptions,
+  type KalshiOracleOptions,
+  type KalshiOracle,
+  createRandomPolicy,
+  createHoldPolicy,
+  createKalshiOracle,
+} from './baselines';
 export { type KalshiHeuristicOptions, type KalshiEvaluation, createKalshiHeuristicPolicy, evaluateKalshi } from './kalshi';
 export { type KalshiTrainingEnvOptions, type KalshiPpoPreset, KALSHI_PPO } from './kalshiPreset';
