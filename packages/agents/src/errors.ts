@@ -9,7 +9,8 @@ export type AgentsErrorCode =
   | 'CHECKPOINT_MISMATCH'
   | 'FEATURE_SET_MISMATCH'
   | 'DEPENDENCY_NOT_INSTALLED'
-  | 'UNSUPPORTED_RUNTIME';
+  | 'UNSUPPORTED_RUNTIME'
+  | 'WORKER_FAILED';
 
 /** Builds a `KflowError` with an agents code. */
 export function agentsError(

@@ -46,6 +46,24 @@ export function createMinibatch(buffer: RolloutBuffer, size: number): Minibatch 
   };
 }
 
+/** The mean and standard deviation a minibatch's advantages are normalised with (0 and 1: left as they are). */
+export interface AdvantageScale {
+  readonly mean: number;
+  readonly std: number;
+}
+
+/** The advantage normalisation of the minibatch `rows` (torch's unbiased std, as SB3), or none. */
+export function advantageScale(buffer: RolloutBuffer, rows: Int32Array, normalizeAdvantage: boolean): AdvantageScale {
+  const n = rows.length;
+  if (!normalizeAdvantage || n <= 1) return { mean: 0, std: 1 };
+  let mean = 0;
+  for (let b = 0; b < n; b++) mean += buffer.advantages[rows[b]!]!;
+  mean /= n;
+  let sq = 0;
+  for (let b = 0; b < n; b++) sq += (buffer.advantages[rows[b]!]! - mean) ** 2;
+  return { mean, std: Math.sqrt(sq / (n - 1)) + 1e-8 };
+}
+
 /**
  * Gathers `rows` of `buffer` into `minibatch`, evaluates the policy on them (the forward pass a following
  * `policy.backward` differentiates) and copies their advantages, normalised over the minibatch when
@@ -63,19 +81,15 @@ export function loadMinibatch(
   minibatch: Minibatch,
   normalizeAdvantage: boolean,
 ): void {
+  loadRows(policy, buffer, rows, minibatch, advantageScale(buffer, rows, normalizeAdvantage));
+}
+
+/** `loadMinibatch` for part of a minibatch whose advantage scale was computed over all of it. */
+export function loadRows(policy: ActorCritic, buffer: RolloutBuffer, rows: Int32Array, minibatch: Minibatch, scale: AdvantageScale): void {
   const n = rows.length;
   const mb = minibatch;
   if (n > mb.size) throw agentsError('SHAPE_MISMATCH', `${n} rows do not fit a minibatch of ${mb.size}`);
   buffer.gather(rows, 0, n, mb.observations, mb.actions, mb.masks);
   policy.evaluateActions(mb.observations, mb.actions, mb.masks, n, mb.logProbs, mb.entropies, mb.values);
-  let mean = 0;
-  let std = 1;
-  if (normalizeAdvantage && n > 1) {
-    for (let b = 0; b < n; b++) mean += buffer.advantages[rows[b]!]!;
-    mean /= n;
-    let sq = 0;
-    for (let b = 0; b < n; b++) sq += (buffer.advantages[rows[b]!]! - mean) ** 2;
-    std = Math.sqrt(sq / (n - 1)) + 1e-8;
-  }
-  for (let b = 0; b < n; b++) mb.advantages[b] = (buffer.advantages[rows[b]!]! - mean) / std;
+  for (let b = 0; b < n; b++) mb.advantages[b] = (buffer.advantages[rows[b]!]! - scale.mean) / scale.std;
 }

@@ -17,6 +17,7 @@ import {
   scheduleValue,
   startOnPolicyRun,
 } from './training';
+import type { UpdateThreads } from './updateThreads';
 
 /** PPO hyperparameters (SB3 names in camelCase). */
 export interface PpoHyperparameters {
@@ -70,7 +71,13 @@ export const PPO_ZOO_CARTPOLE: Readonly<PpoHyperparameters> = Object.freeze({
   clipRange: { kind: 'linear', start: 0.2 } as const,
 });
 
-export interface PpoOptions extends TrainerCommonOptions, Partial<PpoHyperparameters> {}
+export interface PpoOptions extends TrainerCommonOptions, Partial<PpoHyperparameters> {
+  /**
+   * Threads to split each minibatch's gradient over (`createUpdateThreads`); without them the update runs
+   * in this thread. A run is deterministic for a given thread count.
+   */
+  updateThreads?: UpdateThreads;
+}
 
 /**
  * Trains a PPO agent on `envs` for at least `totalTimesteps` env steps (whole rollouts, as SB3) and
@@ -89,83 +96,89 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
   checkPositiveInteger('nEpochs', hp.nEpochs);
 
   // ── 2. Setup: seeded streams, networks, optimizer, rollout and minibatch storage ──────────────────
-  const run = startOnPolicyRun(options, hp, hp.batchSize);
+  const run = startOnPolicyRun(options, hp, hp.batchSize, options.updateThreads !== undefined);
   const { policy, collector } = run;
   const { buffer } = collector;
   const shuffleRng = run.rng.fork();
   const optimizer = createAdam({ sizes: policy.parameters().map((p) => p.length), learningRate: 0 });
   const indices = new Int32Array(buffer.size);
   const minibatch = createMinibatch(buffer, hp.batchSize);
+  const threaded = options.updateThreads?.bind(policy, buffer, hp.batchSize);
+  const lossOf = threaded?.ppoLoss ?? ppoLoss;
   let updates = 0;
 
   // ── 3. Main loop ──────────────────────────────────────────────────────────────────────────────────
-  while (collector.timesteps < options.totalTimesteps) {
-    // 3a. Rollout: nSteps × nEnvs transitions with values and log-probs, then GAE advantages and returns.
-    collector.collect();
-    const progressRemaining = run.progressRemaining();
-    optimizer.learningRate = scheduleValue(hp.learningRate, progressRemaining);
-    const clipRange = scheduleValue(hp.clipRange, progressRemaining);
-    const clipRangeVf = hp.clipRangeVf === null ? null : scheduleValue(hp.clipRangeVf, progressRemaining);
+  try {
+    while (collector.timesteps < options.totalTimesteps) {
+      // 3a. Rollout: nSteps × nEnvs transitions with values and log-probs, then GAE advantages and returns.
+      collector.collect();
+      const progressRemaining = run.progressRemaining();
+      optimizer.learningRate = scheduleValue(hp.learningRate, progressRemaining);
+      const clipRange = scheduleValue(hp.clipRange, progressRemaining);
+      const clipRangeVf = hp.clipRangeVf === null ? null : scheduleValue(hp.clipRangeVf, progressRemaining);
 
-    // 3b. Optimise the clipped surrogate for nEpochs over shuffled minibatches.
-    let policyLoss = 0;
-    let valueLoss = 0;
-    let entropy = 0;
-    let oldApproxKl = 0;
-    let approxKl = 0;
-    let clipFraction = 0;
-    let minibatches = 0;
-    let gradientSteps = 0;
-    let continueTraining = true;
-    for (let epoch = 0; epoch < hp.nEpochs && continueTraining; epoch++) {
-      const count = buffer.shuffledValidIndices(shuffleRng, indices);
-      for (let start = 0; start < count; start += hp.batchSize) {
-        const rows = indices.subarray(start, Math.min(start + hp.batchSize, count));
-        // loss = clipped surrogate + vfCoef·value loss − entCoef·entropy, and ∂loss/∂θ in policy.gradients().
-        const m = ppoLoss({
-          policy,
-          buffer,
-          rows,
-          minibatch,
-          clipRange,
-          clipRangeVf,
-          normalizeAdvantage: hp.normalizeAdvantage,
-          entCoef: hp.entCoef,
-          vfCoef: hp.vfCoef,
-        });
-        policyLoss += m.policyLoss;
-        valueLoss += m.valueLoss;
-        entropy += m.entropy;
-        oldApproxKl += m.oldApproxKl;
-        approxKl += m.approxKl;
-        clipFraction += m.clipFraction;
-        minibatches++;
-        // SB3's early stop: this minibatch's gradient is dropped, and so are the remaining epochs.
-        if (hp.targetKl !== null && m.approxKl > 1.5 * hp.targetKl) {
-          continueTraining = false;
-          break;
+      // 3b. Optimise the clipped surrogate for nEpochs over shuffled minibatches.
+      let policyLoss = 0;
+      let valueLoss = 0;
+      let entropy = 0;
+      let oldApproxKl = 0;
+      let approxKl = 0;
+      let clipFraction = 0;
+      let minibatches = 0;
+      let gradientSteps = 0;
+      let continueTraining = true;
+      for (let epoch = 0; epoch < hp.nEpochs && continueTraining; epoch++) {
+        const count = buffer.shuffledValidIndices(shuffleRng, indices);
+        for (let start = 0; start < count; start += hp.batchSize) {
+          const rows = indices.subarray(start, Math.min(start + hp.batchSize, count));
+          // loss = clipped surrogate + vfCoef·value loss − entCoef·entropy, and ∂loss/∂θ in policy.gradients().
+          const m = lossOf({
+            policy,
+            buffer,
+            rows,
+            minibatch,
+            clipRange,
+            clipRangeVf,
+            normalizeAdvantage: hp.normalizeAdvantage,
+            entCoef: hp.entCoef,
+            vfCoef: hp.vfCoef,
+          });
+          policyLoss += m.policyLoss;
+          valueLoss += m.valueLoss;
+          entropy += m.entropy;
+          oldApproxKl += m.oldApproxKl;
+          approxKl += m.approxKl;
+          clipFraction += m.clipFraction;
+          minibatches++;
+          // SB3's early stop: this minibatch's gradient is dropped, and so are the remaining epochs.
+          if (hp.targetKl !== null && m.approxKl > 1.5 * hp.targetKl) {
+            continueTraining = false;
+            break;
+          }
+
+          // Clip the global gradient norm, then one Adam step.
+          clipGradNorm(policy.gradients(), hp.maxGradNorm);
+          optimizer.step(policy.parameters(), policy.gradients());
+          gradientSteps++;
         }
-
-        // Clip the global gradient norm, then one Adam step.
-        clipGradNorm(policy.gradients(), hp.maxGradNorm);
-        optimizer.step(policy.parameters(), policy.gradients());
-        gradientSteps++;
       }
-    }
-    updates++;
+      updates++;
 
-    // 3c. Report (means over the update's minibatches).
-    run.reportUpdate({
-      'charts/learning_rate': optimizer.learningRate,
-      'charts/clip_range': clipRange,
-      'charts/gradient_steps': gradientSteps,
-      'losses/value_loss': valueLoss / minibatches,
-      'losses/policy_loss': policyLoss / minibatches,
-      'losses/entropy': entropy / minibatches,
-      'losses/old_approx_kl': oldApproxKl / minibatches,
-      'losses/approx_kl': approxKl / minibatches,
-      'losses/clipfrac': clipFraction / minibatches,
-    });
+      // 3c. Report (means over the update's minibatches).
+      run.reportUpdate({
+        'charts/learning_rate': optimizer.learningRate,
+        'charts/clip_range': clipRange,
+        'charts/gradient_steps': gradientSteps,
+        'losses/value_loss': valueLoss / minibatches,
+        'losses/policy_loss': policyLoss / minibatches,
+        'losses/entropy': entropy / minibatches,
+        'losses/old_approx_kl': oldApproxKl / minibatches,
+        'losses/approx_kl': approxKl / minibatches,
+        'losses/clipfrac': clipFraction / minibatches,
+      });
+    }
+  } finally {
+    threaded?.release();
   }
 
   return run.finish('ppo', hp, updates);

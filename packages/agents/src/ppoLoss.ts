@@ -1,5 +1,5 @@
 import type { ActorCritic } from './actorCritic';
-import { type Minibatch, loadMinibatch } from './minibatch';
+import { type AdvantageScale, type Minibatch, advantageScale, loadRows } from './minibatch';
 import type { RolloutBuffer } from './rolloutBuffer';
 
 /** Options of {@link ppoLoss}: the policy, the rollout, the minibatch's rows and the loss coefficients. */
@@ -57,13 +57,34 @@ export interface PpoLossMetrics {
  * }
  */
 export function ppoLoss(options: PpoLossOptions): PpoLossMetrics {
-  const { policy, buffer, rows, minibatch: mb, clipRange } = options;
+  const { buffer, rows } = options;
+  const sums = ppoLossSums(options, rows, advantageScale(buffer, rows, options.normalizeAdvantage ?? true), rows.length);
+  return ppoLossMetrics(sums, rows.length, options);
+}
+
+/** Sums over rows of the quantities {@link PpoLossMetrics} averages (`clipped` counts rows). */
+export interface PpoLossSums {
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  oldApproxKl: number;
+  approxKl: number;
+  clipped: number;
+}
+
+/**
+ * The PPO loss of `rows`, one part of a minibatch of `total` rows whose advantages are scaled by `scale`:
+ * returns the sums over `rows` and writes the part's share of the minibatch's gradient (every row weighs
+ * `1 / total`) into `policy.gradients()`. The parts' gradients add up to the minibatch's.
+ */
+export function ppoLossSums(options: PpoLossOptions, rows: Int32Array, scale: AdvantageScale, total: number): PpoLossSums {
+  const { policy, buffer, minibatch: mb, clipRange } = options;
   const clipRangeVf = options.clipRangeVf ?? null;
   const entCoef = options.entCoef ?? 0;
   const vfCoef = options.vfCoef ?? 0.5;
   const n = rows.length;
-  // Log-probs, entropies and values under the current parameters; advantages normalised per minibatch.
-  loadMinibatch(policy, buffer, rows, mb, options.normalizeAdvantage ?? true);
+  // Log-probs, entropies and values under the current parameters; advantages scaled over the minibatch.
+  loadRows(policy, buffer, rows, mb, scale);
 
   // Losses and their gradients w.r.t. log π(a|s) and V(s), row by row.
   let policyLoss = 0;
@@ -81,7 +102,7 @@ export function ppoLoss(options: PpoLossOptions): PpoLossMetrics {
     const clippedSurrogate = adv * Math.min(Math.max(ratio, 1 - clipRange), 1 + clipRange);
     // −min(surrogate, clipped): the gradient flows only through the unclipped branch.
     policyLoss -= Math.min(surrogate, clippedSurrogate);
-    mb.dLogProb[b] = surrogate <= clippedSurrogate ? -surrogate / n : 0;
+    mb.dLogProb[b] = surrogate <= clippedSurrogate ? -surrogate / total : 0;
     if (Math.abs(ratio - 1) > clipRange) clipped++;
     oldApproxKl -= logRatio;
     approxKl += ratio - 1 - logRatio;
@@ -98,21 +119,26 @@ export function ppoLoss(options: PpoLossOptions): PpoLossMetrics {
     }
     const err = v - buffer.returns[idx]!;
     valueLoss += err * err;
-    mb.dValue[b] = (vfCoef * 2 * err * vGrad) / n;
+    mb.dValue[b] = (vfCoef * 2 * err * vGrad) / total;
   }
-  policyLoss /= n;
-  valueLoss /= n;
-  entropy /= n;
 
   // ∂loss/∂θ through the distribution and both networks; the entropy term is −entCoef·mean(H).
-  policy.backward(mb.actions, mb.masks, n, mb.dLogProb, -entCoef / n, mb.dValue);
+  policy.backward(mb.actions, mb.masks, n, mb.dLogProb, -entCoef / total, mb.dValue);
+  return { policyLoss, valueLoss, entropy, oldApproxKl, approxKl, clipped };
+}
+
+/** The minibatch's metrics from the sums over its `total` rows. */
+export function ppoLossMetrics(sums: PpoLossSums, total: number, options: Pick<PpoLossOptions, 'entCoef' | 'vfCoef'>): PpoLossMetrics {
+  const policyLoss = sums.policyLoss / total;
+  const valueLoss = sums.valueLoss / total;
+  const entropy = sums.entropy / total;
   return {
-    loss: policyLoss - entCoef * entropy + vfCoef * valueLoss,
+    loss: policyLoss - (options.entCoef ?? 0) * entropy + (options.vfCoef ?? 0.5) * valueLoss,
     policyLoss,
     valueLoss,
     entropy,
-    oldApproxKl: oldApproxKl / n,
-    approxKl: approxKl / n,
-    clipFraction: clipped / n,
+    oldApproxKl: sums.oldApproxKl / total,
+    approxKl: sums.approxKl / total,
+    clipFraction: sums.clipped / total,
   };
 }

@@ -28,6 +28,13 @@ export interface RolloutBufferOptions {
   actionDims: number;
   /** Length of an action mask (total logits) when the env provides masks; omit otherwise. */
   maskSize?: number;
+  /**
+   * Keep the storage in a `SharedArrayBuffer` (`buffer.memory`), so worker threads can read the rollout
+   * without a copy (default false).
+   */
+  shared?: boolean;
+  /** Views over `memory` of another buffer of the same shape instead of new storage (a worker's side of `shared`). */
+  memory?: SharedArrayBuffer;
 }
 
 /**
@@ -63,6 +70,8 @@ export class RolloutBuffer {
   readonly valid: Uint8Array;
   /** Steps written since the last `reset`. */
   pos = 0;
+  /** The storage every array above is a view of (a `SharedArrayBuffer` when created `shared`). */
+  readonly memory: ArrayBuffer | SharedArrayBuffer;
 
   constructor(options: RolloutBufferOptions) {
     const { nSteps, nEnvs, observationSize, actionDims } = options;
@@ -75,16 +84,32 @@ export class RolloutBuffer {
     this.observationSize = observationSize;
     this.actionDims = actionDims;
     this.maskSize = options.maskSize ?? 0;
-    this.observations = new Float32Array(size * observationSize);
-    this.actions = new Int32Array(size * actionDims);
-    this.masks = new Uint8Array(size * this.maskSize);
-    this.rewards = new Float32Array(size);
-    this.episodeStarts = new Uint8Array(size);
-    this.values = new Float32Array(size);
-    this.logProbs = new Float32Array(size);
-    this.advantages = new Float32Array(size);
-    this.returns = new Float32Array(size);
-    this.valid = new Uint8Array(size);
+    // One block holds every array, 4-byte fields first so each view stays aligned.
+    const lengths = { f32: size * (observationSize + 5), i32: size * actionDims, u8: size * (this.maskSize + 2) };
+    const bytes = 4 * (lengths.f32 + lengths.i32) + lengths.u8;
+    if (options.memory !== undefined && options.memory.byteLength !== bytes) {
+      throw agentsError('SHAPE_MISMATCH', `shared rollout memory holds ${options.memory.byteLength} bytes, this shape needs ${bytes}`);
+    }
+    this.memory = options.memory ?? (options.shared === true ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    let offset = 0;
+    const view = <T>(View: new (memory: ArrayBufferLike, byteOffset: number, length: number) => T, bytesEach: number, length: number): T => {
+      const array = new View(this.memory, offset, length);
+      offset += bytesEach * length;
+      return array;
+    };
+    const f32 = (length: number) => view(Float32Array, 4, length);
+    const i32 = (length: number) => view(Int32Array, 4, length);
+    const u8 = (length: number) => view(Uint8Array, 1, length);
+    this.observations = f32(size * observationSize);
+    this.rewards = f32(size);
+    this.values = f32(size);
+    this.logProbs = f32(size);
+    this.advantages = f32(size);
+    this.returns = f32(size);
+    this.actions = i32(size * actionDims);
+    this.masks = u8(size * this.maskSize);
+    this.episodeStarts = u8(size);
+    this.valid = u8(size);
   }
 
   /** Total transitions (`nSteps × nEnvs`). */

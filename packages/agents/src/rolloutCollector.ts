@@ -16,6 +16,8 @@ export interface RolloutCollectorOptions {
   rng: Rng;
   /** Called for every finished episode with its undiscounted return and length. */
   onEpisode?: (episodicReturn: number, length: number) => void;
+  /** Keep the rollout in shared memory (`RolloutBufferOptions.shared`), for an update split over threads. */
+  sharedBuffer?: boolean;
 }
 
 /**
@@ -68,6 +70,7 @@ export class RolloutCollector {
       observationSize: envs.observationSize,
       actionDims: k,
       ...(useMasks ? { maskSize: policy.dist.logitCount } : {}),
+      shared: options.sharedBuffer ?? false,
     });
     this.obs = Float32Array.from(reset.observations);
     this.masks = useMasks ? Uint8Array.from(reset.actionMasks!) : undefined;

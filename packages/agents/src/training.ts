@@ -184,12 +184,14 @@ export interface OnPolicyRun {
 
 /**
  * Seeds the run, builds and initialises the actor-critic (for batches up to `maxBatch`) and a rollout
- * collector whose finished episodes become `'episode'` events.
+ * collector (with its rollout in shared memory when `sharedBuffer`) whose finished episodes become
+ * `'episode'` events.
  */
 export function startOnPolicyRun(
   options: TrainerCommonOptions,
   rollout: { readonly nSteps: number; readonly gamma: number; readonly gaeLambda: number },
   maxBatch: number,
+  sharedBuffer = false,
 ): OnPolicyRun {
   const { envs, totalTimesteps, seed, clock, onEvent } = options;
   const rng = createRng(seed);
@@ -214,6 +216,7 @@ export function startOnPolicyRun(
     gaeLambda: rollout.gaeLambda,
     seed,
     rng: actionRng,
+    sharedBuffer,
     onEpisode: (episodicReturn, length) =>
       onEvent?.({
         kind: 'episode',

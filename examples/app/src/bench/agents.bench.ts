@@ -1,4 +1,15 @@
-import { ActorCritic, type DiscreteVectorEnv, KALSHI_PPO, PPO_DEFAULTS, PPO_ZOO_CARTPOLE, type PpoOptions, RolloutCollector, trainPpo } from '@kflow/agents';
+import {
+  ActorCritic,
+  type DiscreteVectorEnv,
+  KALSHI_PPO,
+  PPO_DEFAULTS,
+  PPO_ZOO_CARTPOLE,
+  type PpoOptions,
+  RolloutCollector,
+  type UpdateThreads,
+  createUpdateThreads,
+  trainPpo,
+} from '@kflow/agents';
 import { type Box, type Discrete, type VectorEnv, SyncVectorEnv, createAsyncVectorEnv, createCartPole, createKalshiEnv, createMarketPool, createSyntheticSession, kalshiWorkerEnv } from '@kflow/env';
 import { type SessionData, createRng } from '@kflow/orderbook';
 import type { Benchmark } from './harness';
@@ -41,9 +52,25 @@ const KALSHI_HP = { ...PPO_DEFAULTS, ...KALSHI_PPO.ppo };
 /** Env steps per run of the Kalshi training benches: 8 rollouts of KALSHI_PPO (4 envs × 512 steps). */
 const KALSHI_BENCH_STEPS = 8 * KALSHI_PPO.nEnvs * KALSHI_HP.nSteps;
 
-/** PPO on the Kalshi env with KALSHI_PPO's hyperparameters and network. */
-function kalshiPpo(envs: DiscreteVectorEnv): number {
-  return ppoStepsPerSecond(envs, KALSHI_BENCH_STEPS, { ...KALSHI_PPO.ppo, policy: KALSHI_PPO.policy });
+/** PPO on the Kalshi env with KALSHI_PPO's hyperparameters and network (the update split over `updateThreads`). */
+function kalshiPpo(envs: DiscreteVectorEnv, updateThreads?: UpdateThreads): number {
+  return ppoStepsPerSecond(envs, KALSHI_BENCH_STEPS, { ...KALSHI_PPO.ppo, policy: KALSHI_PPO.policy, ...(updateThreads === undefined ? {} : { updateThreads }) });
+}
+
+interface ThreadedKalshi {
+  readonly envs: VectorEnv<Box, Discrete>;
+  readonly updateThreads: UpdateThreads;
+}
+
+/** `kalshiEnvs(envWorkers)` and update threads. */
+async function threadedKalshi(envWorkers: number, threads: number): Promise<ThreadedKalshi> {
+  return { envs: await kalshiEnvs(envWorkers), updateThreads: await createUpdateThreads({ threads }) };
+}
+
+async function closeThreadedKalshi(state: unknown): Promise<void> {
+  const { envs, updateThreads } = state as ThreadedKalshi;
+  envs.close();
+  await updateThreads.close();
 }
 
 /**
@@ -94,15 +121,26 @@ export const agentsBenchmarks: readonly Benchmark[] = [
   },
   {
     name: 'ppo.kalshi.spsWorkers2',
-    description: 'ppo.kalshi.sps with the envs in an AsyncVectorEnv of 2 worker threads (2 envs each); the PPO update stays in the main thread',
+    description: 'ppo.kalshi.sps on 2 threads: each minibatch split over 2 update threads (createUpdateThreads), envs stepped in the main thread',
     better: 'higher',
     baseline: 'ppo.kalshi.sps',
     baselineTarget: 1.6,
     warmupRuns: 1,
     runs: 5,
-    setup: () => kalshiEnvs(2),
-    run: (state) => kalshiPpo(state as DiscreteVectorEnv),
-    teardown: closeEnvs,
+    setup: () => threadedKalshi(1, 2),
+    run: (state) => kalshiPpo((state as ThreadedKalshi).envs, (state as ThreadedKalshi).updateThreads),
+    teardown: closeThreadedKalshi,
+  },
+  {
+    name: 'ppo.kalshi.spsEnvWorkers2',
+    description: 'ppo.kalshi.sps with the envs in an AsyncVectorEnv of 2 worker threads (2 envs each) and the update split over 2 threads',
+    better: 'higher',
+    baseline: 'ppo.kalshi.sps',
+    warmupRuns: 1,
+    runs: 5,
+    setup: () => threadedKalshi(2, 2),
+    run: (state) => kalshiPpo((state as ThreadedKalshi).envs, (state as ThreadedKalshi).updateThreads),
+    teardown: closeThreadedKalshi,
   },
   {
     name: 'ppo.kalshi.rolloutSps',

@@ -40,7 +40,7 @@ describe('kflow train / eval', () => {
     const out = join(dir, 'cartpole');
     const lines = await run(['train', '--env', 'CartPole-v1', '--algo', 'ppo', '--timesteps', '4096', '--seed', '1', '--out', out, '--json']);
     const summary = lines.at(-1)!;
-    expect(Object.keys(summary)).toEqual(['algo', 'env', 'timesteps', 'seconds', 'sps', 'workers', 'inSample']);
+    expect(Object.keys(summary)).toEqual(['algo', 'env', 'timesteps', 'seconds', 'sps', 'workers', 'envWorkers', 'inSample']);
     expect(summary).toMatchObject({ algo: 'ppo', env: 'CartPole-v1', timesteps: 4096, inSample: { episodes: 20 } });
     expect(lines.length).toBeGreaterThan(1);
     expect(lines[0]).toHaveProperty('losses/value_loss');
@@ -85,18 +85,32 @@ describe('kflow train / eval', () => {
     await expect(run(['train', '--session', 'nope', '--data-dir', dataDir, '--json'])).rejects.toThrow(/no session nope \(kflow sessions lists them\)/);
   });
 
-  it('--workers steps the envs in worker threads: the run of the main thread, update for update, recorded in the summary and checkpoint', async () => {
+  it('--env-workers steps the envs in worker threads: the run of the main thread, update for update, recorded in the summary and checkpoint', async () => {
     const args = ['train', '--data', trainCapture, '--config', smallConfig, '--timesteps', '256', '--eval-episodes', '3', '--seed', '2', '--json'];
     // Progress lines without the wall-clock figure: every loss, episode count and the summary's evaluation.
-    const figures = (lines: Record<string, unknown>[]) => lines.map(({ 'charts/SPS': _sps, seconds: _s, sps: _rate, workers: _w, ...rest }) => rest);
+    const figures = (lines: Record<string, unknown>[]) => lines.map(({ 'charts/SPS': _sps, seconds: _s, sps: _rate, envWorkers: _w, ...rest }) => rest);
     const inMain = await run(args);
     const out = join(dir, 'workers');
-    const inWorkers = await run([...args, '--workers', '2', '--out', out]);
-    expect([inMain.at(-1)!.workers, inWorkers.at(-1)!.workers]).toEqual([1, 2]);
+    const inWorkers = await run([...args, '--env-workers', '2', '--out', out]);
+    expect([inMain.at(-1)!.envWorkers, inWorkers.at(-1)!.envWorkers]).toEqual([1, 2]);
     expect(inWorkers.length).toBeGreaterThan(2);
     expect(figures(inWorkers)).toEqual(figures(inMain));
-    expect((await readCheckpoint(out)).manifest.training).toMatchObject({ nEnvs: 2, workers: 2 });
-    await expect(run([...args, '--workers', '3'])).rejects.toThrow('--workers 3 is more than the 2 envs (each worker steps at least one): lower it or raise --n-envs');
+    expect((await readCheckpoint(out)).manifest.training).toMatchObject({ nEnvs: 2, envWorkers: 2 });
+    await expect(run([...args, '--env-workers', '3'])).rejects.toThrow('--env-workers 3 is more than the 2 envs (each worker steps at least one): lower it or raise --n-envs');
+  });
+
+  it('--workers splits the update over threads: the same run twice, within float rounding of the main thread alone', async () => {
+    const args = ['train', '--data', trainCapture, '--config', smallConfig, '--timesteps', '256', '--eval-episodes', '3', '--seed', '2', '--json'];
+    const losses = (lines: Record<string, unknown>[]) => lines.filter((l) => 'losses/value_loss' in l).map((l) => l['losses/value_loss'] as number);
+    const inMain = await run(args);
+    const threaded = await run([...args, '--workers', '2']);
+    expect(threaded.at(-1)).toMatchObject({ workers: 2, envWorkers: 1 });
+    expect(losses(await run([...args, '--workers', '2']))).toEqual(losses(threaded));
+    const [a, b] = [losses(inMain), losses(threaded)];
+    expect(b.length).toBe(a.length);
+    expect(a.length).toBeGreaterThan(0);
+    b.forEach((loss, i) => expect(loss).toBeCloseTo(a[i]!, 3));
+    await expect(run(['train', '--algo', 'a2c', '--workers', '2', '--json'])).rejects.toThrow(/A2C's update runs in the main thread/);
   });
 
   it('refuses nonsense values and bad config files with the reason', async () => {

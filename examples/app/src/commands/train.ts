@@ -15,6 +15,8 @@ import {
   createCheckpoint,
   evaluate,
   evaluateKalshi,
+  type UpdateThreads,
+  createUpdateThreads,
   trainA2c,
   trainPpo,
   writeCheckpoint,
@@ -47,6 +49,7 @@ export interface TrainOptions extends DataSourceOptions {
   nEnvs?: string;
   /** Worker threads stepping the envs (1: all in the main thread). */
   workers?: string;
+  envWorkers?: string;
   /** PPO hyperparameters for CartPole: `default` (Stable-Baselines3's) or `zoo` (rl-baselines3-zoo's). */
   ppoPreset: string;
   /** A JSON file overriding parts of the Kalshi setup (`KALSHI_PPO`). */
@@ -76,8 +79,10 @@ export interface TrainSummary {
   readonly timesteps: number;
   readonly seconds: number;
   readonly sps: number;
-  /** Worker threads that stepped the envs (1: the main thread alone). */
+  /** Threads PPO's update was split over (1: the main thread alone). */
   readonly workers: number;
+  /** Worker threads that stepped the envs (1: the main thread). */
+  readonly envWorkers: number;
   /** On the training data itself: how well the policy fits what it saw, not how it generalizes. */
   readonly inSample: EvalFigures;
   /** On `--eval-data` / `--eval-session`: data the policy never saw. */
@@ -203,7 +208,8 @@ export function registerTrain(cli: CAC): void {
     .option('--timesteps <n>', 'Env steps to train for (default 300000 on Kalshi data, 100000 for ppo, 200000 for a2c)')
     .option('--seed <n>', 'Seed of the run', { default: '0' })
     .option('--n-envs <k>', 'Parallel envs (default 4 on Kalshi data, 1 for ppo, 8 for --ppo-preset zoo and for a2c)')
-    .option('--workers <n>', 'Worker threads stepping the envs, at most --n-envs (default 1: the main thread steps them)', { default: '1' })
+    .option('--workers <n>', "Threads PPO's update is split over, the main thread included (default 1)", { default: '1' })
+    .option('--env-workers <n>', 'Worker threads stepping the envs, at most --n-envs (default 1: the main thread steps them)', { default: '1' })
     .option('--ppo-preset <preset>', 'CartPole: default (SB3 defaults) | zoo (rl-baselines3-zoo settings)', { default: 'default' })
     .option('--out <dir>', 'Save a checkpoint (manifest.json + weights.bin) to this directory')
     .option('--register <name>', 'Register the saved checkpoint in the model registry under this name (needs --out)')
@@ -264,12 +270,14 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
   const totalTimesteps = config?.totalTimesteps ?? wholeNumber(o.timesteps ?? String(defaultTimesteps), 'timesteps', 1);
   const nEnvs = config?.nEnvs ?? wholeNumber(o.nEnvs ?? String(o.ppoPreset === 'zoo' || o.algo === 'a2c' ? 8 : 1), 'n-envs', 1);
   const workers = wholeNumber(o.workers ?? '1', 'workers', 1);
-  if (workers > nEnvs) throw new Error(`--workers ${workers} is more than the ${nEnvs} envs (each worker steps at least one): lower it or raise --n-envs`);
+  const envWorkers = wholeNumber(o.envWorkers ?? '1', 'env-workers', 1);
+  if (envWorkers > nEnvs) throw new Error(`--env-workers ${envWorkers} is more than the ${nEnvs} envs (each worker steps at least one): lower it or raise --n-envs`);
+  if (workers > 1 && o.algo !== 'ppo') throw new Error("--workers splits PPO's update; A2C's update runs in the main thread (use --env-workers to step its envs in threads)");
   const makeKalshi = (p: MarketPool) => () => createKalshiEnv({ sessions: p, ...config!.env });
-  // With workers, each thread builds its envs (and its market pool) from the sessions, sent to it once.
+  // With env workers, each thread builds its envs (and its market pool) from the sessions, sent to it once.
   const envs: DiscreteVectorEnv =
-    workers > 1
-      ? await createAsyncVectorEnv<Box, Discrete>({ env: data === undefined ? cartPoleWorkerEnv() : kalshiWorkerEnv({ sessions: data.sessions, ...config!.env }), numEnvs: nEnvs, workers })
+    envWorkers > 1
+      ? await createAsyncVectorEnv<Box, Discrete>({ env: data === undefined ? cartPoleWorkerEnv() : kalshiWorkerEnv({ sessions: data.sessions, ...config!.env }), numEnvs: nEnvs, workers: envWorkers })
       : pool === undefined
         ? new SyncVectorEnv(Array.from({ length: nEnvs }, () => () => createCartPole()))
         : new SyncVectorEnv(Array.from({ length: nEnvs }, () => makeKalshi(pool)));
@@ -299,10 +307,13 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
   const common = { envs, totalTimesteps, seed, clock: systemClock, onEvent, featureSetVersion };
   const ppoSettings = config !== undefined ? { ...config.ppo, policy: config.policy } : o.ppoPreset === 'zoo' ? PPO_ZOO_CARTPOLE : {};
   let result: TrainResult<object>;
+  let updateThreads: UpdateThreads | undefined;
   try {
-    result = o.algo === 'ppo' ? trainPpo({ ...common, ...ppoSettings }) : trainA2c(common);
+    updateThreads = workers > 1 ? await createUpdateThreads({ threads: workers }) : undefined;
+    result = o.algo === 'ppo' ? trainPpo({ ...common, ...ppoSettings, ...(updateThreads === undefined ? {} : { updateThreads }) }) : trainA2c(common);
   } finally {
     envs.close();
+    await updateThreads?.close();
   }
   bar?.done();
 
@@ -318,6 +329,7 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
       ppoPreset: o.ppoPreset,
       nEnvs,
       workers,
+      envWorkers,
       inSample,
       ...(heldOut === undefined ? {} : { heldOut }),
       ...(config === undefined ? {} : { sources: data!.sources, kalshiConfig: config }),
@@ -341,6 +353,7 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
     seconds: Math.round(result.seconds * 1000) / 1000,
     sps: Math.round(result.timesteps / result.seconds),
     workers,
+    envWorkers,
     inSample,
     ...(heldOut === undefined ? {} : { heldOut }),
     ...(data === undefined ? {} : { sources: data.sources }),
@@ -350,7 +363,7 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
   if (o.quiet) return summary;
   if (o.json) printJson(summary);
   else {
-    const threads = workers === 1 ? '' : `, envs in ${workers} worker threads`;
+    const threads = [workers === 1 ? '' : `, update in ${workers} threads`, envWorkers === 1 ? '' : `, envs in ${envWorkers} worker threads`].join('');
     console.log(`${o.algo} on ${summary.env}: ${summary.timesteps} steps in ${summary.seconds.toFixed(1)} s (${summary.sps} steps/s${threads})`);
     console.log(`in-sample (${inSample.episodes} episodes of the training data): ${describe(inSample)}`);
     if (heldOut !== undefined) console.log(`held-out (${heldOut.episodes} episodes of data it never saw): ${describe(heldOut)}`);

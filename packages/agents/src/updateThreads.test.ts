@@ -1,0 +1,122 @@
+import { SyncVectorEnv, createCartPole } from '@kflow/env';
+import { createRng } from '@kflow/orderbook';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ActorCritic } from './actorCritic';
+import { createMinibatch } from './minibatch';
+import { createAdam } from './optimizers';
+import { trainPpo } from './ppo';
+import { type PpoLossOptions, ppoLoss } from './ppoLoss';
+import { RolloutCollector } from './rolloutCollector';
+import { type UpdateThreads, createUpdateThreads } from './updateThreads';
+
+/** A collected CartPole rollout in shared memory, a minibatch of its rows, and the policy moved off the rollout's. */
+function setup(batch: number) {
+  const rng = createRng(5);
+  const policy = new ActorCritic({ observationSize: 4, nvec: [2], hiddenSizes: [16, 16], maxBatch: batch });
+  policy.init(rng.fork());
+  const envs = new SyncVectorEnv([() => createCartPole(), () => createCartPole()]);
+  const collector = new RolloutCollector({ envs, policy, nSteps: 128, gamma: 0.99, gaeLambda: 0.95, seed: 0, rng: rng.fork(), sharedBuffer: true });
+  collector.collect();
+  const { buffer } = collector;
+  const indices = new Int32Array(buffer.size);
+  const count = buffer.shuffledValidIndices(rng.fork(), indices);
+  const options: PpoLossOptions = {
+    policy,
+    buffer,
+    rows: indices.subarray(0, Math.min(batch, count)),
+    minibatch: createMinibatch(buffer, batch),
+    clipRange: 0.05,
+    clipRangeVf: 0.1,
+    entCoef: 0.3,
+    vfCoef: 0.5,
+  };
+  // Some Adam steps so ratios leave 1 ± ε and values leave the clip range: every branch of the loss is used.
+  const adam = createAdam({ sizes: policy.parameters().map((p) => p.length), learningRate: 0.01 });
+  for (let k = 0; k < 3; k++) {
+    ppoLoss(options);
+    adam.step(policy.parameters(), policy.gradients());
+  }
+  return { options, envs };
+}
+
+const maxAbs = (a: Float32Array[]) => Math.max(...a.map((g) => g.reduce((m, x) => Math.max(m, Math.abs(x)), 0)));
+
+describe('UpdateThreads', () => {
+  let threads: UpdateThreads;
+  beforeAll(async () => {
+    threads = await createUpdateThreads({ threads: 3 });
+  });
+  afterAll(async () => {
+    await threads.close();
+  });
+
+  it("splits a minibatch's loss over the threads: the same metrics and gradient as ppoLoss", () => {
+    const { options, envs } = setup(100);
+    const single = ppoLoss(options);
+    const expected = options.policy.gradients().map((g) => Float32Array.from(g));
+    const bound = threads.bind(options.policy, options.buffer, 100);
+    try {
+      const split = bound.ppoLoss(options);
+      expect(split.clipFraction).toBeGreaterThan(0);
+      expect(split.clipFraction).toBe(single.clipFraction);
+      for (const key of ['loss', 'policyLoss', 'valueLoss', 'entropy', 'approxKl', 'oldApproxKl'] as const) {
+        expect(split[key]).toBeCloseTo(single[key], 6);
+      }
+      const gradients = options.policy.gradients();
+      const scale = maxAbs(expected);
+      expect(scale).toBeGreaterThan(1e-3);
+      const diff = gradients.map((g, t) => g.map((x, j) => x - expected[t]![j]!));
+      expect(maxAbs(diff)).toBeLessThan(1e-5 * scale);
+    } finally {
+      bound.release();
+      envs.close();
+    }
+  });
+
+  it('trains PPO deterministically for a thread count, and serves one run after another', () => {
+    const run = () => {
+      const envs = new SyncVectorEnv(Array.from({ length: 4 }, () => () => createCartPole()));
+      const result = trainPpo({ envs, totalTimesteps: 2048, seed: 3, nSteps: 128, batchSize: 128, nEpochs: 4, updateThreads: threads });
+      envs.close();
+      return result.policy.parameters().map((p) => Array.from(p));
+    };
+    const first = run();
+    expect(run()).toEqual(first);
+    const envs = new SyncVectorEnv(Array.from({ length: 4 }, () => () => createCartPole()));
+    const single = trainPpo({ envs, totalTimesteps: 2048, seed: 3, nSteps: 128, batchSize: 128, nEpochs: 4 });
+    envs.close();
+    // Only float rounding separates the threaded run from the single-threaded one.
+    const drift = Math.max(...single.policy.parameters().flatMap((p, t) => Array.from(p, (x, j) => Math.abs(x - first[t]![j]!))));
+    expect(drift).toBeLessThan(1e-3);
+  });
+
+  it('refuses a rollout that is not in shared memory, and a second run at once', () => {
+    const { options, envs } = setup(64);
+    const rng = createRng(1);
+    const policy = new ActorCritic({ observationSize: 4, nvec: [2] });
+    policy.init(rng);
+    const plain = new RolloutCollector({ envs, policy, nSteps: 8, gamma: 0.99, gaeLambda: 0.95, seed: 0, rng });
+    expect(() => threads.bind(policy, plain.buffer, 64)).toThrow(/shared: true/);
+    const bound = threads.bind(options.policy, options.buffer, 64);
+    try {
+      expect(() => threads.bind(options.policy, options.buffer, 64)).toThrow(/already serve/);
+    } finally {
+      bound.release();
+      envs.close();
+    }
+  });
+
+  it('refuses a minibatch of another run or larger than the one it was bound for', () => {
+    const { options, envs } = setup(64);
+    const other = setup(64);
+    const bound = threads.bind(options.policy, options.buffer, 32);
+    try {
+      expect(() => bound.ppoLoss(options)).toThrow(/64 rows.*32/);
+      expect(() => bound.ppoLoss({ ...other.options, rows: options.rows.subarray(0, 32) })).toThrow(/policy and rollout/);
+    } finally {
+      bound.release();
+      envs.close();
+      other.envs.close();
+    }
+  });
+});
