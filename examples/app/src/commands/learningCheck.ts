@@ -1,11 +1,13 @@
 import { KALSHI_PPO } from '@kflow/agents';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateCapture, resolveSimConfig } from '@kflow/sim';
+import { createRng } from '@kflow/orderbook';
+import { DEFAULT_DOMAIN_RANDOMIZATION, type DomainRandomization, type SimConfig, resolveSimConfig, sampleSimConfig } from '@kflow/sim';
 import type { CAC } from 'cac';
 import { wholeNumber } from '../flags';
 import { printJson } from '../output';
+import { simulateSet } from '../simSets';
 import { type KalshiEvalSummary, runEval } from './eval';
 import { runTrain } from './train';
 
@@ -42,6 +44,9 @@ export const LEARNING_CHECK_SIZES: Readonly<Record<'ci' | 'full', LearningCheckS
   },
 };
 
+/** Seed of the first held-out evaluation episode (episode i uses it + i): far from the seeds `kflow train` evaluates with. */
+export const HELD_OUT_EVAL_SEED = 900_000;
+
 /** t-statistic above which a mean (or a paired difference) counts as significantly positive. */
 export const SIGNIFICANT_T = 2;
 
@@ -60,6 +65,8 @@ export interface LearningCheckCriterion {
 export interface LearningCheckReport {
   readonly preset: 'informed';
   readonly size: LearningCheckSize;
+  /** The domain randomization of the training sessions (absent: every training session is the plain preset). */
+  readonly randomize?: DomainRandomization;
   readonly trainSeed: number;
   /** Seed of the first evaluation episode (episode i uses evalSeed + i, the same windows for every policy). */
   readonly evalSeed: number;
@@ -79,8 +86,14 @@ export interface LearningCheckOptions {
   readonly size: LearningCheckSize;
   /** PPO seed (default 0). */
   readonly trainSeed?: number;
-  /** Default 900,000: far from the seeds `kflow train` evaluates with. */
+  /** Default {@link HELD_OUT_EVAL_SEED}. */
   readonly evalSeed?: number;
+  /**
+   * Train on domain-randomized sessions: each training session's tick grid, edge, size granularity,
+   * market count and length are drawn from this (seeded by {@link RANDOMIZE_SEED}); the edge-0 leak check
+   * sets the edge of every training session to 0. Held-out sessions stay the plain preset.
+   */
+  readonly randomize?: DomainRandomization;
   /** Progress lines (default: none). */
   readonly log?: (line: string) => void;
 }
@@ -109,16 +122,19 @@ export function clusteredT(xs: readonly number[], markets: readonly string[]): n
   return variance > 0 ? mean / Math.sqrt(variance / k) : 0;
 }
 
-/** Writes one simulated `informed` capture per seed and returns the file paths. */
-function writeCaptures(dir: string, seeds: readonly number[], size: LearningCheckSize, edge: number): string[] {
+/** Seed of the RNG that draws the randomized training sessions (one draw per session, in seed order). */
+export const RANDOMIZE_SEED = 7;
+
+/**
+ * The `informed` session configs of `seeds` at the check's size; with `randomize`, each one drawn from it
+ * (one seeded RNG over the list, so the set is reproducible), and `edge` (if given) overriding the draw.
+ */
+export function sessionConfigs(seeds: readonly number[], size: LearningCheckSize, options: { edge?: number; randomize?: DomainRandomization } = {}): SimConfig[] {
+  const rng = createRng(RANDOMIZE_SEED);
   return seeds.map((seed) => {
-    const path = join(dir, `informed-edge${edge}-seed${seed}.jsonl`);
-    const lines: string[] = [];
-    generateCapture(resolveSimConfig('informed', { seed, markets: size.markets, durationMs: size.minutes * 60_000, edge }), {
-      onFrame: (line) => lines.push(line),
-    });
-    writeFileSync(path, `${lines.join('\n')}\n`);
-    return path;
+    const plain = resolveSimConfig('informed', { seed, markets: size.markets, durationMs: size.minutes * 60_000 });
+    const config = options.randomize === undefined ? plain : sampleSimConfig(plain, options.randomize, rng);
+    return options.edge === undefined ? config : { ...config, edge: options.edge };
   });
 }
 
@@ -135,7 +151,7 @@ function writeCaptures(dir: string, seeds: readonly number[], size: LearningChec
 export async function runLearningCheck(options: LearningCheckOptions): Promise<LearningCheckReport> {
   const { size } = options;
   const trainSeed = options.trainSeed ?? 0;
-  const evalSeed = options.evalSeed ?? 900_000;
+  const evalSeed = options.evalSeed ?? HELD_OUT_EVAL_SEED;
   const log = options.log ?? (() => {});
   const started = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'kflow-learning-'));
@@ -153,8 +169,8 @@ export async function runLearningCheck(options: LearningCheckOptions): Promise<L
     };
     const runEdge = async (edge: number, baselines: boolean) => {
       log(`edge ${edge}: simulating ${size.trainSeeds.length} training and ${size.heldOutSeeds.length} held-out sessions`);
-      const train = writeCaptures(dir, size.trainSeeds, size, edge);
-      const heldOut = writeCaptures(dir, size.heldOutSeeds, size, edge);
+      const train = [...simulateSet(sessionConfigs(size.trainSeeds, size, { edge, ...(options.randomize === undefined ? {} : { randomize: options.randomize }) }), dir).files];
+      const heldOut = [...simulateSet(sessionConfigs(size.heldOutSeeds, size, { edge }), dir).files];
       const model = join(dir, `ppo-edge${edge}`);
       log(`edge ${edge}: kflow train --data (${size.timesteps} steps)`);
       await runTrain([], {
@@ -216,6 +232,7 @@ export async function runLearningCheck(options: LearningCheckOptions): Promise<L
     return {
       preset: 'informed',
       size,
+      ...(options.randomize === undefined ? {} : { randomize: options.randomize }),
       trainSeed,
       evalSeed,
       edge1: { ppo, random: others.random.figures, hold: others.hold.figures, heuristic: others.heuristic.figures },
@@ -231,6 +248,7 @@ export async function runLearningCheck(options: LearningCheckOptions): Promise<L
 
 interface LearningCheckCliOptions {
   full?: boolean;
+  randomize?: boolean;
   seed: string;
   json?: boolean;
 }
@@ -240,12 +258,14 @@ export function registerLearningCheck(cli: CAC): void {
     .command('learning-check', 'Can PPO learn the simulator\'s informed edge? Held-out PnL vs baselines, plus the edge-0 leak check')
     .option('--full', 'Full size: 12 training and 12 held-out sessions, 400 episodes, Sharpe target 1 (default: 4 and 4, 100 episodes, target 0.7)')
     .option('--seed <n>', 'PPO seed', { default: '0' })
+    .option('--randomize', 'Train on domain-randomized sessions (tick grid, edge, fractional sizes, markets, length drawn per session)')
     .option('--json', 'Print one JSON object')
     .action(async (o: LearningCheckCliOptions) => {
       const trainSeed = wholeNumber(o.seed, 'seed', 0);
       const report = await runLearningCheck({
         size: o.full ? LEARNING_CHECK_SIZES.full : LEARNING_CHECK_SIZES.ci,
         trainSeed,
+        ...(o.randomize ? { randomize: DEFAULT_DOMAIN_RANDOMIZATION } : {}),
         ...(o.json ? {} : { log: (line: string) => void process.stderr.write(`${line}\n`) }),
       });
       if (!report.pass) process.exitCode = 1;
@@ -258,7 +278,7 @@ export function registerLearningCheck(cli: CAC): void {
         `${f.tStat.toFixed(2).padStart(7)} ${f.meanTrades.toFixed(1).padStart(7)} ${(100 * f.winRate).toFixed(0).padStart(4)}% ${f.feesPaid.toFixed(2).padStart(8)}`;
       const s = report.size;
       console.log(
-        `informed preset, ${s.markets} markets × ${s.minutes} min per session; train seeds ${s.trainSeeds.join(',')}, ` +
+        `informed preset, ${s.markets} markets × ${s.minutes} min per session${report.randomize === undefined ? '' : ' (training sessions domain-randomized)'}; train seeds ${s.trainSeeds.join(',')}, ` +
           `held-out seeds ${s.heldOutSeeds.join(',')}; PPO ${s.timesteps} steps (seed ${report.trainSeed}); ${s.episodes} held-out episodes`,
       );
       console.log(`${'policy'.padEnd(16)} ${'mean $'.padStart(9)} ${'std $'.padStart(8)} ${'Sharpe'.padStart(7)} ${'t'.padStart(7)} ${'fills'.padStart(7)} ${'win'.padStart(5)} ${'fees $'.padStart(8)}`);

@@ -11,13 +11,19 @@ import {
 } from '@kflow/sim';
 import { type SimFlags, optional, simConfigOf, speedFactor, userPath, wholeNumber } from '../flags';
 import { formatTable, printJson } from '../output';
+import { evaluateOracleOnSet, simulateSet } from '../simSets';
+import { toEvalSummary } from './eval';
+import { HELD_OUT_EVAL_SEED, clusteredT } from './learningCheck';
 
 interface SimOptions extends SimFlags {
   edge?: string;
   tick?: string;
   fractional?: boolean;
   out?: string;
-  oracle?: string;
+  /** `true` (bare flag): evaluate the oracle baseline; a file name: write the latents there (the older spelling of `--latents`). */
+  oracle?: string | boolean;
+  latents?: string;
+  episodes?: string;
   serve?: boolean;
   analyze?: boolean;
   port?: string;
@@ -88,6 +94,22 @@ async function serve(config: SimConfig, o: SimOptions): Promise<void> {
   await server.close();
 }
 
+/** `kflow sim --oracle`: the oracle baseline's held-out figures on the config's markets (in memory, nothing written). */
+function reportOracle(config: SimConfig, o: SimOptions): void {
+  const episodes = wholeNumber(o.episodes ?? '100', 'episodes', 1);
+  const r = evaluateOracleOnSet(simulateSet([config]), episodes, HELD_OUT_EVAL_SEED);
+  const tStat = clusteredT(r.pnls, r.tickers);
+  const figures = { ...toEvalSummary('oracle', r), tStat };
+  if (o.json) printJson({ preset: config.preset, seed: config.seed, edge: config.edge, tickStructure: config.tickStructure, fractionalSizes: config.fractionalSizes, ...figures });
+  else {
+    console.log(
+      `oracle on ${config.preset} seed ${config.seed} edge ${config.edge} (${config.tickStructure}${config.fractionalSizes ? ', fractional' : ''}), ` +
+        `${episodes} episodes: PnL $${r.meanPnl.toFixed(4)} ± ${r.stdPnl.toFixed(4)} after fees (Sharpe ${r.sharpe.toFixed(3)}, t ${tStat.toFixed(2)} clustered by market), ` +
+        `${r.meanTrades.toFixed(1)} trades/episode, win rate ${(100 * r.winRate).toFixed(0)}%, fees $${r.feesPaid.toFixed(4)}`,
+    );
+  }
+}
+
 export function registerSim(cli: CAC): void {
   cli
     .command('sim', 'Simulate Kalshi markets: write a JSONL capture, or serve them over the Kalshi WebSocket protocol')
@@ -99,7 +121,9 @@ export function registerSim(cli: CAC): void {
     .option('--tick <structure>', 'linear_cent | deci_cent | tapered_deci_cent')
     .option('--fractional', 'Fractional contract sizes')
     .option('--out <file>', 'Capture file (one raw Kalshi frame per line)')
-    .option('--oracle <file>', 'Also write the latent probabilities (JSONL) for evaluation')
+    .option('--oracle [file]', 'Report the oracle baseline (it reads the latent) on this config: Sharpe and mean PnL after fees. With a file: same as --latents')
+    .option('--latents <file>', 'Also write the latent probabilities (JSONL) next to --out')
+    .option('--episodes <n>', 'Episodes of the --oracle evaluation', { default: '100' })
     .option('--serve', 'Run the exchange server instead of writing a capture')
     .option('--analyze', 'Measure how well book imbalance, taker flow and momentum predict the mid (the edge knob at work)')
     .option('--port <n>', 'Server port (default: a free one)')
@@ -122,9 +146,12 @@ export function registerSim(cli: CAC): void {
         }
         return;
       }
-      if (o.out === undefined) throw new Error('--out <file> is required (or use --serve)');
+      if (o.oracle === true) return reportOracle(config, o);
+      if (o.out === undefined) throw new Error('--out <file> is required (or use --serve, --analyze or --oracle)');
+      if (typeof o.oracle === 'string' && o.latents !== undefined) throw new Error('give the latents file once: --latents <file> (--oracle <file> is its older spelling)');
+      const latentsFile = o.latents ?? (typeof o.oracle === 'string' ? o.oracle : undefined);
       const frames = createLineWriter(userPath(o.out));
-      const oracle = o.oracle === undefined ? undefined : createLineWriter(userPath(o.oracle));
+      const oracle = latentsFile === undefined ? undefined : createLineWriter(userPath(latentsFile));
       const t0 = performance.now();
       let summary: CaptureSummary;
       try {
@@ -137,7 +164,7 @@ export function registerSim(cli: CAC): void {
         oracle?.close();
       }
       const seconds = (performance.now() - t0) / 1000;
-      if (o.json) printJson({ out: o.out, ...(o.oracle === undefined ? {} : { oracle: o.oracle }), ...summary });
-      else printSummary(summary, o.out, o.oracle, seconds);
+      if (o.json) printJson({ out: o.out, ...(latentsFile === undefined ? {} : { oracle: latentsFile }), ...summary });
+      else printSummary(summary, o.out, latentsFile, seconds);
     });
 }
