@@ -59,6 +59,23 @@ describeEachBackend('model registry', 'models', (t) => {
     expect(made.map((m) => m.version).sort()).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it('a registration repeated with its idempotency key returns the first, even when both race', async () => {
+    const registry = createModelRegistry({ db: t.db, clock: { now: () => 1 } });
+    const base = { name: 'retried', architecture: 'x', featureSetVersion: 'fs-1' };
+    const [a, b] = await Promise.all([
+      registry.register({ ...base, checkpointPath: 'first', idempotencyKey: 'job:1' }),
+      registry.register({ ...base, checkpointPath: 'second', idempotencyKey: 'job:1' }),
+    ]);
+    expect(a.id).toBe(b.id);
+    const again = await registry.register({ ...base, checkpointPath: 'third', idempotencyKey: 'job:1' });
+    const other = await registry.register({ ...base, checkpointPath: 'fourth', idempotencyKey: 'job:2' });
+    expect(again.id).toBe(a.id);
+    expect((await registry.list('retried')).map((m) => [m.version, m.id])).toEqual([
+      [1, a.id],
+      [2, other.id],
+    ]);
+  });
+
   it('deploy, rollback and the deployment history; a model still training cannot be deployed', async () => {
     let now = 10;
     const registry = createModelRegistry({ db: t.db, clock: { now: () => now } });

@@ -35,6 +35,11 @@ export interface RegisterModelOptions {
   readonly status?: ModelStatus;
   readonly performance?: Readonly<Record<string, unknown>>;
   readonly parentId?: number;
+  /**
+   * Registering again with the same key returns the model registered first instead of adding a version:
+   * a retried job (the key is its id) registers once.
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** One entry of a name's deployment history: which model was made the one to trade, and when. */
@@ -190,13 +195,15 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     async register(o) {
       const now = clock.now();
       // The version is computed in the INSERT itself; a concurrent registration of the same name hits the
-      // (name, version) unique key and is retried with the next version.
+      // (name, version) unique key and is retried with the next version. A known idempotency key inserts
+      // nothing, and the model it registered is returned.
       for (let attempt = 0; ; attempt++) {
         try {
           const rows = await selectRows<ModelRow>(
             db,
-            `INSERT INTO models (name, version, architecture, checkpoint_path, hyperparameters, training_config, feature_set_version, status, performance, parent_id, created_ms, updated_ms)
-             SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8::jsonb, $9, $10, $10 FROM models WHERE name = $1
+            `INSERT INTO models (name, version, architecture, checkpoint_path, hyperparameters, training_config, feature_set_version, status, performance, parent_id, created_ms, updated_ms, idempotency_key)
+             SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8::jsonb, $9, $10, $10, $11 FROM models WHERE name = $1
+             ON CONFLICT (idempotency_key) DO NOTHING
              RETURNING ${COLUMNS}`,
             [
               o.name,
@@ -209,9 +216,12 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
               JSON.stringify(o.performance ?? {}),
               o.parentId ?? null,
               now,
+              o.idempotencyKey ?? null,
             ],
           );
-          return toRecord(rows[0]!);
+          if (rows[0] !== undefined) return toRecord(rows[0]);
+          const first = await selectRows<ModelRow>(db, `SELECT ${COLUMNS} FROM models WHERE idempotency_key = $1`, [o.idempotencyKey]);
+          return toRecord(first[0]!);
         } catch (error) {
           if ((error as { code?: unknown }).code !== '23505' || attempt >= 10) throw error;
         }

@@ -141,6 +141,14 @@ ALTER TABLE sessions DROP CONSTRAINT sessions_status_check;
 ALTER TABLE sessions ADD CONSTRAINT sessions_status_check CHECK (status IN ('recording', 'completed', 'failed', 'interrupted'));
 CREATE INDEX sessions_recording ON sessions (id) WHERE status = 'recording';`,
   },
+  {
+    version: 4,
+    name: 'model idempotency keys',
+    // A job that registers a model and dies before it is marked done is run again; the key (the job's id)
+    // makes the second registration return the first instead of adding a version.
+    sql: `
+ALTER TABLE models ADD COLUMN idempotency_key text UNIQUE;`,
+  },
 ];
 
 /**
