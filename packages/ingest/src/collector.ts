@@ -96,9 +96,22 @@ export interface Collector {
   removeMarkets(tickers: readonly string[]): void;
 }
 
-/** The stored columns every market-data row starts with. */
-function frameMeta(sessionId: string, frame: KalshiFrame, ctx: FrameContext, market: string, tsMs: number | null): FrameMeta {
-  return { sessionId, frameNo: ctx.frameNo, market, recvMs: ctx.recvMs, tsMs, conn: ctx.conn, sid: frame.sid ?? null, seq: frame.seq ?? null };
+/**
+ * The stored columns every market-data row starts with, written into one object reused for every row (the
+ * queue copies the values when the row is enqueued): the socket handler allocates nothing for them.
+ */
+function frameMetaWriter(sessionId: string): (frame: KalshiFrame, ctx: FrameContext, market: string, tsMs: number | null) => FrameMeta {
+  const meta: { -readonly [K in keyof FrameMeta]: FrameMeta[K] } = { sessionId, frameNo: 0, market: '', recvMs: 0, tsMs: null, conn: 0, sid: null, seq: null };
+  return (frame, ctx, market, tsMs) => {
+    meta.frameNo = ctx.frameNo;
+    meta.market = market;
+    meta.recvMs = ctx.recvMs;
+    meta.tsMs = tsMs;
+    meta.conn = ctx.conn;
+    meta.sid = frame.sid ?? null;
+    meta.seq = frame.seq ?? null;
+    return meta;
+  };
 }
 
 /**
@@ -129,6 +142,7 @@ export function createCollector(options: CollectorOptions): Collector {
   let recordDeferred = false;
   const recorder: CaptureRecorder | undefined = recordPath ? createCaptureRecorder({ path: recordPath, timers }) : undefined;
   const counts = { snapshots: 0, deltas: 0, trades: 0 };
+  const frameMeta = frameMetaWriter(sessionId);
   let updateHandle: unknown;
 
   const countsNow = (): SessionCounts => ({
@@ -153,14 +167,14 @@ export function createCollector(options: CollectorOptions): Collector {
     // Only what the books applied is stored (not duplicates, not deltas without a snapshot), so a load
     // from the database rebuilds exactly what a replay of the capture does.
     if (event !== undefined) {
-      if (frame.type === 'orderbook_snapshot' && event.kind === 'snapshot') queue.enqueueSnapshot(frameMeta(sessionId, frame, ctx, event.ticker, null), event.yes, event.no);
+      if (frame.type === 'orderbook_snapshot' && event.kind === 'snapshot') queue.enqueueSnapshot(frameMeta(frame, ctx, event.ticker, null), event.yes, event.no);
       else if (frame.type === 'orderbook_delta' && event.kind === 'delta')
-        queue.enqueueDelta(frameMeta(sessionId, frame, ctx, event.ticker, frame.tsMs ?? null), event.side, event.priceUnits, event.deltaCenti);
+        queue.enqueueDelta(frameMeta(frame, ctx, event.ticker, frame.tsMs ?? null), event.side, event.priceUnits, event.deltaCenti);
       else if (frame.type === 'trade' && event.kind === 'trade')
-        queue.enqueueTrade(frameMeta(sessionId, frame, ctx, event.ticker, frame.tsMs), frame.tradeId ?? null, event.yesPriceUnits, event.countCenti, event.takerSide);
+        queue.enqueueTrade(frameMeta(frame, ctx, event.ticker, frame.tsMs), frame.tradeId ?? null, event.yesPriceUnits, event.countCenti, event.takerSide);
     } else if (frame.type === 'market_lifecycle_v2' && (client.state.book(frame.ticker) !== undefined || client.markets.includes(frame.ticker))) {
       const msg = (JSON.parse(ctx.raw) as { msg: unknown }).msg;
-      queue.enqueueLifecycle(frameMeta(sessionId, frame, ctx, frame.ticker, null), frame.eventType, JSON.stringify(msg));
+      queue.enqueueLifecycle(frameMeta(frame, ctx, frame.ticker, null), frame.eventType, JSON.stringify(msg));
     }
   };
   client.addSink(sink);

@@ -1,5 +1,5 @@
 import type { Level, Side } from '@kflow/orderbook';
-import { tableSpec } from './queryable';
+import { tableSpec, type SqlValue } from './queryable';
 import { WriteQueue, type WriteQueueMetrics, type WriteQueueOptions } from './writeQueue';
 
 const FRAME_COLUMNS = {
@@ -69,6 +69,8 @@ export class OrderbookWriteQueue extends WriteQueue {
   private readonly sampleEvery: number;
   private deltaCount = 0;
   private sampled = 0;
+  /** One reused row per table: `push` copies the values, so enqueueing allocates no row of its own. */
+  private readonly rows = [SNAPSHOT_TABLE, DELTA_TABLE, TRADE_TABLE, LIFECYCLE_TABLE].map((t) => Array.from<SqlValue>({ length: t.columns.length }).fill(null));
 
   constructor(options: OrderbookWriteQueueOptions) {
     super([SNAPSHOT_TABLE, DELTA_TABLE, TRADE_TABLE, LIFECYCLE_TABLE], options);
@@ -77,7 +79,10 @@ export class OrderbookWriteQueue extends WriteQueue {
 
   /** Queues an applied snapshot (both bid ladders). Synchronous, O(levels). */
   enqueueSnapshot(meta: FrameMeta, yes: readonly Level[], no: readonly Level[]): void {
-    this.push(0, [...metaValues(meta), JSON.stringify(yes), JSON.stringify(no)]);
+    const row = withMeta(this.rows[0]!, meta);
+    row[8] = JSON.stringify(yes);
+    row[9] = JSON.stringify(no);
+    this.push(0, row);
   }
 
   /** Queues an applied delta. Synchronous, O(1). */
@@ -86,17 +91,29 @@ export class OrderbookWriteQueue extends WriteQueue {
       this.sampled++;
       return;
     }
-    this.push(1, [...metaValues(meta), side, priceUnits, deltaCenti]);
+    const row = withMeta(this.rows[1]!, meta);
+    row[8] = side;
+    row[9] = priceUnits;
+    row[10] = deltaCenti;
+    this.push(1, row);
   }
 
   /** Queues a public trade. Synchronous, O(1). */
   enqueueTrade(meta: FrameMeta, tradeId: string | null, yesPriceUnits: number, countCenti: number, takerSide: Side): void {
-    this.push(2, [...metaValues(meta), tradeId, yesPriceUnits, countCenti, takerSide]);
+    const row = withMeta(this.rows[2]!, meta);
+    row[8] = tradeId;
+    row[9] = yesPriceUnits;
+    row[10] = countCenti;
+    row[11] = takerSide;
+    this.push(2, row);
   }
 
   /** `payload` is the frame's `msg` object as JSON text. */
   enqueueLifecycle(meta: FrameMeta, eventType: string, payload: string): void {
-    this.push(3, [...metaValues(meta), eventType, payload]);
+    const row = withMeta(this.rows[3]!, meta);
+    row[8] = eventType;
+    row[9] = payload;
+    this.push(3, row);
   }
 
   /** The queue's counters, plus the deltas left out by sampling. */
@@ -105,6 +122,15 @@ export class OrderbookWriteQueue extends WriteQueue {
   }
 }
 
-function metaValues(m: FrameMeta): [string, number, string, number, number | null, number, number | null, number | null] {
-  return [m.sessionId, m.frameNo, m.market, m.recvMs, m.tsMs, m.conn, m.sid, m.seq];
+/** Writes the `FRAME_COLUMNS` of `m` into the first eight values of `row`. */
+function withMeta(row: SqlValue[], m: FrameMeta): SqlValue[] {
+  row[0] = m.sessionId;
+  row[1] = m.frameNo;
+  row[2] = m.market;
+  row[3] = m.recvMs;
+  row[4] = m.tsMs;
+  row[5] = m.conn;
+  row[6] = m.sid;
+  row[7] = m.seq;
+  return row;
 }

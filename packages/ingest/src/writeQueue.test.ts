@@ -68,6 +68,27 @@ describeEachBackend('write queues', 'wq', (t) => {
     expect(m).toMatchObject({ enqueued: 2500, written: 2500, dropped: 0, spilled: 0, pending: 0 });
   });
 
+  it('a retry writes only the tables of the batch that were not stored yet', async () => {
+    const session = `tables-${name}`;
+    const writes: string[] = [];
+    let failTrades = 1;
+    const db: IngestDatabase = {
+      ...t.db,
+      insertRows: async (spec, rows, mayConflict) => {
+        writes.push(spec.name);
+        if (spec.name === 'trades' && failTrades-- > 0) throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
+        return t.db.insertRows(spec, rows, mayConflict);
+      },
+    };
+    const q = new OrderbookWriteQueue({ db, batchSize: 1000, flushIntervalMs: 5, retryDelayMs: 5 });
+    for (let i = 0; i < 10; i++) q.enqueueDelta(meta(session, i), 'yes', 1000, deltaOf(i));
+    q.enqueueTrade(meta(session, 10), 't1', 1000, 100, 'yes');
+    const m = await q.close();
+    expect(writes).toEqual(['orderbook_deltas', 'trades', 'trades']);
+    expect(m).toMatchObject({ enqueued: 11, written: 11, retried: 1, pending: 0 });
+    expect(await stored(t.db, session)).toEqual({ n: 10, distinct: 10, sum: sumOf(10) });
+  });
+
   it('survives an outage: retries, spills past the memory bound, replays, never duplicates', async () => {
     const db = flaky(t.db);
     const spillPath = join(dir(), `outage-${name}.jsonl`);

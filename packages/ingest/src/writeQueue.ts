@@ -4,6 +4,7 @@ import { appendFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { systemClock, type Clock } from '@kflow/orderbook';
+import { ColumnBatch, TextInterner } from './columnBatch';
 import { ingestError } from './errors';
 import type { IngestDatabase, SqlValue, TableSpec } from './queryable';
 import { holdProcessOpen, sleep, systemTimers, type Timers } from './timers';
@@ -61,14 +62,20 @@ export interface WriteQueueOptions {
 }
 
 interface Chunk {
-  /** `tables[i]` is the index (into the queue's table specs) of `rows[i]`. */
-  tables: number[];
-  rows: SqlValue[][];
+  /** The rows of each table (by index into the queue's table specs), by column; created on a table's first row. */
+  batches: (ColumnBatch | undefined)[];
+  /** Rows in all batches. */
+  rows: number;
+  /** Tables whose rows are stored (a retry writes only the others). */
+  stored: boolean[];
   sinceMs: number;
   attempts: number;
   fromSpill: boolean;
-  /** Set when a copy of this chunk was spilled while its write was in progress (the id of that line). */
-  copyId: string | undefined;
+  /**
+   * Set when a copy of this chunk was spilled while its write was in progress: the id of each table's line
+   * (by table index; none for tables already stored then).
+   */
+  copyIds: (string | undefined)[] | undefined;
 }
 
 /** One line of a spill file. `copy` marks a copy of a batch that was being written when it was spilled. */
@@ -111,9 +118,12 @@ export class WriteQueue {
   private pumping: Promise<void> | undefined;
   /** The chunk the pump is writing (not in `chunks`). */
   private inflight: Chunk | undefined;
-  private spillQueued = false;
+  /** A spill of the batches begun at or before `spillCutoffMs` is under way (see `spillSoon`). */
+  private spillScheduled = false;
+  private spillCutoffMs = -Infinity;
   /** Copies of in-flight batches get ids unique to this queue, so a replay never skips another run's line. */
   private readonly copyToken = randomUUID();
+  private readonly interner = new TextInterner();
   private copies = 0;
   /** Copies whose original write committed after all: the replay skips their lines. */
   private readonly committedCopies = new Set<string>();
@@ -159,23 +169,21 @@ export class WriteQueue {
     if (this.spillPath !== undefined) void this.hasSpill().then((has) => has && this.kick());
   }
 
-  /** Adds one row for table `tableIndex` (values in column order). Synchronous, O(1), never does I/O. */
-  protected push(tableIndex: number, values: SqlValue[]): void {
+  /**
+   * Adds one row for table `tableIndex` (values in column order). Synchronous, O(1), never does I/O. The
+   * values are copied: the caller may reuse `values` for its next row.
+   */
+  protected push(tableIndex: number, values: readonly SqlValue[]): void {
     if (this.closed) throw ingestError('QUEUE_CLOSED', 'enqueue after close()');
     const open = this.open;
-    if (open.rows.length === 0) open.sinceMs = this.clock.now();
-    open.tables.push(tableIndex);
-    open.rows.push(values);
+    if (open.rows === 0) open.sinceMs = this.clock.now();
+    this.batchOf(open, tableIndex).push(values);
+    open.rows++;
     this.metricEnqueued++;
     this.pendingRows++;
-    if (open.rows.length >= this.batchSize) this.seal();
-    if (this.pendingRows > this.maxPendingRows && this.spillPath !== undefined && !this.spillQueued) {
-      this.spillQueued = true;
-      this.timers.setTimeout(() => {
-        this.spillQueued = false;
-        this.spill(Infinity, false);
-      }, 0);
-    }
+    if (open.rows >= this.batchSize) this.seal();
+    // Past the memory bound, the sealed batches go to the spill file (a batch per turn, not from this handler).
+    if (this.pendingRows > this.maxPendingRows && !this.spillScheduled) this.spillSoon(this.clock.now());
   }
 
   /** Counters and lag since the queue was created. */
@@ -211,7 +219,7 @@ export class WriteQueue {
   /** `flush` without holding the process open; returns early once a timed-out `close()` gave up. */
   private async drain(): Promise<void> {
     while (!this.giveUp && (this.pendingRows > 0 || (await this.hasSpill()))) {
-      if (this.open.rows.length > 0) this.seal();
+      if (this.open.rows > 0) this.seal();
       this.kick();
       // A write hung on a dead connection never settles: stop waiting for it when close() gives up.
       await Promise.race([this.pumping, this.gaveUp]);
@@ -276,12 +284,22 @@ export class WriteQueue {
   }
 
   private lagMs(): number {
-    const oldest = this.chunks[0] ?? (this.open.rows.length > 0 ? this.open : undefined);
+    const oldest = this.chunks[0] ?? (this.open.rows > 0 ? this.open : undefined);
     return oldest === undefined ? 0 : Math.max(0, this.clock.now() - oldest.sinceMs);
   }
 
   private newChunk(): Chunk {
-    return { tables: [], rows: [], sinceMs: 0, attempts: 0, fromSpill: false, copyId: undefined };
+    return { batches: this.tables.map(() => undefined), rows: 0, stored: this.tables.map(() => false), sinceMs: 0, attempts: 0, fromSpill: false, copyIds: undefined };
+  }
+
+  private batchOf(chunk: Chunk, tableIndex: number): ColumnBatch {
+    let batch = chunk.batches[tableIndex];
+    if (batch === undefined) {
+      const spec = this.tables[tableIndex];
+      if (spec === undefined) throw ingestError('INVALID_OPTIONS', `no table ${tableIndex} in this queue`);
+      chunk.batches[tableIndex] = batch = new ColumnBatch(spec, this.interner);
+    }
+    return batch;
   }
 
   private seal(): void {
@@ -294,8 +312,9 @@ export class WriteQueue {
   private scheduleTick(): void {
     this.tickHandle = this.timers.setTimeout(() => {
       if (!this.ticking) return;
-      if (this.open.rows.length > 0) this.seal();
-      this.spill(this.clock.now() - this.maxMemoryAgeMs, true);
+      if (this.open.rows > 0) this.seal();
+      const cutoffMs = this.clock.now() - this.maxMemoryAgeMs;
+      if (this.spill(cutoffMs, true, 1)) this.spillSoon(cutoffMs);
       this.scheduleTick();
     }, this.flushIntervalMs);
   }
@@ -325,63 +344,85 @@ export class WriteQueue {
       this.inflight = chunk;
       const ok = await this.writeChunk(chunk);
       this.inflight = undefined;
-      if (chunk.copyId !== undefined) {
-        // Its rows went to the spill file while the write was slow: a commit lets the replay skip that
-        // line, a failure leaves them to the replay.
-        if (ok) this.committedCopies.add(chunk.copyId);
-        continue;
-      }
-      if (ok) this.pendingRows -= chunk.rows.length;
-      else if (!this.giveUp) {
+      // A chunk copied to the spill file while its write was slow is done either way: each table that
+      // committed lets the replay skip its line, the others are left to the replay.
+      if (ok || chunk.copyIds !== undefined) continue;
+      if (!this.giveUp) {
         this.chunks.unshift(chunk);
-        if (this.pendingRows > this.maxPendingRows) this.spill(Infinity, false);
+        if (this.pendingRows > this.maxPendingRows) this.spillSoon(this.clock.now());
         await this.backoff(chunk.attempts);
       } else this.chunks.unshift(chunk);
     }
   }
 
   /**
-   * Writes one chunk, grouped by table. Returns false (after counting the retry) when the database failed
-   * and the chunk must be retried. A chunk the database refuses for its content (a data or constraint
-   * error: retrying cannot help) is halved until the offending rows are alone; every other row is
-   * written and the offending ones are rejected, so one bad row never blocks the queue.
+   * Writes one chunk, table by table (a table once stored is not written again by a retry). Returns false
+   * (after counting the retry) when the database failed and the chunk must be retried. Rows the database
+   * refuses for their content (a data or constraint error: retrying cannot help) are halved until the
+   * offending rows are alone; every other row is written and the offending ones are rejected, so one bad
+   * row never blocks the queue.
    */
   private async writeChunk(chunk: Chunk): Promise<boolean> {
-    const byTable: SqlValue[][][] = this.tables.map(() => []);
-    for (let i = 0; i < chunk.rows.length; i++) byTable[chunk.tables[i]!]!.push(chunk.rows[i]!);
-    try {
-      for (let t = 0; t < byTable.length; t++) {
-        const rows = byTable[t]!;
-        if (rows.length > 0) await this.db.insertRows(this.tables[t]!, rows, chunk.attempts > 0 || chunk.fromSpill);
+    for (let t = 0; t < chunk.batches.length; t++) {
+      const batch = chunk.batches[t];
+      if (batch === undefined || batch.length === 0 || chunk.stored[t]) continue;
+      // Rows as arrays only for the write itself: they are garbage once it settles.
+      const rows = batch.rows();
+      try {
+        await this.insert(t, rows, chunk.attempts > 0 || chunk.fromSpill, chunk.fromSpill);
+      } catch (error) {
+        this.lastError = describeError(error);
+        if (!isContentError(error)) {
+          chunk.attempts++;
+          this.metricRetried++;
+          return false;
+        }
+        if (!(await this.isolate(t, rows, chunk.fromSpill, error))) return false;
       }
-    } catch (error) {
-      this.lastError = describeError(error);
-      if (isContentError(error)) return this.isolate(chunk, error);
-      chunk.attempts++;
-      this.metricRetried++;
-      return false;
+      chunk.stored[t] = true;
+      chunk.rows -= batch.length;
+      const copyId = chunk.copyIds?.[t];
+      if (copyId !== undefined) this.committedCopies.add(copyId);
+      // Rows of a spilled copy, or read from the spill file, were no longer counted as waiting in memory.
+      else if (!chunk.fromSpill) this.pendingRows -= batch.length;
     }
-    this.metricWritten += chunk.rows.length;
-    if (chunk.fromSpill) this.metricReplayed += chunk.rows.length;
     this.metricMaxLagMs = Math.max(this.metricMaxLagMs, this.clock.now() - chunk.sinceMs);
     return true;
   }
 
-  private async isolate(chunk: Chunk, error: unknown): Promise<boolean> {
-    if (chunk.rows.length === 1) {
+  /** One bulk insert of table `t`, counted once it commits. */
+  private async insert(t: number, rows: readonly SqlValue[][], mayConflict: boolean, fromSpill: boolean): Promise<void> {
+    await this.db.insertRows(this.tables[t]!, rows, mayConflict);
+    this.metricWritten += rows.length;
+    if (fromSpill) this.metricReplayed += rows.length;
+  }
+
+  /** Writes `rows` of table `t` refused for their content: halves them until each refused row is alone and rejected. */
+  private async isolate(t: number, rows: readonly SqlValue[][], fromSpill: boolean, error: unknown): Promise<boolean> {
+    if (rows.length === 1) {
       this.metricRejected++;
-      const line = JSON.stringify({ table: this.tables[chunk.tables[0]!]!.name, row: chunk.rows[0], error: describeError(error) });
+      const line = JSON.stringify({ table: this.tables[t]!.name, row: rows[0], error: describeError(error) });
       if (this.spillPath !== undefined) await appendFile(`${this.spillPath}.rejected`, `${line}\n`).catch(() => {});
       return true;
     }
-    const mid = chunk.rows.length >> 1;
-    for (const [from, to] of [[0, mid], [mid, chunk.rows.length]] as const) {
-      // attempts = 1: part of the chunk may already be stored, so the halves take the conflict-safe path.
-      const half: Chunk = { ...chunk, tables: chunk.tables.slice(from, to), rows: chunk.rows.slice(from, to), attempts: 1 };
-      while (!(await this.writeChunk(half))) {
-        // Given up while isolating: the caller keeps the whole chunk (rows already stored are skipped later).
-        if (this.giveUp) return false;
-        await this.backoff(half.attempts);
+    const mid = rows.length >> 1;
+    for (const half of [rows.slice(0, mid), rows.slice(mid)]) {
+      for (let attempts = 1; ; attempts++) {
+        try {
+          // Part of the rows may already be stored: the halves take the conflict-safe path.
+          await this.insert(t, half, true, fromSpill);
+          break;
+        } catch (halfError) {
+          this.lastError = describeError(halfError);
+          if (isContentError(halfError)) {
+            if (!(await this.isolate(t, half, fromSpill, halfError))) return false;
+            break;
+          }
+          this.metricRetried++;
+          // Given up while isolating: the caller keeps the chunk (rows already stored are skipped later).
+          if (this.giveUp) return false;
+          await this.backoff(attempts);
+        }
       }
     }
     return true;
@@ -398,38 +439,71 @@ export class WriteQueue {
   }
 
   /**
-   * Appends to the spill file, in one synchronous write, every waiting batch that began at or before
-   * `cutoffMs` (Infinity: all of them, the open one too) and, with `copyInflight`, a copy of the batch being
-   * written if it is that old. Synchronous so that a row is at every moment in memory or in the file,
-   * never in between, whatever happens to the process next. On a disk failure the rows stay in memory.
+   * Appends to the spill file, in one synchronous write, the waiting batches that began at or before
+   * `cutoffMs` (Infinity: all of them, the open one too), at most `maxChunks` of them, and, with
+   * `copyInflight`, a copy of the batch being written if it is that old. Synchronous so that a row is at
+   * every moment in memory or in the file, never in between, whatever happens to the process next. On a
+   * disk failure the rows stay in memory. Returns true when batches that old remain (past `maxChunks`).
    */
-  private spill(cutoffMs: number, copyInflight: boolean): void {
-    if (this.spillPath === undefined) return;
-    if (cutoffMs === Infinity && this.open.rows.length > 0) this.seal();
+  private spill(cutoffMs: number, copyInflight: boolean, maxChunks = Infinity): boolean {
+    if (this.spillPath === undefined) return false;
+    if (cutoffMs === Infinity && this.open.rows > 0) this.seal();
     let n = 0;
-    while (n < this.chunks.length && this.chunks[n]!.sinceMs <= cutoffMs) n++;
+    while (n < this.chunks.length && n < maxChunks && this.chunks[n]!.sinceMs <= cutoffMs) n++;
+    const more = n < this.chunks.length && this.chunks[n]!.sinceMs <= cutoffMs;
     const inflight = this.inflight;
-    const copy = copyInflight && inflight !== undefined && !inflight.fromSpill && inflight.copyId === undefined && inflight.sinceMs <= cutoffMs ? inflight : undefined;
-    if (n === 0 && copy === undefined) return;
-    const copyId = copy === undefined ? undefined : `${this.copyToken}-${++this.copies}`;
+    const copy = copyInflight && inflight !== undefined && !inflight.fromSpill && inflight.copyIds === undefined && inflight.sinceMs <= cutoffMs ? inflight : undefined;
+    if (n === 0 && copy === undefined) return more;
     const taken = this.chunks.slice(0, n);
-    const line = (c: Chunk, id?: string) => JSON.stringify({ sinceMs: c.sinceMs, tables: c.tables, rows: c.rows, ...(id === undefined ? {} : { copy: id }) });
-    const text = [...taken.map((c) => line(c)), ...(copy === undefined ? [] : [line(copy, copyId)])].join('\n') + '\n';
+    let text = '';
+    for (const c of taken) text += this.spillLines(c, undefined);
+    const copyIds = copy === undefined ? undefined : copy.batches.map((b, t) => (b === undefined || b.length === 0 || copy.stored[t] ? undefined : `${this.copyToken}-${++this.copies}`));
+    if (copy !== undefined) text += this.spillLines(copy, copyIds);
     try {
       mkdirSync(dirname(this.spillPath), { recursive: true });
       appendFileSync(this.spillPath, text);
     } catch (error) {
-      // The disk failed too: keep the rows in memory and keep retrying the database.
+      // The disk failed too: keep the rows in memory and keep retrying the database (the next tick tries again).
       this.lastError = describeError(error);
-      return;
+      return false;
     }
     this.chunks.splice(0, n);
-    if (copy !== undefined) copy.copyId = copyId;
+    if (copy !== undefined) copy.copyIds = copyIds;
     let rows = 0;
-    for (const c of taken) rows += c.rows.length;
-    rows += copy?.rows.length ?? 0;
+    for (const c of taken) rows += c.rows;
+    rows += copy?.rows ?? 0;
     this.metricSpilled += rows;
     this.pendingRows -= rows;
+    return more;
+  }
+
+  /** A chunk's rows not stored yet, a line per table (with its copy id, for a copy of a batch being written). */
+  private spillLines(chunk: Chunk, copyIds: readonly (string | undefined)[] | undefined): string {
+    let text = '';
+    for (let t = 0; t < chunk.batches.length; t++) {
+      const batch = chunk.batches[t];
+      if (batch === undefined || batch.length === 0 || chunk.stored[t]) continue;
+      const copy = copyIds?.[t];
+      const line: SpillLine = { sinceMs: chunk.sinceMs, tables: Array.from({ length: batch.length }, () => t), rows: batch.rows(), ...(copy === undefined ? {} : { copy }) };
+      text += `${JSON.stringify(line)}\n`;
+    }
+    return text;
+  }
+
+  /**
+   * Spills the batches begun at or before `cutoffMs` one per event-loop turn (each still one synchronous
+   * append), so a backlog of many batches never holds the loop for all of them at once.
+   */
+  private spillSoon(cutoffMs: number): void {
+    if (this.spillPath === undefined) return;
+    this.spillCutoffMs = Math.max(this.spillCutoffMs, cutoffMs);
+    if (this.spillScheduled) return;
+    this.spillScheduled = true;
+    this.timers.setTimeout(() => {
+      this.spillScheduled = false;
+      if (this.spill(this.spillCutoffMs, false, 1)) this.spillSoon(this.spillCutoffMs);
+      else this.spillCutoffMs = -Infinity;
+    }, 0);
   }
 
   private async hasSpill(): Promise<boolean> {
@@ -471,7 +545,9 @@ export class WriteQueue {
             this.metricReplayed += line.rows.length; // its original write committed
             continue;
           }
-          const chunk: Chunk = { sinceMs: line.sinceMs, tables: line.tables, rows: line.rows, attempts: 0, fromSpill: true, copyId: undefined };
+          const chunk: Chunk = { ...this.newChunk(), sinceMs: line.sinceMs, fromSpill: true };
+          for (let i = 0; i < line.rows.length; i++) this.batchOf(chunk, line.tables[i]!).push(line.rows[i]!);
+          chunk.rows = line.rows.length;
           while (!(await this.writeChunk(chunk))) {
             if (this.giveUp) return false;
             await this.backoff(chunk.attempts);
