@@ -62,10 +62,10 @@ export function trainA2c(options: A2cOptions): TrainResult<A2cHyperparameters> {
   const optimizer = hp.useRmsProp
     ? createRmsprop({ sizes, learningRate: 0, alpha: 0.99, eps: hp.rmsPropEps })
     : createAdam({ sizes, learningRate: 0 });
+  run.resumeOptimizer(optimizer);
   const buffer = collector.buffer;
   const indices = new Int32Array(size);
   const mb = createMinibatch(buffer, size);
-  let updates = 0;
 
   while (collector.timesteps < options.totalTimesteps) {
     collector.collect();
@@ -92,15 +92,14 @@ export function trainA2c(options: A2cOptions): TrainResult<A2cHyperparameters> {
     policy.backward(mb.actions, mb.masks, n, mb.dLogProb, -hp.entCoef / n, mb.dValue);
     clipGradNorm(policy.gradients(), hp.maxGradNorm);
     optimizer.step(policy.parameters(), policy.gradients());
-    updates++;
 
     run.reportUpdate({
       'losses/policy_loss': pgLoss / n,
       'losses/value_loss': valueLoss / n,
       'losses/entropy': entropy / n,
       'charts/learning_rate': optimizer.learningRate,
-    });
+    }, () => run.finish('a2c', hp, optimizer));
   }
 
-  return run.finish('a2c', hp, updates);
+  return run.finish('a2c', hp, optimizer);
 }

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ActorCritic } from './actorCritic';
 import { type Checkpoint, createCheckpoint, loadPolicy } from './checkpoint';
 import { readCheckpoint, writeCheckpoint } from './checkpointFiles';
+import { createAdam } from './optimizers';
 import { trainPpo } from './ppo';
 import type { TrainResult } from './training';
 
@@ -18,7 +19,7 @@ function trained() {
 }
 
 function fakeResult(policy: ActorCritic): TrainResult<object> {
-  return { algorithm: 'a2c', policy, hyperparameters: { nSteps: 5 }, seed: 1, timesteps: 0, episodes: 0, updates: 0, meanEpisodicReturn: Number.NaN, seconds: 0 };
+  return { algorithm: 'a2c', policy, hyperparameters: { nSteps: 5 }, seed: 1, timesteps: 0, episodes: 0, updates: 0, meanEpisodicReturn: Number.NaN, seconds: 0, optimizer: createAdam({ sizes: policy.parameters().map((p) => p.length), learningRate: 0 }).exportState() };
 }
 
 function expectCode(fn: () => unknown, code: string): void {

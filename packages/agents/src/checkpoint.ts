@@ -5,7 +5,7 @@ import { ActorCritic, type Policy } from './actorCritic';
 import { agentsError } from './errors';
 import type { Backend } from './kernels';
 import type { Activation, Mlp } from './mlp';
-import type { TrainResult } from './training';
+import type { TrainResult, TrainingState } from './training';
 
 /** Current checkpoint format version; readers reject other versions. */
 export const CHECKPOINT_FORMAT_VERSION = 1;
@@ -45,6 +45,19 @@ export interface CheckpointManifest {
    * trades with exactly this and refuses checkpoints without it. Absent for non-Kalshi envs.
    */
   readonly trading?: Readonly<Record<string, unknown>>;
+  /**
+   * The optimizer's state at the checkpoint, in its own file (moment tensors back to back as little-endian
+   * float32): what `resumeState` continues a run from. Absent in checkpoints written without it.
+   */
+  readonly optimizer?: {
+    readonly kind: 'adam' | 'rmsprop';
+    readonly steps: number;
+    readonly file: string;
+    readonly tensors: readonly { readonly offset: number; readonly length: number }[];
+    readonly byteLength: number;
+    /** FNV-1a 32-bit hash of the file's bytes, hex. */
+    readonly fnv1a: string;
+  };
   readonly training: {
     readonly timesteps: number;
     readonly episodes: number;
@@ -55,10 +68,35 @@ export interface CheckpointManifest {
   } & Readonly<Record<string, unknown>>;
 }
 
-/** A checkpoint in memory: the manifest and the bytes of the weights file. */
+/** A checkpoint in memory: the manifest and the bytes of the weights file (and of the optimizer's). */
 export interface Checkpoint {
   readonly manifest: CheckpointManifest;
   readonly weights: Uint8Array;
+  readonly optimizer?: Uint8Array;
+}
+
+/** Tensors back to back as little-endian float32, with where each one starts (in floats). */
+function packFloat32(tensors: readonly Float32Array[]): { bytes: Uint8Array; entries: { offset: number; length: number }[] } {
+  const bytes = new Uint8Array(tensors.reduce((s, t) => s + t.length, 0) * 4);
+  const view = new DataView(bytes.buffer);
+  let offset = 0;
+  const entries = tensors.map((t) => {
+    for (let i = 0; i < t.length; i++) view.setFloat32((offset + i) * 4, t[i]!, true);
+    offset += t.length;
+    return { offset: offset - t.length, length: t.length };
+  });
+  return { bytes, entries };
+}
+
+/** The tensors `entries` of little-endian float32 `bytes`. */
+function unpackFloat32(bytes: Uint8Array, entries: readonly { readonly offset: number; readonly length: number }[]): Float32Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return entries.map(({ offset, length }) => {
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || (offset + length) * 4 > bytes.length) {
+      throw agentsError('CHECKPOINT_INVALID', `a tensor at float ${offset} of ${length} floats lies outside its ${bytes.length}-byte file`);
+    }
+    return Float32Array.from({ length }, (_, i) => view.getFloat32((offset + i) * 4, true));
+  });
 }
 
 /**
@@ -74,17 +112,10 @@ export function createCheckpoint(
   options: { envId?: string; training?: Readonly<Record<string, unknown>>; trading?: TradingSetup } = {},
 ): Checkpoint {
   const { policy } = result;
-  const tensors = policy.valueNet === undefined ? [policy.policyNet.params] : [policy.policyNet.params, policy.valueNet.params];
-  const floats = tensors.reduce((s, t) => s + t.length, 0);
-  const weights = new Uint8Array(floats * 4);
-  const view = new DataView(weights.buffer);
-  let offset = 0;
-  const entries: { name: 'policy' | 'value'; offset: number; length: number }[] = [];
-  tensors.forEach((t, k) => {
-    entries.push({ name: k === 0 ? 'policy' : 'value', offset, length: t.length });
-    for (let i = 0; i < t.length; i++) view.setFloat32((offset + i) * 4, t[i]!, true);
-    offset += t.length;
-  });
+  const packed = packFloat32(policy.parameters());
+  const weights = packed.bytes;
+  const entries = packed.entries.map((e, k) => ({ name: k === 0 ? ('policy' as const) : ('value' as const), ...e }));
+  const optimizer = packFloat32(result.optimizer.moments);
   const manifest: CheckpointManifest = {
     format: 'kflow-checkpoint',
     formatVersion: CHECKPOINT_FORMAT_VERSION,
@@ -103,6 +134,14 @@ export function createCheckpoint(
     weightsFnv1a: fnv1a32(weights),
     hyperparameters: { ...result.hyperparameters },
     ...(options.trading === undefined ? {} : { trading: tradingSetupToJson(options.trading) }),
+    optimizer: {
+      kind: result.optimizer.kind,
+      steps: result.optimizer.steps,
+      file: 'optimizer.bin',
+      tensors: optimizer.entries,
+      byteLength: optimizer.bytes.length,
+      fnv1a: fnv1a32(optimizer.bytes),
+    },
     training: {
       timesteps: result.timesteps,
       episodes: result.episodes,
@@ -112,7 +151,41 @@ export function createCheckpoint(
       ...options.training,
     },
   };
-  return { manifest, weights };
+  return { manifest, weights, optimizer: optimizer.bytes };
+}
+
+/**
+ * Where the run of a checkpoint stood, to continue it: `trainPpo({ ...options, resume: resumeState(checkpoint) })`.
+ * Throws `CHECKPOINT_INVALID` when the checkpoint has no optimizer state or its files do not match the manifest.
+ *
+ * @example
+ * const resume = resumeState(await readCheckpoint('runs/ppo-1'));
+ * trainPpo({ envs, totalTimesteps: 600_000, seed: 0, ...KALSHI_PPO.ppo, policy: KALSHI_PPO.policy, resume });
+ */
+export function resumeState(checkpoint: Checkpoint): TrainingState {
+  const m = validateManifest(checkpoint.manifest);
+  checkWeights(checkpoint, m);
+  const o = m.optimizer;
+  if (o === undefined || checkpoint.optimizer === undefined) {
+    throw agentsError('CHECKPOINT_INVALID', 'the checkpoint has no optimizer state (it was written by a version of kflow before resume): train from scratch instead');
+  }
+  if ((o.kind !== 'adam' && o.kind !== 'rmsprop') || !Array.isArray(o.tensors) || checkpoint.optimizer.length !== o.byteLength || fnv1a32(checkpoint.optimizer) !== o.fnv1a) {
+    throw agentsError('CHECKPOINT_INVALID', `${o.file} does not match the manifest (kind, length or FNV-1a hash)`);
+  }
+  const t = m.training;
+  return {
+    parameters: unpackFloat32(checkpoint.weights, m.tensors),
+    optimizer: { kind: o.kind, steps: o.steps, moments: unpackFloat32(checkpoint.optimizer, o.tensors) },
+    timesteps: t.timesteps,
+    episodes: t.episodes,
+    updates: t.updates,
+  };
+}
+
+function checkWeights(checkpoint: Checkpoint, m: CheckpointManifest): void {
+  if (checkpoint.weights.length !== m.weightsByteLength || fnv1a32(checkpoint.weights) !== m.weightsFnv1a) {
+    throw agentsError('CHECKPOINT_INVALID', 'weights file does not match the manifest (length or FNV-1a hash)');
+  }
 }
 
 /** What the caller runs the policy against; every given field must match the checkpoint. */
@@ -187,9 +260,7 @@ export class InferencePolicy implements Policy {
  */
 export function loadPolicy(checkpoint: Checkpoint, expected: CheckpointExpectation = {}, backend?: Backend): InferencePolicy {
   const m = validateManifest(checkpoint.manifest);
-  if (checkpoint.weights.length !== m.weightsByteLength || fnv1a32(checkpoint.weights) !== m.weightsFnv1a) {
-    throw agentsError('CHECKPOINT_INVALID', 'weights file does not match the manifest (length or FNV-1a hash)');
-  }
+  checkWeights(checkpoint, m);
   if (expected.featureSetVersion !== undefined && expected.featureSetVersion !== m.featureSetVersion) {
     throw agentsError(
       'FEATURE_SET_MISMATCH',

@@ -12,8 +12,20 @@ export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Prom
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
   await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(path.join(dir, checkpoint.manifest.weightsFile), checkpoint.weights);
-  await fs.writeFile(path.join(dir, 'manifest.json'), `${JSON.stringify(checkpoint.manifest, null, 2)}\n`);
+  for (const file of checkpointFiles(checkpoint)) await fs.writeFile(path.join(dir, file.name), file.bytes);
+}
+
+/**
+ * The files of a checkpoint directory, the manifest last (a reader that finds it finds the files it names):
+ * for writers of their own, e.g. synchronous ones inside a training loop.
+ */
+export function checkpointFiles(checkpoint: Checkpoint): { readonly name: string; readonly bytes: Uint8Array }[] {
+  const { manifest } = checkpoint;
+  return [
+    { name: manifest.weightsFile, bytes: checkpoint.weights },
+    ...(checkpoint.optimizer === undefined || manifest.optimizer === undefined ? [] : [{ name: manifest.optimizer.file, bytes: checkpoint.optimizer }]),
+    { name: 'manifest.json', bytes: new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`) },
+  ];
 }
 
 /**
@@ -33,5 +45,13 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   }
   const weightsFile = typeof manifest.weightsFile === 'string' ? path.basename(manifest.weightsFile) : 'weights.bin';
   const weights = new Uint8Array(await fs.readFile(path.join(dir, weightsFile)));
-  return { manifest, weights };
+  const optimizerFile = typeof manifest.optimizer?.file === 'string' ? path.basename(manifest.optimizer.file) : undefined;
+  if (optimizerFile === undefined) return { manifest, weights };
+  try {
+    return { manifest, weights, optimizer: new Uint8Array(await fs.readFile(path.join(dir, optimizerFile))) };
+  } catch (error) {
+    // Inference needs only the weights; `resumeState` says what is missing when a run is resumed from it.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { manifest, weights };
+    throw error;
+  }
 }

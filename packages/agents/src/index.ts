@@ -11,7 +11,7 @@
 export { type ActivationCode, type Kernels, type Arena, type Backend, jsBackend } from './kernels';
 export { type Activation, type MlpOptions, Mlp } from './mlp';
 export { type OrthogonalInitOptions, orthogonal, initOrthogonal } from './orthogonal';
-export { type Optimizer, type AdamOptions, type RmspropOptions, createAdam, createRmsprop, clipGradNorm } from './optimizers';
+export { type Optimizer, type OptimizerState, type AdamOptions, type RmspropOptions, createAdam, createRmsprop, clipGradNorm } from './optimizers';
 // Policies and rollouts
 export { MultiCategorical } from './categorical';
 export { type Policy, type ActorCriticOptions, ActorCritic } from './actorCritic';
@@ -31,6 +31,7 @@ export {
   TRAINING_METRIC_NAMES,
   type TrainerCommonOptions,
   type TrainResult,
+  type TrainingState,
   scheduleValue,
   explainedVariance,
 } from './training';
@@ -50,8 +51,9 @@ export {
   InferencePolicy,
   createCheckpoint,
   loadPolicy,
+  resumeState,
 } from './checkpoint';
-export { writeCheckpoint, readCheckpoint } from './checkpointFiles';
+export { writeCheckpoint, readCheckpoint, checkpointFiles } from './checkpointFiles';
 export { isWasmSimdSupported, wasmBackend, defaultBackend } from './wasmBackend';
 export {
   type BaselinePolicyOptions,

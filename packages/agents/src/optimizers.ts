@@ -10,6 +10,35 @@ export interface Optimizer {
   learningRate: number;
   /** Applies one update: `params[k] -= f(grads[k])`. Tensors must keep the sizes given at creation. */
   step(params: readonly Float32Array[], grads: readonly Float32Array[]): void;
+  /** A copy of what the optimizer carries from step to step (to checkpoint and resume a run). */
+  exportState(): OptimizerState;
+  /** Continues from `state` (exported by an optimizer of the same kind and tensor sizes). */
+  importState(state: OptimizerState): void;
+}
+
+/**
+ * What an optimizer carries between steps: the steps taken and its moment tensors (Adam: first moments of
+ * every parameter tensor, then second moments; RMSprop: the squared-gradient averages).
+ */
+export interface OptimizerState {
+  readonly kind: 'adam' | 'rmsprop';
+  readonly steps: number;
+  readonly moments: readonly Float32Array[];
+}
+
+/** The state-keeping half of an optimizer over `moments` tensors, with `steps` in `counter`. */
+function stateOf(kind: OptimizerState['kind'], sizes: readonly number[], moments: readonly Float32Array[], counter: { steps: number }) {
+  return {
+    exportState: (): OptimizerState => ({ kind, steps: counter.steps, moments: moments.map((m) => Float32Array.from(m)) }),
+    importState(state: OptimizerState): void {
+      const expected = moments.map((m) => m.length).join(',');
+      if (state.kind !== kind || state.moments.map((m) => m.length).join(',') !== expected || !(Number.isInteger(state.steps) && state.steps >= 0)) {
+        throw agentsError('SHAPE_MISMATCH', `optimizer state of ${state.kind} over [${state.moments.map((m) => m.length)}] does not fit this ${kind} over [${sizes}]`);
+      }
+      moments.forEach((m, k) => m.set(state.moments[k]!));
+      counter.steps = state.steps;
+    },
+  };
 }
 
 /** Options of {@link createAdam}. */
@@ -36,13 +65,14 @@ export function createAdam(options: AdamOptions): Optimizer {
   const eps = options.eps ?? 1e-5;
   const m = options.sizes.map((n) => new Float32Array(n));
   const v = options.sizes.map((n) => new Float32Array(n));
-  let t = 0;
+  const counter = { steps: 0 };
   return {
     kind: 'adam',
     learningRate: options.learningRate,
+    ...stateOf('adam', options.sizes, [...m, ...v], counter),
     step(params, grads) {
       checkShapes(options.sizes, params, grads);
-      t++;
+      const t = ++counter.steps;
       const bc1 = 1 - beta1 ** t;
       const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
       const stepSize = this.learningRate / bc1;
@@ -85,11 +115,14 @@ export function createRmsprop(options: RmspropOptions): Optimizer {
   const alpha = options.alpha ?? 0.99;
   const eps = options.eps ?? 1e-5;
   const v = options.sizes.map((n) => new Float32Array(n));
+  const counter = { steps: 0 };
   return {
     kind: 'rmsprop',
     learningRate: options.learningRate,
+    ...stateOf('rmsprop', options.sizes, v, counter),
     step(params, grads) {
       checkShapes(options.sizes, params, grads);
+      counter.steps++;
       const lr = this.learningRate;
       for (let k = 0; k < params.length; k++) {
         const p = params[k]!;

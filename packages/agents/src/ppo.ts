@@ -101,11 +101,11 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
   const { buffer } = collector;
   const shuffleRng = run.rng.fork();
   const optimizer = createAdam({ sizes: policy.parameters().map((p) => p.length), learningRate: 0 });
+  run.resumeOptimizer(optimizer);
   const indices = new Int32Array(buffer.size);
   const minibatch = createMinibatch(buffer, hp.batchSize);
   const threaded = options.updateThreads?.bind(policy, buffer, hp.batchSize);
   const lossOf = threaded?.ppoLoss ?? ppoLoss;
-  let updates = 0;
 
   // ── 3. Main loop ──────────────────────────────────────────────────────────────────────────────────
   try {
@@ -162,7 +162,6 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
           gradientSteps++;
         }
       }
-      updates++;
 
       // 3c. Report (means over the update's minibatches).
       run.reportUpdate({
@@ -175,11 +174,11 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
         'losses/old_approx_kl': oldApproxKl / minibatches,
         'losses/approx_kl': approxKl / minibatches,
         'losses/clipfrac': clipFraction / minibatches,
-      });
+      }, () => run.finish('ppo', hp, optimizer));
     }
   } finally {
     threaded?.release();
   }
 
-  return run.finish('ppo', hp, updates);
+  return run.finish('ppo', hp, optimizer);
 }

@@ -2,6 +2,7 @@ import { createRng, isKflowError } from '@kflow/orderbook';
 import { describe, expect, it, vi } from 'vitest';
 import { ActorCritic } from './actorCritic';
 import { createCheckpoint, loadPolicy } from './checkpoint';
+import { createAdam } from './optimizers';
 import type { TrainResult } from './training';
 import { type TfLike, type TfTensor, createTfjsPolicy } from './tfjs';
 
@@ -74,6 +75,7 @@ function checkpointOf(ac: ActorCritic) {
     updates: 0,
     meanEpisodicReturn: Number.NaN,
     seconds: 0,
+    optimizer: createAdam({ sizes: ac.parameters().map((p) => p.length), learningRate: 0 }).exportState(),
   };
   return createCheckpoint(result);
 }

@@ -4,6 +4,7 @@ import { ActorCritic } from './actorCritic';
 import { agentsError } from './errors';
 import type { Backend } from './kernels';
 import type { Activation } from './mlp';
+import type { Optimizer, OptimizerState } from './optimizers';
 import { RolloutCollector } from './rolloutCollector';
 
 /** A vector env with flat float observations and discrete actions. */
@@ -97,6 +98,26 @@ export interface TrainerCommonOptions {
   clock?: Clock;
   /** Receives progress as the run goes: each finished episode and each update's metrics. */
   onEvent?: (event: TrainingEvent) => void;
+  /**
+   * Continue a run from its checkpoint (`resumeState(checkpoint)`): its parameters, optimizer state and
+   * counters; `totalTimesteps` counts the steps already taken, so schedules go on where they were. The envs
+   * are reset with `seed + timesteps`: the resumed run is deterministic, not a replay of the uninterrupted one.
+   */
+  resume?: TrainingState;
+  /** Called every `checkpointEvery` updates with the run so far (e.g. to write a checkpoint to resume from). */
+  onCheckpoint?: (result: TrainResult<object>) => void;
+  /** Updates between `onCheckpoint` calls (default 10). */
+  checkpointEvery?: number;
+}
+
+/** Where a run stood at a checkpoint: what `resume` continues from. */
+export interface TrainingState {
+  /** The actor-critic's tensors, in `ActorCritic.parameters()` order. */
+  readonly parameters: readonly Float32Array[];
+  readonly optimizer: OptimizerState;
+  readonly timesteps: number;
+  readonly episodes: number;
+  readonly updates: number;
 }
 
 /** What a training run produced: the policy and everything a checkpoint records about the run. */
@@ -112,6 +133,8 @@ export interface TrainResult<H> {
   readonly meanEpisodicReturn: number;
   /** Wall seconds (0 without a clock). */
   readonly seconds: number;
+  /** The optimizer's state at the end: with the policy's parameters, what a resumed run continues from. */
+  readonly optimizer: OptimizerState;
 }
 
 /** The action components of a vector env's action space (`[n]` or `nvec`). */
@@ -177,9 +200,15 @@ export interface OnPolicyRun {
   readonly rng: Rng;
   /** Fraction of `totalTimesteps` still to go after the last rollout (SB3's `progress_remaining`). */
   progressRemaining(): number;
-  /** Emits an `'update'` event with `metrics` plus `losses/explained_variance` and, with a clock, `charts/SPS`. */
-  reportUpdate(metrics: TrainingMetrics): void;
-  finish<H>(algorithm: 'ppo' | 'a2c', hyperparameters: H, updates: number): TrainResult<H>;
+  /** Gives `optimizer` the resumed run's state, if any. */
+  resumeOptimizer(optimizer: Optimizer): void;
+  /**
+   * Emits an `'update'` event with `metrics` plus `losses/explained_variance` and, with a clock,
+   * `charts/SPS`; then, every `checkpointEvery` updates, calls `onCheckpoint`.
+   */
+  reportUpdate(metrics: TrainingMetrics, checkpoint: () => TrainResult<object>): void;
+  /** The run's result; `updates` counts the resumed run's too. */
+  finish<H>(algorithm: 'ppo' | 'a2c', hyperparameters: H, optimizer: Optimizer): TrainResult<H>;
 }
 
 /**
@@ -193,7 +222,9 @@ export function startOnPolicyRun(
   maxBatch: number,
   sharedBuffer = false,
 ): OnPolicyRun {
-  const { envs, totalTimesteps, seed, clock, onEvent } = options;
+  const { envs, totalTimesteps, seed, clock, onEvent, resume } = options;
+  const checkpointEvery = options.checkpointEvery ?? 10;
+  checkPositiveInteger('checkpointEvery', checkpointEvery);
   const rng = createRng(seed);
   const initRng = rng.fork();
   const actionRng = rng.fork();
@@ -208,13 +239,23 @@ export function startOnPolicyRun(
     ...(options.featureSetVersion === undefined ? {} : { featureSetVersion: options.featureSetVersion }),
   });
   policy.init(initRng);
+  if (resume !== undefined) {
+    const tensors = policy.parameters();
+    if (resume.parameters.length !== tensors.length || resume.parameters.some((p, k) => p.length !== tensors[k]!.length)) {
+      throw agentsError(
+        'CHECKPOINT_MISMATCH',
+        `the checkpoint's network has tensors of [${resume.parameters.map((p) => p.length)}] floats, this run's [${tensors.map((t) => t.length)}]: resume with the same network (policy options)`,
+      );
+    }
+    tensors.forEach((t, k) => t.set(resume.parameters[k]!));
+  }
   const collector: RolloutCollector = new RolloutCollector({
     envs,
     policy,
     nSteps: rollout.nSteps,
     gamma: rollout.gamma,
     gaeLambda: rollout.gaeLambda,
-    seed,
+    seed: resume === undefined ? seed : seed + resume.timesteps,
     rng: actionRng,
     sharedBuffer,
     onEpisode: (episodicReturn, length) =>
@@ -225,20 +266,32 @@ export function startOnPolicyRun(
         metrics: { 'charts/episodic_return': episodicReturn, 'charts/episodic_length': length },
       }),
   });
+  if (resume !== undefined) {
+    collector.timesteps = resume.timesteps;
+    collector.episodes = resume.episodes;
+  }
   const startMs = clock?.now() ?? 0;
+  const startTimesteps = collector.timesteps;
+  const updatesBefore = resume?.updates ?? 0;
+  let updates = updatesBefore;
   const seconds = () => (clock === undefined ? 0 : (clock.now() - startMs) / 1000);
   return {
     policy,
     collector,
     rng,
     progressRemaining: () => Math.max(0, 1 - collector.timesteps / totalTimesteps),
-    reportUpdate(metrics) {
-      const { buffer } = collector;
-      metrics['losses/explained_variance'] = explainedVariance(buffer.values, buffer.returns, buffer.valid);
-      if (clock !== undefined) metrics['charts/SPS'] = collector.timesteps / Math.max(1e-9, seconds());
-      onEvent?.({ kind: 'update', timesteps: collector.timesteps, episodes: collector.episodes, metrics });
+    resumeOptimizer(optimizer) {
+      if (resume !== undefined) optimizer.importState(resume.optimizer);
     },
-    finish: (algorithm, hyperparameters, updates) => ({
+    reportUpdate(metrics, checkpoint) {
+      const { buffer } = collector;
+      updates++;
+      metrics['losses/explained_variance'] = explainedVariance(buffer.values, buffer.returns, buffer.valid);
+      if (clock !== undefined) metrics['charts/SPS'] = (collector.timesteps - startTimesteps) / Math.max(1e-9, seconds());
+      onEvent?.({ kind: 'update', timesteps: collector.timesteps, episodes: collector.episodes, metrics });
+      if (options.onCheckpoint !== undefined && (updates - updatesBefore) % checkpointEvery === 0) options.onCheckpoint(checkpoint());
+    },
+    finish: (algorithm, hyperparameters, optimizer) => ({
       algorithm,
       policy,
       hyperparameters,
@@ -248,6 +301,7 @@ export function startOnPolicyRun(
       updates,
       meanEpisodicReturn: collector.meanRecentReturn,
       seconds: seconds(),
+      optimizer: optimizer.exportState(),
     }),
   };
 }

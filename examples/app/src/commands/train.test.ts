@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCheckpoint } from '@kflow/agents';
+import { TRAINING_METRIC_NAMES, readCheckpoint } from '@kflow/agents';
 import { generateCapture, resolveSimConfig } from '@kflow/sim';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../cli.testing';
+import { runCli, spawnCli } from '../cli.testing';
+import { until } from '../wait.testing';
 import { registerCollect } from './collect';
 import { registerEval } from './eval';
 import { registerTrain } from './train';
@@ -111,6 +112,41 @@ describe('kflow train / eval', () => {
     expect(a.length).toBeGreaterThan(0);
     b.forEach((loss, i) => expect(loss).toBeCloseTo(a[i]!, 3));
     await expect(run(['train', '--algo', 'a2c', '--workers', '2', '--json'])).rejects.toThrow(/A2C's update runs in the main thread/);
+  });
+
+  it('--resume continues a run killed mid-way from its last --checkpoint-every checkpoint, and --metrics logs both runs', async () => {
+    const out = join(dir, 'resumable');
+    const metrics = join(dir, 'resumable.csv');
+    const args = ['train', '--data', trainCapture, '--config', smallConfig, '--seed', '1', '--out', out, '--metrics', metrics];
+    // A run killed (SIGKILL) after it wrote its second checkpoint.
+    const killed = spawnCli([...args, '--timesteps', '100000', '--checkpoint-every', '1', '--json']);
+    const manifest = join(out, 'manifest.json');
+    await until('the second checkpoint', () => existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { training: { updates: number } }).training.updates >= 2, 60_000);
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    const partial = await readCheckpoint(out);
+    const steps = partial.manifest.training.timesteps;
+    expect(steps).toBeGreaterThanOrEqual(256);
+    // What the manifest names is there (older numbered files may remain: the kill can land before they are removed).
+    expect(readdirSync(out)).toEqual(expect.arrayContaining(['manifest.json', partial.manifest.optimizer!.file, partial.manifest.weightsFile]));
+
+    const lines = await run([...args, '--resume', out, '--timesteps', String(steps + 256), '--json']);
+    expect(lines.at(-1)).toMatchObject({ timesteps: steps + 256 });
+    const resumed = await readCheckpoint(out);
+    expect(resumed.manifest.training).toMatchObject({ timesteps: steps + 256, updates: partial.manifest.training.updates + 2, resumedFrom: out });
+    expect(readdirSync(out).sort()).toEqual(['manifest.json', 'optimizer.bin', 'weights.bin']);
+
+    const rows = readFileSync(metrics, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe(`global_step,episodes,kind,${TRAINING_METRIC_NAMES.join(',')}`);
+    expect(rows.filter((r) => r.startsWith('global_step'))).toHaveLength(1);
+    const updateSteps = rows.slice(1).filter((r) => r.split(',')[2] === 'update').map((r) => Number(r.split(',')[0]));
+    expect(updateSteps.slice(-2)).toEqual([steps + 128, steps + 256]);
+    expect(rows.slice(1).some((r) => r.split(',')[2] === 'episode')).toBe(true);
+
+    await expect(run([...args, '--resume', out, '--timesteps', String(steps + 256)])).rejects.toThrow(`has already trained ${steps + 256} steps`);
+    await expect(run(['train', '--data', trainCapture, '--checkpoint-every', '2'])).rejects.toThrow('--checkpoint-every needs --out DIR');
+    await expect(run(['train', '--data', trainCapture, '--metrics', join(dir, 'm.txt')])).rejects.toThrow(/must end in .csv or .jsonl/);
+    await expect(run(['train', '--algo', 'a2c', '--resume', out, '--timesteps', '100000'])).rejects.toThrow(/is a ppo run: resume it with --algo ppo/);
   });
 
   it('refuses nonsense values and bad config files with the reason', async () => {

@@ -15,8 +15,11 @@ import {
   createCheckpoint,
   evaluate,
   evaluateKalshi,
+  type TrainingState,
   type UpdateThreads,
   createUpdateThreads,
+  readCheckpoint,
+  resumeState,
   trainA2c,
   trainPpo,
   writeCheckpoint,
@@ -37,6 +40,7 @@ import { systemClock } from '@kflow/orderbook';
 import { type CaptureProblems, type DataSourceOptions, type LoadedData, loadData, reportProblems } from '../dataSources';
 import { userPath, wholeNumber } from '../flags';
 import { printJson } from '../output';
+import { createMetricsLog, removeStaleFiles, writeRunningCheckpoint } from '../trainingFiles';
 import { openStorage } from './collect';
 import { registerCheckpoint } from './models';
 
@@ -62,9 +66,17 @@ export interface TrainOptions extends DataSourceOptions {
   evalEpisodes?: string;
   out?: string;
   register?: string;
+  /** Continue the run of this checkpoint directory (its parameters, optimizer state and counters). */
+  resume?: string;
+  /** With `out`: write a checkpoint to resume from every this many updates. */
+  checkpointEvery?: string;
+  /** Append every episode's and update's metrics to this .csv or .jsonl file. */
+  metrics?: string;
   json?: boolean;
   /** Print nothing (no progress, no summary). */
   quiet?: boolean;
+  /** Hears every training event (in-process callers such as a job report progress with it). */
+  onEvent?: (event: TrainingEvent) => void;
 }
 
 /** An evaluation's figures (Kalshi: dollars per episode; CartPole: returns). */
@@ -213,10 +225,28 @@ export function registerTrain(cli: CAC): void {
     .option('--ppo-preset <preset>', 'CartPole: default (SB3 defaults) | zoo (rl-baselines3-zoo settings)', { default: 'default' })
     .option('--out <dir>', 'Save a checkpoint (manifest.json + weights.bin) to this directory')
     .option('--register <name>', 'Register the saved checkpoint in the model registry under this name (needs --out)')
+    .option('--resume <dir>', 'Continue the run of this checkpoint (parameters, optimizer state, step counts); --timesteps is the total, steps done included')
+    .option('--checkpoint-every <updates>', 'With --out: write a checkpoint to resume from every this many updates (default: only at the end)')
+    .option('--metrics <file>', 'Append every episode and update (CleanRL metric names) to this .csv or .jsonl file')
     .option('--json', 'Print progress as JSON lines; the last line is the summary')
     .action(async (positional: string[], o: TrainOptions) => {
       await runTrain(positional, o);
     });
+}
+
+/** The state of the run in checkpoint `dir`, checked against the run that continues it. */
+async function resumeFrom(dir: string, algo: string, featureSetVersion: string, totalTimesteps: number): Promise<TrainingState> {
+  const checkpoint = await readCheckpoint(dir);
+  const { manifest } = checkpoint;
+  if (manifest.algorithm !== algo) throw new Error(`--resume ${dir} is a ${manifest.algorithm} run: resume it with --algo ${manifest.algorithm}`);
+  if (manifest.featureSetVersion !== featureSetVersion) {
+    throw new Error(`--resume ${dir} was trained on feature set ${manifest.featureSetVersion}, this run builds ${featureSetVersion}: resume it on the same kind of data`);
+  }
+  const state = resumeState(checkpoint);
+  if (state.timesteps >= totalTimesteps) {
+    throw new Error(`--resume ${dir} has already trained ${state.timesteps} steps: --timesteps is the run's total, pass more than that`);
+  }
+  return state;
 }
 
 /** Evaluation figures of a Kalshi env or CartPole, in the summary's shape. */
@@ -255,6 +285,9 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
   if (o.register !== undefined && o.out === undefined) throw new Error('--register needs --out DIR (the checkpoint the registry points at)');
   if (!kalshi && (o.evalData !== undefined || o.evalSession !== undefined)) throw new Error('--eval-data / --eval-session evaluate Kalshi models: pass training market data too');
   if (!kalshi && (o.config !== undefined || o.cadenceMs !== undefined || o.positionLimit !== undefined)) throw new Error('--config, --cadence-ms and --position-limit set up the Kalshi env: pass market data too');
+  if (o.checkpointEvery !== undefined && o.out === undefined) throw new Error('--checkpoint-every needs --out DIR (where the checkpoints go)');
+  const checkpointEvery = o.checkpointEvery === undefined ? undefined : wholeNumber(o.checkpointEvery, 'checkpoint-every', 1);
+  const metricsLog = o.metrics === undefined ? undefined : createMetricsLog(userPath(o.metrics));
 
   const config = kalshi ? await kalshiConfig(o) : undefined;
   const pool = data === undefined ? undefined : marketPool(data);
@@ -283,12 +316,21 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
         : new SyncVectorEnv(Array.from({ length: nEnvs }, () => makeKalshi(pool)));
   const trading = pool === undefined ? undefined : makeKalshi(pool)().setup;
   const featureSetVersion = trading?.featureSetVersion ?? 'none';
+  let resume: TrainingState | undefined;
+  try {
+    resume = o.resume === undefined ? undefined : await resumeFrom(userPath(o.resume), o.algo, featureSetVersion, totalTimesteps);
+  } catch (error) {
+    envs.close();
+    throw error;
+  }
 
   const bar = o.quiet || o.json || !process.stderr.isTTY ? undefined : progressLine(totalTimesteps);
   let meanReturn = Number.NaN;
   const recent: number[] = [];
   let lastJsonMs = 0;
   const onEvent = (event: TrainingEvent) => {
+    o.onEvent?.(event);
+    metricsLog?.write(event);
     if (event.kind === 'episode') {
       recent.push(event.metrics['charts/episodic_return']!);
       if (recent.length > 100) recent.shift();
@@ -304,7 +346,25 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
     }
   };
 
-  const common = { envs, totalTimesteps, seed, clock: systemClock, onEvent, featureSetVersion };
+  const checkpointOf = (run: TrainResult<object>) => createCheckpoint(run, { envId: kalshi ? 'kalshi' : o.env, training: trainingRecord(), ...(trading === undefined ? {} : { trading }) });
+  const trainingRecord = (): Record<string, unknown> => ({
+    ppoPreset: o.ppoPreset,
+    nEnvs,
+    workers,
+    envWorkers,
+    ...(o.resume === undefined ? {} : { resumedFrom: userPath(o.resume) }),
+    ...(config === undefined ? {} : { sources: data!.sources, kalshiConfig: config }),
+  });
+  const common = {
+    envs,
+    totalTimesteps,
+    seed,
+    clock: systemClock,
+    onEvent,
+    featureSetVersion,
+    ...(resume === undefined ? {} : { resume }),
+    ...(checkpointEvery === undefined ? {} : { checkpointEvery, onCheckpoint: (run: TrainResult<object>) => writeRunningCheckpoint(userPath(o.out!), checkpointOf(run)) }),
+  };
   const ppoSettings = config !== undefined ? { ...config.ppo, policy: config.policy } : o.ppoPreset === 'zoo' ? PPO_ZOO_CARTPOLE : {};
   let result: TrainResult<object>;
   let updateThreads: UpdateThreads | undefined;
@@ -314,6 +374,7 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
   } finally {
     envs.close();
     await updateThreads?.close();
+    metricsLog?.flush();
   }
   bar?.done();
 
@@ -325,16 +386,10 @@ export async function runTrain(positional: string[], o: TrainOptions): Promise<T
   const heldOut = heldOutPool === undefined ? undefined : figures(evaluateKalshi(result.policy, makeKalshi(heldOutPool)(), evalEpisodes, { seed: evalSeed }), evalEpisodes);
 
   if (o.out !== undefined) {
-    const training = {
-      ppoPreset: o.ppoPreset,
-      nEnvs,
-      workers,
-      envWorkers,
-      inSample,
-      ...(heldOut === undefined ? {} : { heldOut }),
-      ...(config === undefined ? {} : { sources: data!.sources, kalshiConfig: config }),
-    };
-    await writeCheckpoint(userPath(o.out), createCheckpoint(result, { envId: kalshi ? 'kalshi' : o.env, training, ...(trading === undefined ? {} : { trading }) }));
+    const checkpoint = checkpointOf(result);
+    const withEvaluation = { ...checkpoint, manifest: { ...checkpoint.manifest, training: { ...checkpoint.manifest.training, inSample, ...(heldOut === undefined ? {} : { heldOut }) } } };
+    await writeCheckpoint(userPath(o.out), withEvaluation);
+    removeStaleFiles(userPath(o.out), withEvaluation);
   }
   let registered: { name: string; version: number } | undefined;
   if (o.register !== undefined && o.out !== undefined) {

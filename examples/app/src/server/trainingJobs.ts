@@ -1,6 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { writeCheckpoint } from '@kflow/agents';
 import { type IngestDatabase, createSessionLoader } from '@kflow/ingest';
 import { KflowError, type SessionData } from '@kflow/orderbook';
 import { registerCheckpoint } from '../commands/models';
@@ -126,9 +126,7 @@ export class TrainingJobs {
         job.delivered = true;
         try {
           const dir = resolve(this.options.dir, 'models', `${register ?? 'trained'}-${id}-${Date.now()}`);
-          await mkdir(dir, { recursive: true });
-          await writeFile(join(dir, 'weights.bin'), m.weights);
-          await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(m.manifest, null, 2)}\n`);
+          await writeCheckpoint(dir, m.checkpoint);
           const registered = register === undefined ? undefined : (await registerCheckpoint(this.options.db, dir, register)).model;
           this.finish(job, 'completed', { result: { ...m.result, checkpointPath: dir, ...(registered ? { registered: { id: registered.id, name: registered.name, version: registered.version } } : {}) } });
         } catch (error) {

@@ -4,7 +4,7 @@
  * checkpoint posted at the end.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type TrainingEvent, createCheckpoint, evaluateKalshi, trainPpo, KALSHI_PPO } from '@kflow/agents';
+import { type Checkpoint, type TrainingEvent, createCheckpoint, evaluateKalshi, trainPpo, KALSHI_PPO } from '@kflow/agents';
 import { SyncVectorEnv, createKalshiEnv, createMarketPool } from '@kflow/env';
 import { type SessionData, systemClock } from '@kflow/orderbook';
 
@@ -20,7 +20,7 @@ export type TrainingWorkerMessage =
   | { readonly kind: 'progress'; readonly timesteps: number; readonly metrics: Readonly<Record<string, number>> }
   | { readonly kind: 'episode'; readonly timesteps: number; readonly episodeReturn: number }
   | { readonly kind: 'eval'; readonly episodes: number; readonly meanPnl: number; readonly sharpe: number; readonly winRate: number }
-  | { readonly kind: 'done'; readonly manifest: unknown; readonly weights: Uint8Array; readonly result: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'done'; readonly checkpoint: Checkpoint; readonly result: Readonly<Record<string, unknown>> }
   | { readonly kind: 'failed'; readonly message: string };
 
 const input = workerData as TrainingWorkerInput;
@@ -60,15 +60,14 @@ try {
     trading: env.setup,
     training: { sessions: input.sessions.map((s) => s.id), kalshiEnv: KALSHI_PPO.env },
   });
-  const weights = checkpoint.weights;
+  const { weights, optimizer } = checkpoint;
   post(
     {
       kind: 'done',
-      manifest: checkpoint.manifest,
-      weights,
+      checkpoint,
       result: { timesteps: result.timesteps, episodes: result.episodes, seconds: result.seconds, meanEpisodicReturn: result.meanEpisodicReturn },
     },
-    [weights.buffer as ArrayBuffer],
+    [weights.buffer as ArrayBuffer, ...(optimizer === undefined ? [] : [optimizer.buffer as ArrayBuffer])],
   );
 } catch (error) {
   post({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });
