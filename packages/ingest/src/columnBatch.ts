@@ -1,4 +1,4 @@
-import type { SqlValue, TableSpec } from './queryable';
+import type { ColumnarRows, SqlValue, TableSpec } from './queryable';
 
 const NUMERIC = new Set(['bigint', 'integer', 'double precision']);
 /** Short text values (tickers, sides, ids) are shared through a cache: stored rows then hold no string of their own. */
@@ -27,7 +27,7 @@ export class TextInterner {
  * A numeric column that receives another kind of value becomes a plain array, so every `SqlValue` comes
  * back as it went in.
  */
-export class ColumnBatch {
+export class ColumnBatch implements ColumnarRows {
   /** Rows stored. */
   length = 0;
   private capacity: number;

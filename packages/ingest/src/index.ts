@@ -14,6 +14,9 @@ export {
   type ColumnType,
   type TableSpec,
   type BulkInsert,
+  type BulkRows,
+  type ColumnarRows,
+  bulkRowReader,
   unnestInsert,
   fromQueryable,
 } from './queryable';

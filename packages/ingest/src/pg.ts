@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { importOptional, ingestError } from './errors';
 import { quoteIdent } from './pglite';
-import type { IngestDatabase, SqlValue, TableSpec } from './queryable';
+import { bulkRowReader, type BulkRows, type IngestDatabase, type SqlValue, type TableSpec } from './queryable';
 import { postgresSpillDir } from './spillDir';
 
 /** `host:port/database` of a connection string, never its user or password. */
@@ -76,16 +76,16 @@ export async function connectPostgres(options: ConnectPostgresOptions): Promise<
   }
   const copyFrom = copy.from ?? copy.default.from;
 
-  async function copyRows(client: PoolClient, table: string, spec: TableSpec, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+  async function copyRows(client: PoolClient, table: string, spec: TableSpec, rows: BulkRows): Promise<void> {
     const columns = spec.columns.map((c) => c.name).join(', ');
     const stream = client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`));
     // The pipeline reports the first error; a terminated backend can make the stream emit another
     // one after the pipeline let go of it, which must not become an uncaught exception.
     stream.on('error', () => {});
-    await pipeline(copyChunks(rows), stream);
+    await pipeline(copyChunks(rows, spec.columns.length), stream);
   }
 
-  async function staged(client: PoolClient, spec: TableSpec, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+  async function staged(client: PoolClient, spec: TableSpec, rows: BulkRows): Promise<void> {
     const stage = `kflow_stage_${spec.name}`;
     const columns = spec.columns.map((c) => c.name).join(', ');
     await client.query('BEGIN');
@@ -101,6 +101,11 @@ export async function connectPostgres(options: ConnectPostgresOptions): Promise<
     query: (text, params) => pool.query(text, params),
     exec: async (script) => {
       await pool.query(script);
+    },
+    execRows: async (script) => {
+      // A multi-statement query resolves with one result per statement (a single one for one statement).
+      const results: unknown = await pool.query(script);
+      return { rows: (Array.isArray(results) ? (results as { rows?: unknown[] }[]) : [results as { rows?: unknown[] }]).flatMap((r) => r.rows ?? []) };
     },
     insertRows: async (spec, rows, mayConflict) => {
       if (rows.length === 0) return;
@@ -171,9 +176,10 @@ export async function connectPostgres(options: ConnectPostgresOptions): Promise<
 
 /** PostgreSQL COPY text format: tab-separated, `\N` for NULL, backslash escapes. */
 export function copyText(rows: readonly (readonly SqlValue[])[]): string {
+  const cell = bulkRowReader(rows);
   // One growing string (V8 ropes) is ~2× faster than joining per-row strings.
   let out = '';
-  for (let r = 0; r < rows.length; r++) out += copyLine(rows[r]!);
+  for (let r = 0; r < rows.length; r++) out += copyLine(cell, r, rows[r]!.length);
   return out;
 }
 
@@ -188,10 +194,11 @@ const COPY_CHUNK_CHARS = 64 * 1024;
  * collector's socket handler runs while a batch is encoded, and the COPY stream's backpressure paces the
  * encoding to what the server takes.
  */
-async function* copyChunks(rows: readonly (readonly SqlValue[])[]): AsyncGenerator<string> {
+async function* copyChunks(rows: BulkRows, width: number): AsyncGenerator<string> {
+  const cell = bulkRowReader(rows);
   let out = '';
   for (let r = 0; r < rows.length; r++) {
-    out += copyLine(rows[r]!);
+    out += copyLine(cell, r, width);
     if (out.length >= COPY_CHUNK_CHARS) {
       yield out;
       out = '';
@@ -201,13 +208,13 @@ async function* copyChunks(rows: readonly (readonly SqlValue[])[]): AsyncGenerat
   if (out !== '') yield out;
 }
 
-/** One row of COPY text, newline included. */
-function copyLine(row: readonly SqlValue[]): string {
+/** Row `r` of COPY text, newline included. */
+function copyLine(cell: (row: number, column: number) => SqlValue, r: number, width: number): string {
   let out = '';
-  for (let c = 0; c < row.length; c++) {
-    const v = row[c];
+  for (let c = 0; c < width; c++) {
+    const v = cell(r, c);
     if (c > 0) out += '\t';
-    if (v === null || v === undefined) out += '\\N';
+    if (v === null) out += '\\N';
     else if (typeof v === 'string') out += COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, escapeChar) : v;
     else out += String(v);
   }

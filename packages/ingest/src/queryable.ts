@@ -25,11 +25,41 @@ export function tableSpec(name: string, columns: Readonly<Record<string, ColumnT
 }
 
 /**
+ * Rows read by position. The write queues hand their batches to `insertRows` in this form: they keep rows
+ * by column, and an array per row would only be built to be taken apart again by the driver.
+ */
+export interface ColumnarRows {
+  readonly length: number;
+  /** The value at (`row`, `column`), columns in `TableSpec` order. */
+  value(row: number, column: number): SqlValue;
+}
+
+/** What `insertRows` takes: an array per row (values in column order), or a write queue's {@link ColumnarRows}. */
+export type BulkRows = readonly (readonly SqlValue[])[] | ColumnarRows;
+
+/** Reads either form of {@link BulkRows}: `cell(row, column)`, undefined read as NULL. */
+export function bulkRowReader(rows: BulkRows): (row: number, column: number) => SqlValue {
+  if (isRowArrays(rows)) return (row, column) => rows[row]![column] ?? null;
+  return (row, column) => rows.value(row, column);
+}
+
+function isRowArrays(rows: BulkRows): rows is readonly (readonly SqlValue[])[] {
+  return Array.isArray(rows);
+}
+
+/**
  * Bulk, idempotent insert of `rows` (each in `spec.columns` order); rows whose key already exists are
  * skipped. `mayConflict` says the rows may already be stored (a retry or a spill replay), so a driver
- * whose fast path cannot skip duplicates (COPY) must take its conflict-safe path.
+ * whose fast path cannot skip duplicates (COPY) must take its conflict-safe path. Read `rows` with
+ * {@link bulkRowReader}.
  */
-export type BulkInsert = (spec: TableSpec, rows: readonly (readonly SqlValue[])[], mayConflict: boolean) => Promise<void>;
+export type BulkInsert = (spec: TableSpec, rows: BulkRows, mayConflict: boolean) => Promise<void>;
+
+/**
+ * Rows per statement of {@link unnestInsert}: the statement's parameters are built and (on PGlite) copied to
+ * the database's worker on the caller's thread, so a large batch goes in slices, one per event-loop turn.
+ */
+const UNNEST_SLICE_ROWS = 1000;
 
 /**
  * A database kflow opened: a `Queryable` with a bulk path and a `close()`. `openPglite` and
@@ -47,6 +77,11 @@ export interface IngestDatabase extends Queryable {
   /** Runs a multi-statement script without parameters as one implicit transaction. */
   exec(script: string): Promise<void>;
   /**
+   * Like `exec`, resolving with the rows of every statement in order (job queues such as pg-boss send
+   * `BEGIN; ... RETURNING ...; COMMIT` and read what the middle returned). Absent on `fromQueryable`.
+   */
+  execRows?(script: string): Promise<{ rows: unknown[] }>;
+  /**
    * `LISTEN channel`: calls `onNotify` with each `NOTIFY` payload until the returned function is called.
    * `onError` hears a lost listening connection (the listener is then gone: listen again or poll).
    * Absent where the driver cannot listen (`fromQueryable`).
@@ -57,8 +92,9 @@ export interface IngestDatabase extends Queryable {
 }
 
 /**
- * The portable bulk path: one `INSERT ... SELECT FROM unnest($1::t1[], ...) ON CONFLICT DO NOTHING`
- * per batch, so a batch is one round trip on PostgreSQL and on PGlite alike.
+ * The portable bulk path: `INSERT ... SELECT FROM unnest($1::t1[], ...) ON CONFLICT DO NOTHING`, one
+ * statement per slice of up to 1,000 rows, on PostgreSQL and on PGlite alike. Slices commit one by one;
+ * a retry of the whole batch skips the rows already stored.
  */
 export function unnestInsert(db: Queryable): BulkInsert {
   const sqlByTable = new Map<string, string>();
@@ -74,12 +110,18 @@ export function unnestInsert(db: Queryable): BulkInsert {
         `FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')}) ON CONFLICT DO NOTHING`;
       sqlByTable.set(spec.name, sql);
     }
-    const columns: SqlValue[][] = spec.columns.map(() => []);
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      for (let c = 0; c < columns.length; c++) columns[c]![r] = row[c] ?? null;
+    const cell = bulkRowReader(rows);
+    const width = spec.columns.length;
+    for (let from = 0; from < rows.length; from += UNNEST_SLICE_ROWS) {
+      const to = Math.min(rows.length, from + UNNEST_SLICE_ROWS);
+      const columns: SqlValue[][] = [];
+      for (let c = 0; c < width; c++) {
+        const column: SqlValue[] = [];
+        for (let r = from; r < to; r++) column.push(cell(r, c));
+        columns.push(column);
+      }
+      await db.query(sql, columns);
     }
-    await db.query(sql, columns);
   };
 }
 

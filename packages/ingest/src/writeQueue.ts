@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { systemClock, type Clock } from '@kflow/orderbook';
 import { ColumnBatch, TextInterner } from './columnBatch';
 import { ingestError } from './errors';
-import type { IngestDatabase, SqlValue, TableSpec } from './queryable';
+import type { BulkRows, IngestDatabase, SqlValue, TableSpec } from './queryable';
 import { holdProcessOpen, sleep, systemTimers, type Timers } from './timers';
 
 /** Counters every write queue reports. Row counts are cumulative. */
@@ -366,10 +366,9 @@ export class WriteQueue {
     for (let t = 0; t < chunk.batches.length; t++) {
       const batch = chunk.batches[t];
       if (batch === undefined || batch.length === 0 || chunk.stored[t]) continue;
-      // Rows as arrays only for the write itself: they are garbage once it settles.
-      const rows = batch.rows();
       try {
-        await this.insert(t, rows, chunk.attempts > 0 || chunk.fromSpill, chunk.fromSpill);
+        // The columns themselves: the driver reads them without an array per row.
+        await this.insert(t, batch, chunk.attempts > 0 || chunk.fromSpill, chunk.fromSpill);
       } catch (error) {
         this.lastError = describeError(error);
         if (!isContentError(error)) {
@@ -377,7 +376,7 @@ export class WriteQueue {
           this.metricRetried++;
           return false;
         }
-        if (!(await this.isolate(t, rows, chunk.fromSpill, error))) return false;
+        if (!(await this.isolate(t, batch.rows(), chunk.fromSpill, error))) return false;
       }
       chunk.stored[t] = true;
       chunk.rows -= batch.length;
@@ -391,7 +390,7 @@ export class WriteQueue {
   }
 
   /** One bulk insert of table `t`, counted once it commits. */
-  private async insert(t: number, rows: readonly SqlValue[][], mayConflict: boolean, fromSpill: boolean): Promise<void> {
+  private async insert(t: number, rows: BulkRows, mayConflict: boolean, fromSpill: boolean): Promise<void> {
     await this.db.insertRows(this.tables[t]!, rows, mayConflict);
     this.metricWritten += rows.length;
     if (fromSpill) this.metricReplayed += rows.length;
