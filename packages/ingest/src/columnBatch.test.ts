@@ -32,6 +32,14 @@ describe('ColumnBatch', () => {
     ]);
   });
 
+  it('clear() empties it for reuse: only the rows pushed after it come back', () => {
+    const batch = new ColumnBatch(SPEC, new TextInterner(), 2);
+    for (let i = 0; i < 5; i++) batch.push([i, `m${i}`, null, true, '{}', i]);
+    batch.clear();
+    batch.push([9, 'z', 1.5, null, null, null]);
+    expect(batch.rows()).toEqual([[9, 'z', 1.5, null, null, null]]);
+  });
+
   it('stores one string object per distinct short text', () => {
     const interner = new TextInterner();
     const batch = new ColumnBatch(SPEC, interner);

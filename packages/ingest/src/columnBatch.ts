@@ -74,6 +74,14 @@ export class ColumnBatch implements ColumnarRows {
     this.length = r + 1;
   }
 
+  /**
+   * Empties the batch for reuse, keeping its storage: a queue that recycles written batches allocates
+   * nothing per row once its batches have grown (values past `length` are overwritten by the next rows).
+   */
+  clear(): void {
+    this.length = 0;
+  }
+
   /** The value at (`row`, `column`). */
   value(row: number, column: number): SqlValue {
     const numbers = this.numbers[column];

@@ -86,6 +86,9 @@ interface SpillLine {
   copy?: string;
 }
 
+/** Written batches kept for reuse per table: enough for the open one, the one being written and a few waiting. */
+const FREE_BATCHES_PER_TABLE = 4;
+
 /** How long a timed-out `close()` lets a write in progress finish before treating it as hung. */
 const HUNG_WRITE_GRACE_MS = 100;
 
@@ -124,6 +127,8 @@ export class WriteQueue {
   /** Copies of in-flight batches get ids unique to this queue, so a replay never skips another run's line. */
   private readonly copyToken = randomUUID();
   private readonly interner = new TextInterner();
+  /** Written batches kept for reuse, by table (see `release`). */
+  private readonly freeBatches: ColumnBatch[][];
   private copies = 0;
   /** Copies whose original write committed after all: the replay skips their lines. */
   private readonly committedCopies = new Set<string>();
@@ -163,6 +168,7 @@ export class WriteQueue {
     this.gaveUp = new Promise((resolve) => {
       this.resolveGaveUp = resolve;
     });
+    this.freeBatches = tables.map(() => []);
     this.open = this.newChunk();
     this.scheduleTick();
     // Rows spilled by an earlier run that ended before replaying them are picked up now.
@@ -297,9 +303,23 @@ export class WriteQueue {
     if (batch === undefined) {
       const spec = this.tables[tableIndex];
       if (spec === undefined) throw ingestError('INVALID_OPTIONS', `no table ${tableIndex} in this queue`);
-      chunk.batches[tableIndex] = batch = new ColumnBatch(spec, this.interner);
+      chunk.batches[tableIndex] = batch = this.freeBatches[tableIndex]!.pop() ?? new ColumnBatch(spec, this.interner);
     }
     return batch;
+  }
+
+  /**
+   * Keeps the batches of a chunk that is done with (stored, or in the spill file) for the next rows: new
+   * column arrays for every batch were garbage the collector had to handle, a pause at a time.
+   */
+  private release(chunk: Chunk): void {
+    for (let t = 0; t < chunk.batches.length; t++) {
+      const batch = chunk.batches[t];
+      const free = this.freeBatches[t]!;
+      if (batch === undefined || free.length >= FREE_BATCHES_PER_TABLE) continue;
+      batch.clear();
+      free.push(batch);
+    }
   }
 
   private seal(): void {
@@ -346,7 +366,10 @@ export class WriteQueue {
       this.inflight = undefined;
       // A chunk copied to the spill file while its write was slow is done either way: each table that
       // committed lets the replay skip its line, the others are left to the replay.
-      if (ok || chunk.copyIds !== undefined) continue;
+      if (ok || chunk.copyIds !== undefined) {
+        this.release(chunk);
+        continue;
+      }
       if (!this.giveUp) {
         this.chunks.unshift(chunk);
         if (this.pendingRows > this.maxPendingRows) this.spillSoon(this.clock.now());
@@ -467,6 +490,7 @@ export class WriteQueue {
       return false;
     }
     this.chunks.splice(0, n);
+    for (const c of taken) this.release(c);
     if (copy !== undefined) copy.copyIds = copyIds;
     let rows = 0;
     for (const c of taken) rows += c.rows;
@@ -551,6 +575,7 @@ export class WriteQueue {
             if (this.giveUp) return false;
             await this.backoff(chunk.attempts);
           }
+          this.release(chunk);
         }
       } finally {
         lines.close();
