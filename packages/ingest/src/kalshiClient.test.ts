@@ -1,5 +1,7 @@
+import type { AddressInfo } from 'node:net';
 import { createRng } from '@kflow/orderbook';
 import { describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { KalshiClient, type KalshiClientEvent } from './kalshiClient';
 
 const snapshot = (seq: number, ticker: string) =>
@@ -62,5 +64,57 @@ describe('KalshiClient.handleMessage (no socket)', () => {
     expect(() => new KalshiClient({ url: 'https://alice:s3cret@feed.example/?token=t0ken', markets: [], rng: createRng(1) })).toThrow(
       /^(?!.*(s3cret|t0ken)).*not a WebSocket URL/,
     );
+  });
+});
+
+describe('KalshiClient on a socket', () => {
+  it('handles a flood far past one turn of frames whole and in order, and the rest of a closing connection before its close', async () => {
+    const DELTAS = 20_000;
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    let connections = 0;
+    server.on('connection', (socket) => {
+      // The first connection floods and closes; later ones stay quiet.
+      if (connections++ > 0) return;
+      socket.on('message', () => {
+        const frames = ['{"id":1,"type":"subscribed","msg":{"channel":"orderbook_delta","sid":3}}', snapshot(1, 'A')];
+        for (let seq = 2; seq < DELTAS + 2; seq++) frames.push(delta(seq, 'A'));
+        // One send: a single socket write the client reads in large chunks.
+        for (const f of frames) socket.send(f);
+        socket.close();
+      });
+    });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/trade-api/ws/v2`;
+    const log: string[] = [];
+    const client = new KalshiClient({
+      url,
+      markets: ['A'],
+      channels: ['orderbook_delta'],
+      rng: createRng(1),
+      initialBackoffMs: 60_000,
+      onEvent: (e) => {
+        if (e.type === 'disconnected') log.push(`disconnected ${e.conn}`);
+      },
+    });
+    const seqs: number[] = [];
+    client.addSink((frame, _, ctx) => {
+      if (frame.type === 'orderbook_delta') seqs.push(frame.seq!);
+      if (ctx.conn === 1 && frame.type === 'orderbook_delta' && frame.seq === DELTAS + 1) log.push('last delta');
+    });
+    try {
+      await client.start();
+      await new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (log.includes('disconnected 1')) resolve(clearInterval(check));
+        }, 5);
+      });
+      expect(log.slice(0, 2)).toEqual(['last delta', 'disconnected 1']);
+      expect(seqs).toEqual(Array.from({ length: DELTAS }, (_, i) => i + 2));
+      expect(client.stats).toMatchObject({ gaps: 0, malformed: 0 });
+      expect(client.state.book('A')?.levels('yes')).toEqual([[4000, 1000 + 100 * DELTAS]]);
+    } finally {
+      await client.stop();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -12,8 +12,88 @@ import type { KalshiSigner } from './auth';
 import { ingestError, importOptional } from './errors';
 import { holdProcessOpen, systemTimers, type Timers } from './timers';
 
-/** How long frames are handled per event-loop turn before the socket waits for the next turn. */
+/** How long frames are handled per event-loop turn before the rest wait for the next turn. */
 const TURN_BUDGET_MS = 2;
+
+/**
+ * Hands a connection's messages to the handler at most `TURN_BUDGET_MS` per event-loop turn, in order.
+ * One socket read holds up to 64 KB of frames and `ws` emits all of them even after `pause()`, so a budget
+ * checked only between reads let a turn run a whole read past it. Past the budget, messages wait here
+ * (as the bytes `ws` already holds) with their receive times, the socket is paused (TCP flow control
+ * holds the rest: the exchange slows down, nothing is dropped), and the next turn continues.
+ */
+class TurnBudgetReader {
+  private turnStartedAt = -1;
+  private readonly waiting: Buffer[] = [];
+  private readonly waitingRecvMs: number[] = [];
+  private next = 0;
+  private scheduled = false;
+  private finished = false;
+
+  constructor(
+    private readonly handle: (raw: string, recvMs: number) => void,
+    private readonly pause: () => void,
+    private readonly resume: () => void,
+  ) {}
+
+  receive(data: Buffer, recvMs: number): void {
+    if (this.next === this.waiting.length && this.withinTurn()) {
+      this.handle(data.toString('utf8'), recvMs);
+      return;
+    }
+    this.waiting.push(data);
+    this.waitingRecvMs.push(recvMs);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.pause();
+      setImmediate(this.drain);
+    }
+  }
+
+  /** Handles everything still waiting at once (the connection closed). */
+  finish(): void {
+    this.finished = true;
+    this.handleWaiting(Infinity);
+  }
+
+  /** True while this turn's budget lasts; the first call of a turn starts it. */
+  private withinTurn(): boolean {
+    const now = performance.now();
+    if (this.turnStartedAt < 0) {
+      this.turnStartedAt = now;
+      setImmediate(() => (this.turnStartedAt = -1));
+    }
+    return now - this.turnStartedAt <= TURN_BUDGET_MS;
+  }
+
+  private readonly drain = (): void => {
+    this.scheduled = false;
+    if (this.finished) return;
+    this.turnStartedAt = performance.now();
+    this.handleWaiting(this.turnStartedAt + TURN_BUDGET_MS);
+    // Messages of the next poll phase start a turn of their own.
+    this.turnStartedAt = -1;
+    if (this.next < this.waiting.length) {
+      this.scheduled = true;
+      setImmediate(this.drain);
+    } else this.resume();
+  };
+
+  private handleWaiting(untilMs: number): void {
+    const { waiting, waitingRecvMs } = this;
+    while (this.next < waiting.length && (untilMs === Infinity || performance.now() < untilMs)) {
+      const i = this.next++;
+      const data = waiting[i]!;
+      const recvMs = waitingRecvMs[i]!;
+      this.handle(data.toString('utf8'), recvMs);
+    }
+    if (this.next === waiting.length) {
+      waiting.length = 0;
+      waitingRecvMs.length = 0;
+      this.next = 0;
+    }
+  }
+}
 
 /** Kalshi's WebSocket v2 endpoints by environment. */
 export const KALSHI_WS_URLS = {
@@ -380,22 +460,16 @@ export class KalshiClient {
     const headers = this.options.signer?.headers(this.clock.now()) ?? {};
     const ws = new Ctor(this.connectUrl, { headers, perMessageDeflate: false, handshakeTimeout: this.options.handshakeTimeoutMs ?? 10_000 });
     this.ws = ws;
+    const reader = new TurnBudgetReader(
+      (raw, recvMs) => this.handleMessage(raw, recvMs),
+      () => ws.pause(),
+      () => ws.resume(),
+    );
     ws.on('open', () => this.onOpen(ws));
-    let turnStartedAt = -1;
     ws.on('message', (data: Buffer) => {
-      if (turnStartedAt < 0) {
-        turnStartedAt = performance.now();
-        setImmediate(() => (turnStartedAt = -1));
-      }
       this.lastReadMs = this.clock.now();
-      if (this.attempt > 0) this.attempt = 0; // the server talks to us: the backoff starts over
-      this.handleMessage(data.toString('utf8'), this.lastReadMs);
-      // One socket read pass can hold megabytes of frames; past the budget the rest waits in the socket
-      // (TCP flow control, nothing is dropped) so timers, the write queue and other sockets get the loop.
-      if (performance.now() - turnStartedAt > TURN_BUDGET_MS && !ws.isPaused) {
-        ws.pause();
-        setImmediate(() => ws.resume());
-      }
+      if (this.attempt > 0) this.attempt = 0; // the server talks to us: the backlog starts over
+      reader.receive(data, this.lastReadMs);
     });
     ws.on('ping', () => {
       this.lastReadMs = this.clock.now();
@@ -409,6 +483,8 @@ export class KalshiClient {
       lastError = error;
     });
     ws.on('close', (code: number) => {
+      // Frames already read belong to this connection: handled before anything of the next one.
+      reader.finish();
       if (this.ws === ws) this.ws = undefined;
       this.stats.connected = false;
       this.timers.clearTimeout(this.pingHandle);
