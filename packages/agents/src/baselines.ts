@@ -119,7 +119,7 @@ const LOG_SPREAD_MAX = Math.log1p(100);
 
 /**
  * The oracle baseline of the Kalshi env on simulated markets: it reads the simulator's latent probability
- * `p` (which no agent observes) and trades the env's taker actions with the smallest size, through the
+ * `p` (which no agent observes) and trades the env's taker actions with their first size, through the
  * env's own execution model. Flat, it buys YES when `p − ask` exceeds the taker fee (NO when `bid − p`
  * does); holding, it sells back when the sale beats holding by the fee (YES: `bid − fee > p`). Prices
  * come from the observation's mid and spread features (exact to the price unit), the fee from the env's
@@ -145,7 +145,8 @@ export function createKalshiOracle(options: KalshiOracleOptions): KalshiOracle {
   const sellYes = index('SELL_YES_NOW');
   const buyNo = index('BUY_NO_NOW');
   const sellNo = index('SELL_NO_NOW');
-  const sizeCenti = Math.min(...metadata.sizesCenti);
+  // `indexOf` finds each kind's first action, i.e. the first size of the action space.
+  const sizeCenti = metadata.sizesCenti[0]!;
   const fee = (priceUnits: number) =>
     quoteFee({ priceUnits, countCenti: sizeCenti, schedule: setup.fees ?? DEFAULT_FEE_SCHEDULE, precision: setup.precision }).chargedMicros /
     (1e6 * (sizeCenti / 100));
