@@ -19,6 +19,8 @@ import { registerModels } from './commands/models';
 import { registerAudit } from './commands/audit';
 import { registerServe } from './commands/serve';
 import { registerFaults } from './commands/faults';
+import { registerWorker } from './commands/worker';
+import { registerJobs } from './commands/jobs';
 import { printJson } from './output';
 
 const cli = cac('kflow');
@@ -40,6 +42,8 @@ registerModels(cli);
 registerAudit(cli);
 registerServe(cli);
 registerFaults(cli);
+registerWorker(cli);
+registerJobs(cli);
 cli.help();
 cli.version(manifest.version);
 

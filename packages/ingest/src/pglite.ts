@@ -327,6 +327,7 @@ export async function openPglite(options: OpenPgliteOptions = {}): Promise<Pglit
     exec: async (script) => {
       await call({ op: 'exec', script });
     },
+    execRows: async (script) => ({ rows: (await call({ op: 'exec', script })) as unknown[] }),
     listen: async (channel, onNotify, onError) => {
       const l = await current();
       const listenId = (await l.request({ op: 'listen', channel })) as number;

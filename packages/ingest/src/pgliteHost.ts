@@ -141,7 +141,7 @@ async function run(request: HostRequest, reply: (message: HostReply) => void, li
       case 'query':
         return (await pg.query(request.text, request.params)).rows;
       case 'exec':
-        return void (await pg.exec(request.script));
+        return (await pg.exec(request.script)).flatMap((result) => result.rows);
       case 'listen': {
         const listenId = nextListenId++;
         listens.set(listenId, await pg.listen(request.channel, (payload) => reply({ listenId, payload })));

@@ -13,7 +13,7 @@ export async function registerCheckpoint(
   db: IngestDatabase,
   dir: string,
   name: string,
-  options: { readonly deploy?: boolean; readonly performance?: Readonly<Record<string, unknown>> } = {},
+  options: { readonly deploy?: boolean; readonly performance?: Readonly<Record<string, unknown>>; readonly idempotencyKey?: string } = {},
 ): Promise<{ model: ModelRecord; deployment: ModelDeployment | undefined }> {
   const path = userPath(dir);
   const { policy, setup } = await loadTradingModel(path);
@@ -28,6 +28,7 @@ export async function registerCheckpoint(
     trainingConfig: { algorithm: m.algorithm, seed: m.seed, ...m.training, trading: m.trading },
     status: 'ready',
     ...(options.performance === undefined ? {} : { performance: options.performance }),
+    ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
   });
   const deployment = options.deploy ? await registry.deploy(name, model.version) : undefined;
   return { model: deployment?.model ?? model, deployment };
