@@ -9,6 +9,7 @@ import { registerCollect } from '../commands/collect';
 import { registerJobs } from '../commands/jobs';
 import { DATABASE_URL } from '../paperTrading.testing';
 import { sleep } from '../wait.testing';
+import { startJobWorker } from './jobWorker';
 import { type JobView, openJobQueue } from './queue';
 
 const dir = mkdtempSync(join(tmpdir(), 'kflow-jobs-'));
@@ -144,4 +145,29 @@ describe.each(BACKENDS)('jobs on $name', (backend) => {
     },
     300_000,
   );
+});
+
+describe('jobs in this process', () => {
+  it('a retry of a job whose first attempt registered its model registers nothing new (worker threads of this process)', async () => {
+    const dataDir = join(dir, 'in-process');
+    await runCli([registerCollect], ['collect', '--source', 'sim', '--preset', 'calm', '--sim-markets', '2', '--sim-minutes', '10', '--data-dir', dataDir, '--json']);
+    const queue = await openJobQueue({ dataDir, superviseIntervalSeconds: 2 });
+    try {
+      const [session] = await createSessionLoader({ db: queue.db }).list();
+      const id = await queue.submit({ kind: 'train', sessions: [session!.id], config, timesteps: 2000, seed: 0, register: 'once' });
+      // What a first attempt leaves when its worker dies after registering and before the job is marked done.
+      const registry = createModelRegistry({ db: queue.db });
+      const first = await registry.register({ name: 'once', architecture: 'mlp 8 tanh', checkpointPath: 'first-attempt', featureSetVersion: 'x', status: 'ready', idempotencyKey: `job:${id}` });
+      const worker = await startJobWorker({ queue, storage: { dataDir }, concurrency: 1, modelsDir: join(dir, 'models-in-process') });
+      try {
+        await until('the job ended', async () => ended(await queue.get(id)), 60_000);
+      } finally {
+        await worker.stop();
+      }
+      expect(await queue.get(id)).toMatchObject({ state: 'completed', attempts: 1, result: { model: { id: first.id, version: 1 } } });
+      expect((await registry.list('once')).map((m) => m.id)).toEqual([first.id]);
+    } finally {
+      await queue.close();
+    }
+  }, 120_000);
 });
