@@ -21,6 +21,8 @@ import { registerServe } from './commands/serve';
 import { registerFaults } from './commands/faults';
 import { registerWorker } from './commands/worker';
 import { registerJobs } from './commands/jobs';
+import { registerRetrain } from './commands/retrain';
+import { registerLoop } from './commands/loop';
 import { printJson } from './output';
 
 const cli = cac('kflow');
@@ -44,6 +46,8 @@ registerServe(cli);
 registerFaults(cli);
 registerWorker(cli);
 registerJobs(cli);
+registerRetrain(cli);
+registerLoop(cli);
 cli.help();
 cli.version(manifest.version);
 

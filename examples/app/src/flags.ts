@@ -18,6 +18,13 @@ export function positiveNumber(value: string | number, name: string): number {
   return n;
 }
 
+/** `--edge`: the simulator's edge knob, a number in [0, 1] (0: nothing observable predicts the next mid move). */
+export function edgeFlag(value: string | number): number {
+  const x = Number(value);
+  if (String(value).trim() === '' || !(x >= 0 && x <= 1)) throw new Error(`--edge must be a number in [0, 1], got "${value}"`);
+  return x;
+}
+
 /** Applies `parse` to a flag that may be absent. */
 export function optional<T>(value: string | undefined, parse: (value: string) => T): T | undefined {
   return value === undefined ? undefined : parse(value);

@@ -90,6 +90,7 @@ export type {
   MarketsResponse,
   PositionRow,
   SessionRow,
+  RetrainDecisionView,
   EpisodeRow,
   EpisodeAction,
   EpisodeActionsResponse,

@@ -12,7 +12,7 @@ import {
   type SessionEnvironment,
 } from '@kflow/ingest';
 import { connectPostgres } from '@kflow/ingest/pg';
-import { type SimFlags, optional, positiveNumber, simConfigOf, speedFactor, userPath } from '../flags';
+import { type SimFlags, edgeFlag, optional, positiveNumber, simConfigOf, speedFactor, userPath } from '../flags';
 import { startSimExchange } from '../simExchange';
 import { printJson } from '../output';
 import { recoveredAnything, recoveryLines } from '../recoveryReport';
@@ -43,6 +43,8 @@ export interface SourceOptions extends SimFlags {
   source?: string;
   markets?: string;
   speed: string;
+  /** sim: the edge knob (default: the preset's). */
+  edge?: string;
 }
 
 interface CollectOptions extends StorageOptions, SourceOptions {
@@ -67,7 +69,7 @@ export async function resolveSource(o: SourceOptions & { source: string }) {
     return { url, environment: url as SessionEnvironment, signer: await kalshiSigner(true), markets: list(o.markets, true), server: undefined };
   }
   if (o.source === 'sim') {
-    const { server, signer } = await startSimExchange(simConfigOf(o), speedFactor(o.speed));
+    const { server, signer } = await startSimExchange(simConfigOf(o, o.edge === undefined ? {} : { edge: edgeFlag(o.edge) }), speedFactor(o.speed));
     const all = server.markets.map((m) => m.ticker);
     const wanted = list(o.markets, false);
     const unknown = wanted.filter((t) => !all.includes(t));
@@ -305,6 +307,7 @@ export function registerCollect(cli: CAC): void {
     .option('--sim-markets <n>', 'sim: number of markets', { default: '3' })
     .option('--sim-minutes <t>', 'sim: session length in exchange minutes', { default: '2' })
     .option('--speed <x>', 'sim: speed factor or max', { default: 'max' })
+    .option('--edge <x>', "sim: the edge knob in [0, 1] (default: the preset's; 0: nothing predicts the next mid move)")
     .option('--json', 'Print one JSON summary at the end (the live status line stays on a terminal\'s stderr)')
     .action((options: CollectOptions) => collect(options));
 }

@@ -74,7 +74,7 @@ function round(x: number): number {
 const usd = (micros: number) => `${micros < 0 ? '-' : ''}$${formatMicros(Math.abs(Math.round(micros)), 4)}`;
 
 /** One JSON line per event worth reading (not every HOLD). */
-function eventLine(e: ControllerEvent): unknown | undefined {
+export function eventLine(e: ControllerEvent): unknown | undefined {
   switch (e.type) {
     case 'decision': {
       const r = e.record;
@@ -100,7 +100,7 @@ function eventLine(e: ControllerEvent): unknown | undefined {
 }
 
 /** A terminal message for the events a trader must not miss. */
-function eventText(e: ControllerEvent): string | undefined {
+export function eventText(e: ControllerEvent): string | undefined {
   switch (e.type) {
     case 'reload':
       return `reloaded: v${e.reload.version} (load ${e.reload.loadMs.toFixed(0)} ms, first decision ${e.reload.deployToFirstDecisionMs} ms after the deploy)`;

@@ -140,7 +140,10 @@ export interface MetricsView {
 
 export interface TrainingJobView {
   readonly id: string;
-  readonly state: 'running' | 'completed' | 'failed' | 'stopped';
+  /** `server`: a job of this server's own (`POST /rl/training/start`); `queue`: a job of the job queue, run by any worker. */
+  readonly source: 'server' | 'queue';
+  /** `queued`: a queue job waiting for a worker (or for its retry). */
+  readonly state: 'queued' | 'running' | 'completed' | 'failed' | 'stopped';
   readonly sessions: readonly string[];
   readonly timesteps: number;
   readonly seed: number;
@@ -176,6 +179,35 @@ export interface PositionRow {
   readonly resting_orders_count: number;
   readonly last_updated_ts: string;
   readonly pnl: number;
+}
+
+/** A model as a retrain decision names it. */
+export interface ModelRef {
+  readonly id: number;
+  readonly version: number;
+}
+
+/** One retrain cycle's gate decision (`kflow retrain`, `kflow loop`): promoted or refused, with its figures. */
+export interface RetrainDecisionView {
+  readonly name: string;
+  readonly candidate: ModelRef;
+  /** The model that was trading (null: none was deployed, so the candidate had to beat holding). */
+  readonly deployed: ModelRef | null;
+  readonly promoted: boolean;
+  /** t of the mean per-episode PnL difference (candidate − deployed), clustered by market. */
+  readonly pairedT: number;
+  /** Mean PnL per episode after fees, dollars, on the evaluation sessions. */
+  readonly candidatePnl: number;
+  readonly deployedPnl: number;
+  readonly episodes: number;
+  /** Markets the episodes came from (the t-test's clusters). */
+  readonly markets: number;
+  readonly threshold: number;
+  readonly trainSessions: readonly string[];
+  readonly evalSessions: readonly string[];
+  readonly jobIds: readonly string[];
+  /** Milliseconds since the epoch when the decision was made. */
+  readonly decidedMs: number;
 }
 
 export interface SessionRow {

@@ -13,6 +13,7 @@ import { type IngestDatabase, createModelRegistry, createSessionLoader, listEpis
 import { type BookView as Book, isKflowError } from '@kflow/orderbook';
 import { createActionSpace, decodeDecision } from '@kflow/paper';
 import type { PaperSession } from '../paperTrading';
+import { listDecisions } from '../retrain';
 import { type ControllerEvent, PaperController, type PaperSource } from './paperController';
 import {
   type ActionMessage,
@@ -27,6 +28,7 @@ import {
   type MarketsResponse,
   type ModelDetailResponse,
   type PositionRow,
+  type RetrainDecisionView,
   type SessionRow,
   type MetricsView,
   type ModelView,
@@ -35,6 +37,7 @@ import {
   TrainingStopBody,
 } from './protocol';
 import { StreamHub, type StreamLimits } from './streams';
+import { QueueTrainingFeed } from './queueTrainingFeed';
 import { TrainingJobs } from './trainingJobs';
 
 export interface ControlServerOptions {
@@ -199,8 +202,9 @@ const ROUTES: readonly { method: 'get' | 'post'; path: string; summary: string; 
   { method: 'post', path: '/rl/actor/mode', summary: "Set the mode: 'paper' only ('live' answers 501 LIVE_MODE_FORBIDDEN)", token: true, body: ActorModeBody },
   { method: 'post', path: '/rl/training/start', summary: 'Start a training job in a worker thread', token: true, body: TrainingStartBody },
   { method: 'post', path: '/rl/training/stop', summary: 'Stop a training job', token: true, body: TrainingStopBody },
-  { method: 'get', path: '/rl/training', summary: 'Training jobs' },
+  { method: 'get', path: '/rl/training', summary: "Training jobs: the server's own and the job queue's" },
   { method: 'get', path: '/rl/training/{id}', summary: 'One training job' },
+  { method: 'get', path: '/rl/retrain/decisions', summary: 'Retrain decisions (promoted or refused, with the figures of the gate), newest first' },
 ];
 
 /** An OpenAPI 3.1 document of the routes, request bodies generated from their zod schemas. */
@@ -264,6 +268,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     },
   });
   const training = new TrainingJobs({ db: o.db, dir: o.dir, publish: (m) => hub.publish('training', m) });
+  const queueTraining = new QueueTrainingFeed(o.db, (m) => hub.publish('training', m));
 
   const app = new Hono();
   const requireToken = async (c: Context, next: () => Promise<void>): Promise<Response | void> => {
@@ -411,6 +416,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     text += `kflow_queue_depth{queue="market_data"} ${m.queueDepths.marketData}\nkflow_queue_depth{queue="actions"} ${m.queueDepths.actions}\n`;
     return c.text(text, 200, { 'content-type': 'text/plain; version=0.0.4' });
   });
+  app.get('/rl/retrain/decisions', async (c) => c.json({ decisions: await listDecisions({ db: o.db }) } satisfies { decisions: RetrainDecisionView[] }));
   app.get('/rl/sessions', async (c) => c.json({ sessions: await createSessionLoader({ db: o.db }).list() } satisfies { sessions: SessionRow[] }));
   app.get('/rl/episodes', async (c) => c.json({ episodes: await listEpisodes(o.db) } satisfies { episodes: EpisodeRow[] }));
   app.get('/rl/episodes/:id/actions', async (c) => {
@@ -474,9 +480,9 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     if (b instanceof Response) return b;
     return c.json(await training.stop(b.id));
   });
-  app.get('/rl/training', (c) => c.json({ jobs: training.list() }));
+  app.get('/rl/training', (c) => c.json({ jobs: [...training.list(), ...queueTraining.list()] }));
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
-  app.get('/rl/training/:id', (c) => c.json(training.get(c.req.param('id'))));
+  app.get('/rl/training/:id', (c) => c.json(queueTraining.get(c.req.param('id')) ?? training.get(c.req.param('id'))));
   if (o.dashboardDir !== undefined && existsSync(o.dashboardDir)) {
     const root = o.dashboardDir;
     app.use('/*', serveStatic({ root }));
@@ -517,6 +523,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     async close() {
       hub.close();
       await training.close();
+      await queueTraining.close();
       if (paper.session !== undefined) await paper.stop();
       unfollow?.();
       wss.close();

@@ -71,7 +71,7 @@ export class TrainingJobs {
     for (const id of ids) sessions.push(await loader.load(id));
     const id = `train-${this.next++}`;
     const job: Job = {
-      view: { id, state: 'running', sessions: ids, timesteps: o.timesteps, seed: o.seed, startedMs: Date.now(), endedMs: null, progress: null, result: null, error: null },
+      view: { id, source: 'server', state: 'running', sessions: ids, timesteps: o.timesteps, seed: o.seed, startedMs: Date.now(), endedMs: null, progress: null, result: null, error: null },
       worker: undefined,
       delivered: false,
     };

@@ -1,5 +1,5 @@
 import { type FormEvent, useMemo, useState } from 'react';
-import { apiPost, errorText, getToken, type SessionRow, type TrainingJobView } from '../api';
+import { apiPost, errorText, getToken, type RetrainDecisionView, type SessionRow, type TrainingJobView } from '../api';
 import { TimeChart } from '../components/timeChart';
 import { Badge, Empty, EmptyRow, ErrorBanner, Notice, Panel } from '../components/ui';
 import { formatDateTime, formatDuration, formatInt, formatNumber, formatPercent } from '../format';
@@ -110,6 +110,58 @@ function StartForm({ onStarted }: { readonly onStarted: (job: TrainingJobView) =
   );
 }
 
+/** The gate's decisions of `kflow retrain` / `kflow loop`: which candidate was promoted or refused, and why. */
+function Decisions() {
+  const polled = usePoll<{ decisions: readonly RetrainDecisionView[] }>('rl/retrain/decisions', 5000);
+  const decisions = polled.data?.decisions ?? [];
+  return (
+    <Panel title="Retrain decisions" right={<span className="dim small">promote only when the candidate beats the deployed model, paired t by market</span>}>
+      <ErrorBanner error={polled.error} />
+      <table className="grid" data-testid="retrain-decisions">
+        <thead>
+          <tr>
+            <th className="l">Decided</th>
+            <th className="l">Model</th>
+            <th className="l">Decision</th>
+            <th className="r">Candidate</th>
+            <th className="r">Deployed</th>
+            <th className="r">Candidate $ / episode</th>
+            <th className="r">Deployed $ / episode</th>
+            <th className="r">Paired t</th>
+            <th className="r">Episodes</th>
+            <th className="l">Trained on → evaluated on</th>
+          </tr>
+        </thead>
+        <tbody>
+          {decisions.map((d) => (
+            <tr key={d.candidate.id}>
+              <td className="l num">{formatDateTime(d.decidedMs)}</td>
+              <td className="l mono">{d.name}</td>
+              <td className="l">
+                <Badge kind={d.promoted ? 'promoted' : 'refused'}>{d.promoted ? 'promoted' : 'refused'}</Badge>
+              </td>
+              <td className="r num">v{d.candidate.version}</td>
+              <td className="r num">{d.deployed === null ? 'none (vs hold)' : `v${d.deployed.version}`}</td>
+              <td className="r num">${formatNumber(d.candidatePnl, 4)}</td>
+              <td className="r num">${formatNumber(d.deployedPnl, 4)}</td>
+              <td className={`r num ${d.promoted ? 'pos' : ''}`} title={`needs > ${d.threshold}`}>
+                {formatNumber(d.pairedT, 2)}
+              </td>
+              <td className="r num" title={`${d.markets} markets (the t-test's clusters)`}>
+                {formatInt(d.episodes)}
+              </td>
+              <td className="l mono small">
+                {d.trainSessions.join(', ')} → {d.evalSessions.join(', ')}
+              </td>
+            </tr>
+          ))}
+          {decisions.length === 0 ? <EmptyRow colSpan={10}>{polled.loading ? 'Loading…' : 'No retrain decisions yet (kflow retrain, kflow loop).'}</EmptyRow> : null}
+        </tbody>
+      </table>
+    </Panel>
+  );
+}
+
 /** Training jobs (worker threads of the server): start, stop, and their live curves. */
 export function TrainingView() {
   useLive();
@@ -141,7 +193,7 @@ export function TrainingView() {
     <div className="view" data-testid="training-view">
       <div className="toolbar">
         <h1>Training</h1>
-        <span className="dim small">PPO on recorded sessions, in a worker thread of the server; curves stream over /rl/ws/training.</span>
+        <span className="dim small">PPO on recorded sessions: jobs of this server and of the job queue (kflow worker); curves stream over /rl/ws/training.</span>
       </div>
       <Panel title="Start a job">
         <StartForm
@@ -196,7 +248,7 @@ export function TrainingView() {
                     {j.error !== null ? <span className="neg-text">{j.error}</span> : j.result === null ? '' : Object.entries(j.result).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k} ${String(v)}`).slice(0, 3).join(' · ')}
                   </td>
                   <td className="r">
-                    {j.state === 'running' ? (
+                    {j.state === 'running' && j.source === 'server' ? (
                       <button
                         type="button"
                         className="btn small"
@@ -220,6 +272,7 @@ export function TrainingView() {
           </tbody>
         </table>
       </Panel>
+      <Decisions />
       <Panel
         title={job === undefined ? 'Curves' : `Curves: ${job.id}`}
         right={

@@ -1,0 +1,129 @@
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type IncomingHttpHeaders, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createModelRegistry } from '@kflow/ingest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './cli.testing';
+import { runAudit } from './commands/audit';
+import { registerCollect, resolveSource } from './commands/collect';
+import { registerModels } from './commands/models';
+import { registerTrain } from './commands/train';
+import { openJobQueue } from './jobs/queue';
+import { type LoopEvent, runLoop } from './loop';
+import { listDecisions } from './retrain';
+import type { ControllerEvent } from './server/paperController';
+import { createWebhooks } from './webhooks';
+
+const dir = mkdtempSync(join(tmpdir(), 'kflow-loop-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dataDir = join(dir, 'data');
+
+/** The simulator sessions of the test: 16 markets × 15 exchange minutes of the informed preset. */
+const sim = (seed: number, edge: number, speed: string) => ({ source: 'sim', preset: 'informed', seed: String(seed), simMarkets: '16', simMinutes: '15', speed, edge: String(edge) });
+
+/** A loopback webhook receiver. */
+async function receiver() {
+  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, received, close: () => new Promise<void>((done) => server.close(() => done())) };
+}
+
+describe('kflow loop', () => {
+  it(
+    'promotes a better candidate (the actor reloads it mid-session, 0 missed ticks, audit identical) and refuses one trained where there is no edge',
+    async () => {
+      // The deployed model to beat: trained briefly on a session without edge.
+      await runCli([registerCollect], ['collect', '--source', 'sim', '--edge', '0', '--seed', '40', '--sim-markets', '4', '--sim-minutes', '10', '--data-dir', dataDir, '--json']);
+      await runCli([registerTrain], ['train', '--session', 'latest', '--data-dir', dataDir, '--timesteps', '20000', '--eval-episodes', '2', '--out', join(dir, 'v1'), '--register', 'loop', '--json']);
+      await runCli([registerModels], ['models', 'deploy', 'loop', '1', '--data-dir', dataDir]);
+
+      const hooks = await receiver();
+      const webhooks = createWebhooks({ urls: [hooks.url], secret: 'k' });
+      const queue = await openJobQueue({ dataDir, superviseIntervalSeconds: 5 });
+      const events: LoopEvent[] = [];
+      const actorEvents: ControllerEvent[] = [];
+      // Regimes: sessions 0, 1 and 3 have an edge, session 2 has none. Session 2 runs in real time and is
+      // stopped once the promoted model has traded in it for a while, so the reload happens mid-session.
+      const regimes = [sim(60, 1, 'max'), sim(61, 1, 'max'), sim(62, 0, '1'), sim(63, 1, 'max')];
+      let decisionsAfterReload = 0;
+      try {
+        const loop = await runLoop({
+          queue,
+          storage: { dataDir },
+          modelsDir: join(dir, 'models'),
+          name: 'loop',
+          source: (index) => resolveSource(regimes[index]!),
+          schedule: { sessions: 2 },
+          retrain: { trainSessions: 1, evalSessions: 1, timesteps: 150_000, episodes: 200, threshold: 2 },
+          seed: 0,
+          webhooks,
+          maxSessions: 4,
+          onEvent: (e) => {
+            events.push(e);
+            // A refusal or failure of the first cycle would leave session 2 running for 15 minutes.
+            if (e.type !== 'retrain-started' && e.type !== 'session' && e.index === 0 && !(e.type === 'decision' && e.decision.promoted)) void loop.controller.stop();
+          },
+          onActorEvent: (e) => {
+            actorEvents.push(e);
+            if (actorEvents.some((a) => a.type === 'reload') && e.type === 'decision' && ++decisionsAfterReload === 200) void loop.controller.stop();
+          },
+        });
+        const summary = await loop.done;
+        expect(summary.sessions).toBe(4);
+        expect(summary.retrainFailures).toBe(0);
+        const [first, second] = summary.decisions;
+        // Cycle 1: trained on session 0 (edge), evaluated on session 1 (edge) against v1.
+        expect(first).toMatchObject({ candidate: { version: 2 }, deployed: { version: 1 }, promoted: true, episodes: 200 });
+        expect(first!.pairedT).toBeGreaterThan(2);
+        expect(first!.jobIds).toHaveLength(3);
+        // Cycle 2: trained on session 2 (no edge), evaluated on session 3 (edge) against v2: refused.
+        expect(second).toMatchObject({ candidate: { version: 3 }, deployed: { version: 2 }, promoted: false });
+        expect(second!.pairedT).toBeLessThan(2);
+
+        const registry = createModelRegistry({ db: queue.db });
+        expect((await registry.deployment('loop'))?.model.version).toBe(2);
+        expect((await registry.list('loop')).find((m) => m.version === 3)?.status).toBe('archived');
+        expect((await listDecisions(queue, 'loop')).map((d) => [d.candidate.version, d.promoted])).toEqual([
+          [3, false],
+          [2, true],
+        ]);
+
+        // The actor picked v2 up in session 2 without missing a tick, and the audit replays that session exactly.
+        const sessions = events.filter((e): e is Extract<LoopEvent, { type: 'session' }> => e.type === 'session');
+        const reloaded = sessions[2]!.report;
+        expect(reloaded.actor.modelVersions).toEqual([1, 2]);
+        expect(reloaded.actor.reloads).toHaveLength(1);
+        expect(reloaded.actor.reloads[0]).toMatchObject({ version: 2, missedTicks: 0 });
+        expect(sessions[3]!.report.actor.modelVersions).toEqual([2]);
+        const audit = await runAudit(queue.db, { session: reloaded.sessionId, episode: String(reloaded.episodeId) });
+        expect(audit.mismatches).toBe(0);
+        expect(audit.decisions).toBe(reloaded.actor.decisions);
+
+        await webhooks.close();
+        const kinds = hooks.received.map((r) => r.headers['x-kflow-event']);
+        expect(kinds).toEqual(['promotion', 'refusal']);
+        for (const r of hooks.received) {
+          const [t, v1] = String(r.headers['x-kflow-signature']).split(',');
+          const ts = t!.slice(2);
+          expect(v1).toBe(`v1=${createHmac('sha256', 'k').update(`${ts}.${r.body}`).digest('hex')}`);
+        }
+      } finally {
+        await webhooks.close();
+        await hooks.close();
+        await queue.close();
+      }
+    },
+    15 * 60_000,
+  );
+});
