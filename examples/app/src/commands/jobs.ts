@@ -30,7 +30,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Session ids a selector names now (`latest` is fixed at submission, so a retried job trains on the same data). */
 async function sessionIds(queue: JobQueue, spec: string | string[] | undefined, flag: string): Promise<string[]> {
-  if (spec === undefined) throw new KflowError<JobErrorCode>('INVALID_ARGUMENT', `${flag} IDS|latest|latest:N|all is needed (${USAGE})`);
+  if (spec === undefined) throw new KflowError<JobErrorCode>('INVALID_OPTIONS', `${flag} IDS|latest|latest:N|all is needed (${USAGE})`);
   return selectSessions(await createSessionLoader({ db: queue.db }).list(), spec).map((s) => s.id);
 }
 
@@ -38,9 +38,9 @@ async function sessionIds(queue: JobQueue, spec: string | string[] | undefined, 
 async function payloadOf(queue: JobQueue, kind: string | undefined, o: JobsOptions): Promise<JobPayload> {
   const seed = wholeNumber(o.seed, 'seed', 0);
   if (kind === 'train') {
-    const config = o.config === undefined ? undefined : (JSON.parse(await readFile(userPath(o.config), 'utf8')) as Record<string, unknown>);
     // The same checks as `kflow train --config` (a bad file fails here rather than on a worker).
     await kalshiConfig({ env: 'CartPole-v1', algo: 'ppo', seed: o.seed, ppoPreset: 'default', ...(o.config === undefined ? {} : { config: o.config }), ...(o.timesteps === undefined ? {} : { timesteps: o.timesteps }) });
+    const config = o.config === undefined ? undefined : (JSON.parse(await readFile(userPath(o.config), 'utf8')) as Record<string, unknown>);
     return {
       kind,
       sessions: await sessionIds(queue, o.session, '--session'),
@@ -52,10 +52,10 @@ async function payloadOf(queue: JobQueue, kind: string | undefined, o: JobsOptio
     };
   }
   if (kind === 'eval') {
-    if (o.model === undefined) throw new KflowError<JobErrorCode>('INVALID_ARGUMENT', `add eval needs --model NAME[@VERSION] or a checkpoint directory (${USAGE})`);
+    if (o.model === undefined) throw new KflowError<JobErrorCode>('INVALID_OPTIONS', `add eval needs --model NAME[@VERSION] or a checkpoint directory (${USAGE})`);
     return { kind, model: String(o.model), sessions: await sessionIds(queue, o.session, '--session'), episodes: wholeNumber(o.episodes, 'episodes', 1), seed };
   }
-  throw new KflowError<JobErrorCode>('INVALID_ARGUMENT', `add needs a job kind, train or eval (${USAGE})`);
+  throw new KflowError<JobErrorCode>('INVALID_OPTIONS', `add needs a job kind, train or eval (${USAGE})`);
 }
 
 const time = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace('.000', '').replace('T', ' ').replace('Z', ''));
@@ -114,7 +114,7 @@ async function jobs(action: string | undefined, args: readonly string[], o: Jobs
         return o.json ? printJson({ jobs: list }) : printJobs(list);
       }
       case 'show': {
-        if (args[0] === undefined) throw new KflowError<JobErrorCode>('INVALID_ARGUMENT', `show needs a job id (${USAGE})`);
+        if (args[0] === undefined) throw new KflowError<JobErrorCode>('INVALID_OPTIONS', `show needs a job id (${USAGE})`);
         const job = await queue.get(args[0]);
         return o.json ? printJson({ job }) : console.log(JSON.stringify(job, null, 2));
       }
@@ -126,7 +126,7 @@ async function jobs(action: string | undefined, args: readonly string[], o: Jobs
         return o.json ? printJson({ job }) : console.log(`job ${id} completed: ${outcome(job)}`);
       }
       default:
-        throw new KflowError<JobErrorCode>('INVALID_ARGUMENT', `unknown action "${action}" (${USAGE})`);
+        throw new KflowError<JobErrorCode>('INVALID_OPTIONS', `unknown action "${action}" (${USAGE})`);
     }
   } finally {
     await queue.close();

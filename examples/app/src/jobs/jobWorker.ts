@@ -65,7 +65,7 @@ async function evalCheckpoint(queue: JobQueue, model: string): Promise<string> {
   const version = at > 0 ? Number(model.slice(at + 1)) : undefined;
   const registry = createModelRegistry({ db: queue.db });
   const found = version === undefined ? await registry.latest(name) : (await registry.list(name)).find((m) => m.version === version);
-  if (found === undefined) throw new KflowError<JobErrorCode>('INVALID_ARGUMENT', `no checkpoint directory or registered model ${model} (kflow models list)`);
+  if (found === undefined) throw new KflowError<JobErrorCode>('MODEL_NOT_FOUND', `no checkpoint directory or registered model ${model} (kflow models list)`);
   return found.checkpointPath;
 }
 

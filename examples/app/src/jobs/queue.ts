@@ -71,7 +71,7 @@ export interface JobRunOutput {
   readonly message?: string;
 }
 
-export type JobErrorCode = 'JOB_NOT_FOUND' | 'JOB_FAILED' | 'JOB_INTERRUPTED' | 'INVALID_ARGUMENT';
+export type JobErrorCode = 'JOB_NOT_FOUND' | 'JOB_NOT_QUEUED' | 'JOB_FAILED' | 'JOB_INTERRUPTED' | 'MODEL_NOT_FOUND' | 'INVALID_OPTIONS';
 
 /** pg-boss's tables live in their own schema, next to kflow's. */
 export const JOBS_SCHEMA = 'kflow_jobs';
@@ -218,7 +218,7 @@ export async function openJobQueue(options: JobQueueOptions): Promise<JobQueue> 
     boss,
     async submit(payload) {
       const id = await boss.send(JOBS_QUEUE, { ...payload });
-      if (id === null) throw new KflowError<JobErrorCode>('INVALID_ARGUMENT', `the ${payload.kind} job was not queued`);
+      if (id === null) throw new KflowError<JobErrorCode>('JOB_NOT_QUEUED', `the ${payload.kind} job was not queued`);
       return id;
     },
     async get(id) {
