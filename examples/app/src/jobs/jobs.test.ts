@@ -15,7 +15,7 @@ import { type JobView, openJobQueue } from './queue';
 const dir = mkdtempSync(join(tmpdir(), 'kflow-jobs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A small, fast Kalshi setup (20,000 steps take about a second, plus the job's start and its evaluation). */
+/** A small, fast Kalshi setup: 20,000–35,000 steps a second on an idle core. */
 const config = { ppo: { nSteps: 64, batchSize: 64, nEpochs: 2 }, policy: { hiddenSizes: [8] }, nEnvs: 2, env: { episodeSteps: 50 } };
 
 interface Backend {
@@ -94,11 +94,12 @@ describe.each(BACKENDS)('jobs on $name', (backend) => {
         const sessions = [session!.id];
         const failing = await queue.submit({ kind: 'eval', model: 'missing@1', sessions, episodes: 3, seed: 0 });
         const trains = [
-          await queue.submit({ kind: 'train', sessions, config, timesteps: 20_000, seed: 1, register: 'shared' }),
-          await queue.submit({ kind: 'train', sessions, config, timesteps: 20_000, seed: 2, register: 'shared' }),
+          await queue.submit({ kind: 'train', sessions, config, timesteps: 60_000, seed: 1, register: 'shared' }),
+          await queue.submit({ kind: 'train', sessions, config, timesteps: 60_000, seed: 2, register: 'shared' }),
         ];
 
-        // Kill the first worker that reports training progress (SIGKILL: no chance to hand its job back).
+        // Kill the first worker that reports training progress (SIGKILL: no chance to hand its job back). Its
+        // first report comes after 128 steps; 60,000 steps leave seconds to kill it mid-job.
         let victim = -1;
         await until('training progress', () => (victim = workers.findIndex((w) => events(w).some((e) => e.type === 'progress'))) >= 0, 90_000);
         const killedJob = events(workers[victim]!).find((e) => e.type === 'progress')!.id!;
