@@ -93,10 +93,11 @@ const FREE_BATCHES_PER_TABLE = 4;
 const HUNG_WRITE_GRACE_MS = 100;
 
 /**
- * A batched, lossless writer. `enqueue` is synchronous and O(1) (an array push); a background pump
- * writes batches by size and by interval through the database's bulk path. A failed batch is retried
- * with capped exponential backoff; batches older than `maxMemoryAgeMs`, and everything past
- * `maxPendingRows` rows in memory, are appended to a spill file and replayed once the database is back.
+ * A batched, lossless writer. `enqueue` is synchronous and O(1) (the values are copied into the open
+ * batch's columns, see `ColumnBatch`); a background pump writes batches by size and by interval through
+ * the database's bulk path. A failed batch is retried with capped exponential backoff; batches older than
+ * `maxMemoryAgeMs`, and everything past `maxPendingRows` rows in memory, are appended to a spill file (a
+ * batch per event-loop turn) and replayed once the database is back.
  * Writes are idempotent (every table has a unique key and duplicates are skipped), so a retry or a
  * replay never stores a row twice.
  *
