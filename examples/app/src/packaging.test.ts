@@ -332,7 +332,7 @@ describe('the published packages, installed from their tarballs', { timeout: 300
       expect(files.filter((f) => f.startsWith('src/') || /\.test\.|\.testing\./.test(f)), name).toEqual([]);
       if (name === 'cli') {
         expect(manifest['bin']).toEqual({ kflow: './dist/cli.js' });
-        expect(files).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/trainingWorker.js', 'dashboard/dist/index.html']));
+        expect(files).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/trainingWorker.js', 'dist/jobThread.js', 'dashboard/dist/index.html']));
       } else {
         expect(manifest['sideEffects'], name).toBe(false);
       }
@@ -388,5 +388,13 @@ describe('the published packages, installed from their tarballs', { timeout: 300
     expect(demo.paper.decisions).toBeGreaterThan(0);
     expect(demo.paper.modelVersions).toEqual([1, 2]);
     expect(demo.audit.mismatches).toBe(0);
+
+    // The threads ship as their own files: PPO's update threads (@kflow/agents) and a queued job's thread (the CLI).
+    const threaded = JSON.parse((await kflow(['train', '--timesteps', '2048', '--workers', '2', '--json'])).trim().split('\n').at(-1)!) as { workers: number; timesteps: number };
+    expect(threaded).toMatchObject({ workers: 2, timesteps: 2048 });
+    const retrain = ['retrain', '--name', 'packaged', '--train-sessions', '1', '--eval-sessions', '1', '--timesteps', '2048', '--episodes', '4', '--data-dir', './demo', '--json'];
+    const decision = JSON.parse(await kflow(retrain)) as { candidate: { version: number }; jobIds: string[] };
+    expect(decision.candidate.version).toBe(1);
+    expect(decision.jobIds).toHaveLength(2);
   });
 });
