@@ -13,7 +13,7 @@ import { ingestError, importOptional } from './errors';
 import { holdProcessOpen, systemTimers, type Timers } from './timers';
 
 /** How long frames are handled per event-loop turn before the rest wait for the next turn. */
-const TURN_BUDGET_MS = 2;
+const TURN_BUDGET_MS = 1;
 
 /**
  * Hands a connection's messages to the handler at most `TURN_BUDGET_MS` per event-loop turn, in order.
