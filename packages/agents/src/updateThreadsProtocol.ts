@@ -75,7 +75,7 @@ export interface ThreadError {
 }
 
 /** How long a thread spins on a slot before it sleeps: waking from a futex costs tens of microseconds, a minibatch part a few hundred. */
-const SPIN_MS = 0.2;
+const SPIN_MS = 1;
 
 /** Returns once `array[index]` is no longer `value`: spins briefly, then sleeps in `Atomics.wait`. */
 export function waitWhile(array: Int32Array, index: number, value: number): void {
