@@ -126,4 +126,32 @@ describe('kflow loop', () => {
     },
     15 * 60_000,
   );
+
+  it('sends a collector failure to the webhooks and ends with its error', async () => {
+    const data = join(dir, 'faults');
+    const hooks = await receiver();
+    const webhooks = createWebhooks({ urls: [hooks.url] });
+    const queue = await openJobQueue({ dataDir: data, superviseIntervalSeconds: 5 });
+    try {
+      const failing = await runLoop({
+        queue,
+        storage: { dataDir: data },
+        modelsDir: join(dir, 'models'),
+        name: 'f',
+        source: () => resolveSource({ ...sim(71, 1, 'max'), source: 'nowhere' }),
+        schedule: { sessions: 10 },
+        retrain: { trainSessions: 1, evalSessions: 1, episodes: 10, threshold: 2 },
+        seed: 0,
+        webhooks,
+      });
+      await expect(failing.done).rejects.toThrow(/--source must be kalshi, demo, sim or a ws:\/\/ URL/);
+      await webhooks.close();
+      expect(hooks.received.map((r) => r.headers['x-kflow-event'])).toEqual(['collector_failure']);
+      expect(JSON.parse(hooks.received[0]!.body)).toMatchObject({ kind: 'collector_failure', data: { name: 'f', session: 0 } });
+    } finally {
+      await webhooks.close();
+      await hooks.close();
+      await queue.close();
+    }
+  });
 });
