@@ -24,6 +24,7 @@ describeEachBackend('storage', 'storage', (t) => {
       'models',
       'orderbook_deltas',
       'orderbook_snapshots',
+      'retrain_decisions',
       'sessions',
       'trades',
       'trading_actions',
