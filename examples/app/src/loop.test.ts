@@ -4,12 +4,15 @@ import { type IncomingHttpHeaders, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ActorCritic, KALSHI_PPO, createAdam, createCheckpoint, writeCheckpoint } from '@kflow/agents';
+import { createKalshiEnv, createMarketPool, createSyntheticSession } from '@kflow/env';
 import { createModelRegistry } from '@kflow/ingest';
+import { createRng } from '@kflow/orderbook';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli.testing';
 import { runAudit } from './commands/audit';
 import { registerCollect, resolveSource } from './commands/collect';
-import { registerModels } from './commands/models';
+import { registerCheckpoint, registerModels } from './commands/models';
 import { registerTrain } from './commands/train';
 import { openJobQueue } from './jobs/queue';
 import { type LoopEvent, runLoop } from './loop';
@@ -154,4 +157,48 @@ describe('kflow loop', () => {
       await queue.close();
     }
   });
+
+  it('sends a loss-limit stop to the webhooks', async () => {
+    const data = join(dir, 'halt');
+    const queue = await openJobQueue({ dataDir: data, superviseIntervalSeconds: 5 });
+    const hooks = await receiver();
+    const webhooks = createWebhooks({ urls: [hooks.url] });
+    try {
+      // A model that always buys YES at once: its first fill costs half the spread and a fee, below a 1 µ$ loss limit.
+      const env = createKalshiEnv({ sessions: createMarketPool([createSyntheticSession({ seed: 1, markets: 1, eventsPerMarket: 2000, settle: true })]), ...KALSHI_PPO.env });
+      const policy = new ActorCritic({ observationSize: env.observationSpace.shape[0]!, nvec: [env.actionSpace.n], featureSetVersion: env.setup.featureSetVersion });
+      policy.init(createRng(0));
+      const last = policy.policyNet.layerCount - 1;
+      policy.policyNet.layerWeights(last).fill(0);
+      policy.policyNet.layerBias(last)[env.actions.actions.findIndex((a) => a.kind === 'BUY_YES_NOW')] = 10;
+      const optimizer = createAdam({ sizes: policy.parameters().map((p) => p.length), learningRate: 0 }).exportState();
+      const result = { algorithm: 'ppo' as const, policy, hyperparameters: {}, seed: 0, timesteps: 0, episodes: 0, updates: 0, meanEpisodicReturn: Number.NaN, seconds: 0, optimizer };
+      await writeCheckpoint(join(dir, 'buyer'), createCheckpoint(result, { envId: 'kalshi', trading: env.setup }));
+      await registerCheckpoint(queue.db, join(dir, 'buyer'), 'h', { deploy: true });
+
+      const loop = await runLoop({
+        queue,
+        storage: { dataDir: data },
+        modelsDir: join(dir, 'models'),
+        name: 'h',
+        source: () => resolveSource({ ...sim(72, 1, 'max'), simMarkets: '2', simMinutes: '5' }),
+        schedule: { sessions: 10 },
+        retrain: { trainSessions: 1, evalSessions: 1, episodes: 10, threshold: 2 },
+        seed: 0,
+        risk: { sessionLossLimitMicros: 1 },
+        webhooks,
+        maxSessions: 1,
+      });
+      const summary = await loop.done;
+      expect(summary.sessions).toBe(1);
+      expect(loop.controller.last?.actor.halted).toBe(true);
+      await webhooks.close();
+      expect(hooks.received.map((r) => r.headers['x-kflow-event'])).toEqual(['loss_limit_stop']);
+      expect(JSON.parse(hooks.received[0]!.body)).toMatchObject({ kind: 'loss_limit_stop', data: { name: 'h', limit: 0.000001 } });
+    } finally {
+      await webhooks.close();
+      await hooks.close();
+      await queue.close();
+    }
+  }, 120_000);
 });
