@@ -2,11 +2,11 @@
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
-/** Polls `condition` every 50 ms until it holds; throws naming `what` once `ms` passed without it. */
-export async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+/** Polls `condition` every `pollMs` until it holds; throws naming `what` once `ms` passed without it. */
+export async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 30_000, pollMs = 50): Promise<void> {
   const end = performance.now() + ms;
   while (!(await condition())) {
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
+    await sleep(pollMs);
   }
 }

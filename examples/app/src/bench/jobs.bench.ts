@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createSessionLoader } from '@kflow/ingest';
-import { connectPostgres } from '@kflow/ingest/pg';
 import type { StorageOptions } from '../commands/collect';
 import { openJobQueue } from '../jobs/queue';
+import { createScratchDatabase } from '../scratchDatabase';
 import type { Benchmark } from './harness';
 
 type Engine = 'pglite' | 'postgres';
@@ -30,8 +30,6 @@ interface Fixture {
   dispose(): Promise<void>;
 }
 
-let fixtures = 0;
-
 async function fixture(engine: Engine): Promise<Fixture> {
   let f: Fixture;
   if (engine === 'pglite') {
@@ -39,23 +37,8 @@ async function fixture(engine: Engine): Promise<Fixture> {
     f = { flags: ['--data-dir', dir], storage: { dataDir: dir }, dispose: () => rm(dir, { recursive: true, force: true }) };
   } else {
     // A database of its own: the CLI keeps kflow's tables in schema `kflow`, pg-boss's in `kflow_jobs`.
-    const name = `kflow_bench_jobs_${process.pid}_${++fixtures}`;
-    const admin = await connectPostgres({ url: process.env.DATABASE_URL! });
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(process.env.DATABASE_URL!);
-    url.pathname = `/${name}`;
-    f = {
-      flags: ['--db', url.href],
-      storage: { db: url.href },
-      async dispose() {
-        try {
-          await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        } finally {
-          await admin.close();
-        }
-      },
-    };
+    const scratch = await createScratchDatabase(process.env.DATABASE_URL!, 'kflow_bench_jobs');
+    f = { flags: ['--db', scratch.url], storage: { db: scratch.url }, dispose: () => scratch.drop() };
   }
   const collect = kflow(['collect', '--source', 'sim', '--preset', 'calm', '--sim-markets', '2', '--sim-minutes', '10', ...f.flags, '--json']);
   const code = await new Promise<number | null>((resolve) => collect.on('close', resolve));

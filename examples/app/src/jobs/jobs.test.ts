@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModelRegistry, createSessionLoader } from '@kflow/ingest';
-import { connectPostgres } from '@kflow/ingest/pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CliProcess, runCli, spawnCli } from '../cli.testing';
 import { registerCollect } from '../commands/collect';
 import { registerJobs } from '../commands/jobs';
 import { DATABASE_URL } from '../paperTrading.testing';
-import { sleep } from '../wait.testing';
+import { createScratchDatabase } from '../scratchDatabase';
+import { until } from '../wait.testing';
 import { startJobWorker } from './jobWorker';
 import { type JobView, openJobQueue } from './queue';
 
@@ -39,22 +39,8 @@ const BACKENDS: readonly Backend[] = [
     skip: DATABASE_URL === undefined,
     async open() {
       // A database of its own: the CLI keeps kflow's tables in schema `kflow` and pg-boss's in `kflow_jobs`.
-      const name = `kflow_jobs_${process.pid}_${Date.now().toString(36)}`;
-      const admin = await connectPostgres({ url: DATABASE_URL! });
-      await admin.query(`CREATE DATABASE ${name}`);
-      const url = new URL(DATABASE_URL!);
-      url.pathname = `/${name}`;
-      return {
-        flags: ['--db', url.href],
-        storage: { db: url.href },
-        async dispose() {
-          try {
-            await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-          } finally {
-            await admin.close();
-          }
-        },
-      };
+      const scratch = await createScratchDatabase(DATABASE_URL!, 'kflow_jobs');
+      return { flags: ['--db', scratch.url], storage: { db: scratch.url }, dispose: () => scratch.drop() };
     },
   },
 ];
@@ -63,17 +49,8 @@ const BACKENDS: readonly Backend[] = [
 const events = (w: CliProcess) => w.lines.map((l) => JSON.parse(l) as { type: string; id?: string; worker?: string });
 const ended = (j: JobView) => j.state === 'completed' || j.state === 'failed';
 
-/**
- * Polls `condition` every 250 ms (on PGlite every query of the test shares the one connection with the
- * workers, so the test must not poll it hard); throws naming `what` after `ms`.
- */
-async function until(what: string, condition: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const end = performance.now() + ms;
-  while (!(await condition())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
+/** On PGlite every query of the test shares the one connection with the workers: poll it gently. */
+const POLL_MS = 250;
 
 describe.each(BACKENDS)('jobs on $name', (backend) => {
   it.skipIf(backend.skip)(
@@ -87,7 +64,7 @@ describe.each(BACKENDS)('jobs on $name', (backend) => {
       const workers: CliProcess[] = [];
       try {
         for (let i = 0; i < 2; i++) workers.push(spawnCli(['worker', ...db.flags, '--models-dir', models, '--json']));
-        await until('both workers ready', () => workers.every((w) => events(w).some((e) => e.type === 'ready')), 60_000);
+        await until('both workers ready', () => workers.every((w) => events(w).some((e) => e.type === 'ready')), 60_000, POLL_MS);
         const names = workers.map((w) => events(w).find((e) => e.type === 'ready')!.worker!);
 
         const [session] = await createSessionLoader({ db: queue.db }).list();
@@ -101,13 +78,13 @@ describe.each(BACKENDS)('jobs on $name', (backend) => {
         // Kill the first worker that reports training progress (SIGKILL: no chance to hand its job back). Its
         // first report comes after 128 steps; 60,000 steps leave seconds to kill it mid-job.
         let victim = -1;
-        await until('training progress', () => (victim = workers.findIndex((w) => events(w).some((e) => e.type === 'progress'))) >= 0, 90_000);
+        await until('training progress', () => (victim = workers.findIndex((w) => events(w).some((e) => e.type === 'progress'))) >= 0, 90_000, POLL_MS);
         const killedJob = events(workers[victim]!).find((e) => e.type === 'progress')!.id!;
         workers[victim]!.child.kill('SIGKILL');
         await workers[victim]!.exited;
         const survivor = names[1 - victim]!;
 
-        await until('every job ended', async () => (await Promise.all([failing, ...trains].map((id) => queue.get(id)))).every(ended), 150_000);
+        await until('every job ended', async () => (await Promise.all([failing, ...trains].map((id) => queue.get(id)))).every(ended), 150_000, POLL_MS);
         const killed = await queue.get(killedJob);
         expect(killed).toMatchObject({ state: 'completed', attempts: 2, worker: survivor, result: { model: { name: 'shared' } } });
         const other = await queue.get(trains.find((id) => id !== killedJob)!);
@@ -161,7 +138,7 @@ describe('jobs in this process', () => {
       const first = await registry.register({ name: 'once', architecture: 'mlp 8 tanh', checkpointPath: 'first-attempt', featureSetVersion: 'x', status: 'ready', idempotencyKey: `job:${id}` });
       const worker = await startJobWorker({ queue, storage: { dataDir }, concurrency: 1, modelsDir: join(dir, 'models-in-process') });
       try {
-        await until('the job ended', async () => ended(await queue.get(id)), 60_000);
+        await until('the job ended', async () => ended(await queue.get(id)), 60_000, POLL_MS);
       } finally {
         await worker.stop();
       }
