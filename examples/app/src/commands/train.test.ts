@@ -147,6 +147,7 @@ describe('kflow train / eval', () => {
     await expect(run(['train', '--data', trainCapture, '--checkpoint-every', '2'])).rejects.toThrow('--checkpoint-every needs --out DIR');
     await expect(run(['train', '--data', trainCapture, '--metrics', join(dir, 'm.txt')])).rejects.toThrow(/must end in .csv or .jsonl/);
     await expect(run(['train', '--algo', 'a2c', '--resume', out, '--timesteps', '100000'])).rejects.toThrow(/is a ppo run: resume it with --algo ppo/);
+    await expect(run(['train', '--resume', join(dir, 'nothing')])).rejects.toThrow(/no checkpoint there \(no manifest.json\); pass the --out directory/);
   });
 
   it('refuses nonsense values and bad config files with the reason', async () => {

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CAC } from 'cac';
 import { z } from 'zod';
 import {
@@ -236,6 +238,7 @@ export function registerTrain(cli: CAC): void {
 
 /** The state of the run in checkpoint `dir`, checked against the run that continues it. */
 async function resumeFrom(dir: string, algo: string, featureSetVersion: string, totalTimesteps: number): Promise<TrainingState> {
+  if (!existsSync(join(dir, 'manifest.json'))) throw new Error(`--resume ${dir}: no checkpoint there (no manifest.json); pass the --out directory of the run to continue`);
   const checkpoint = await readCheckpoint(dir);
   const { manifest } = checkpoint;
   if (manifest.algorithm !== algo) throw new Error(`--resume ${dir} is a ${manifest.algorithm} run: resume it with --algo ${manifest.algorithm}`);
