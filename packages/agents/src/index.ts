@@ -36,7 +36,7 @@ export {
   explainedVariance,
 } from './training';
 export { type PpoHyperparameters, type PpoOptions, PPO_DEFAULTS, PPO_ZOO_CARTPOLE, trainPpo } from './ppo';
-export { type UpdateThreadsOptions, type BoundPpoLoss, UpdateThreads, createUpdateThreads } from './updateThreads';
+export { type UpdateThreadsOptions, type BoundUpdate, UpdateThreads, createUpdateThreads } from './updateThreads';
 // Evaluation
 export { type EvaluateOptions, type EvaluateResult, evaluate } from './evaluate';
 export { type AgentsErrorCode } from './errors';

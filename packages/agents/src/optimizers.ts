@@ -50,6 +50,53 @@ export interface AdamOptions {
   beta2?: number;
   /** Default 1e-5, SB3's choice for its policies (PyTorch's own default is 1e-8). */
   eps?: number;
+  /** Keep the moments in shared memory, so update threads can each step a part of the parameters (`UpdateThreads.bind`). */
+  shared?: boolean;
+}
+
+/** The constants of one Adam step. */
+export interface AdamStep {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /** `learningRate / (1 − β1ᵗ)`. */
+  readonly stepSize: number;
+  /** `√(1 − β2ᵗ)`. */
+  readonly bc2Sqrt: number;
+}
+
+/** @internal What update threads need to step parts of an Adam optimizer's parameters. */
+export interface SharedAdam {
+  /** First moments of every tensor end to end, then second moments (float32). */
+  readonly moments: SharedArrayBuffer;
+  /** Sizes of the parameter tensors. */
+  readonly sizes: readonly number[];
+  /** Counts one step and returns its constants; the threads then call {@link adamUpdate} on their parts. */
+  begin(): AdamStep;
+}
+
+const sharedAdams = new WeakMap<Optimizer, SharedAdam>();
+
+/** @internal The shared half of an optimizer made by `createAdam({ shared: true })`, else undefined. */
+export function sharedAdamOf(optimizer: Optimizer): SharedAdam | undefined {
+  return sharedAdams.get(optimizer);
+}
+
+/**
+ * Adam's rule on elements `[from, to)` of one tensor, each gradient first scaled by `coef` as `clipGradNorm`
+ * would (1: unscaled): `p -= stepSize · m / (√v / bc2Sqrt + eps)`. Elementwise, so steps of disjoint parts
+ * add up to the whole step exactly.
+ */
+export function adamUpdate(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, from: number, to: number, coef: number, s: AdamStep): void {
+  const { beta1, beta2, eps, stepSize, bc2Sqrt } = s;
+  for (let i = from; i < to; i++) {
+    const gi = Math.fround(g[i]! * coef);
+    const mi = beta1 * m[i]! + (1 - beta1) * gi;
+    const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i]! - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
+  }
 }
 
 /**
@@ -63,35 +110,34 @@ export function createAdam(options: AdamOptions): Optimizer {
   const beta1 = options.beta1 ?? 0.9;
   const beta2 = options.beta2 ?? 0.999;
   const eps = options.eps ?? 1e-5;
-  const m = options.sizes.map((n) => new Float32Array(n));
-  const v = options.sizes.map((n) => new Float32Array(n));
+  const total = options.sizes.reduce((n, size) => n + size, 0);
+  const memory = options.shared === true ? new SharedArrayBuffer(2 * total * 4) : new ArrayBuffer(2 * total * 4);
+  const moments: Float32Array[] = [];
+  let offset = 0;
+  for (let i = 0; i < 2 * options.sizes.length; i++) {
+    const size = options.sizes[i % options.sizes.length]!;
+    moments.push(new Float32Array(memory, offset * 4, size));
+    offset += size;
+  }
+  const m = moments.slice(0, options.sizes.length);
+  const v = moments.slice(options.sizes.length);
   const counter = { steps: 0 };
-  return {
+  const optimizer: Optimizer = {
     kind: 'adam',
     learningRate: options.learningRate,
-    ...stateOf('adam', options.sizes, [...m, ...v], counter),
+    ...stateOf('adam', options.sizes, moments, counter),
     step(params, grads) {
       checkShapes(options.sizes, params, grads);
-      const t = ++counter.steps;
-      const bc1 = 1 - beta1 ** t;
-      const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
-      const stepSize = this.learningRate / bc1;
-      for (let k = 0; k < params.length; k++) {
-        const p = params[k]!;
-        const g = grads[k]!;
-        const mk = m[k]!;
-        const vk = v[k]!;
-        for (let i = 0; i < p.length; i++) {
-          const gi = g[i]!;
-          const mi = beta1 * mk[i]! + (1 - beta1) * gi;
-          const vi = beta2 * vk[i]! + (1 - beta2) * gi * gi;
-          mk[i] = mi;
-          vk[i] = vi;
-          p[i] = p[i]! - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
-        }
-      }
+      const s = begin();
+      for (let k = 0; k < params.length; k++) adamUpdate(params[k]!, grads[k]!, m[k]!, v[k]!, 0, params[k]!.length, 1, s);
     },
   };
+  function begin(): AdamStep {
+    const t = ++counter.steps;
+    return { beta1, beta2, eps, stepSize: optimizer.learningRate / (1 - beta1 ** t), bc2Sqrt: Math.sqrt(1 - beta2 ** t) };
+  }
+  if (memory instanceof SharedArrayBuffer) sharedAdams.set(optimizer, { moments: memory, sizes: options.sizes, begin });
+  return optimizer;
 }
 
 /** Options of {@link createRmsprop}. */

@@ -100,11 +100,11 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
   const { policy, collector } = run;
   const { buffer } = collector;
   const shuffleRng = run.rng.fork();
-  const optimizer = createAdam({ sizes: policy.parameters().map((p) => p.length), learningRate: 0 });
+  const optimizer = createAdam({ sizes: policy.parameters().map((p) => p.length), learningRate: 0, shared: options.updateThreads !== undefined });
   run.resumeOptimizer(optimizer);
   const indices = new Int32Array(buffer.size);
   const minibatch = createMinibatch(buffer, hp.batchSize);
-  const threaded = options.updateThreads?.bind(policy, buffer, hp.batchSize);
+  const threaded = options.updateThreads?.bind(policy, buffer, hp.batchSize, optimizer);
   const lossOf = threaded?.ppoLoss ?? ppoLoss;
 
   // ── 3. Main loop ──────────────────────────────────────────────────────────────────────────────────
@@ -157,8 +157,12 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
           }
 
           // Clip the global gradient norm, then one Adam step.
-          clipGradNorm(policy.gradients(), hp.maxGradNorm);
-          optimizer.step(policy.parameters(), policy.gradients());
+          if (threaded === undefined) {
+            clipGradNorm(policy.gradients(), hp.maxGradNorm);
+            optimizer.step(policy.parameters(), policy.gradients());
+          } else {
+            threaded.step(hp.maxGradNorm);
+          }
           gradientSteps++;
         }
       }

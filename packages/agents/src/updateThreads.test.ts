@@ -3,7 +3,7 @@ import { createRng } from '@kflow/orderbook';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorCritic } from './actorCritic';
 import { createMinibatch } from './minibatch';
-import { createAdam } from './optimizers';
+import { clipGradNorm, createAdam } from './optimizers';
 import { trainPpo } from './ppo';
 import { type PpoLossOptions, ppoLoss } from './ppoLoss';
 import { RolloutCollector } from './rolloutCollector';
@@ -50,23 +50,46 @@ describe('UpdateThreads', () => {
     await threads.close();
   });
 
-  it("splits a minibatch's loss over the threads: the same metrics and gradient as ppoLoss", () => {
+  it("splits a minibatch's loss and optimizer step over the threads: ppoLoss, clipGradNorm and Adam's results", () => {
     const { options, envs } = setup(100);
+    const { policy } = options;
+    const sizes = policy.parameters().map((p) => p.length);
+    const start = policy.parameters().map((p) => Float32Array.from(p));
+    const second = { ...options, rows: options.rows.subarray(0, 60) };
+    // The single-threaded reference: two minibatches, each clipped and stepped.
+    const adam = createAdam({ sizes, learningRate: 0.01 });
     const single = ppoLoss(options);
-    const expected = options.policy.gradients().map((g) => Float32Array.from(g));
-    const bound = threads.bind(options.policy, options.buffer, 100);
+    const norms = [clipGradNorm(policy.gradients(), 0.5)];
+    adam.step(policy.parameters(), policy.gradients());
+    const singleSecond = ppoLoss(second);
+    norms.push(clipGradNorm(policy.gradients(), 0.5));
+    adam.step(policy.parameters(), policy.gradients());
+    const expected = policy.parameters().map((p) => Float32Array.from(p));
+    policy.parameters().forEach((p, t) => p.set(start[t]!));
+
+    const shared = createAdam({ sizes, learningRate: 0.01, shared: true });
+    const bound = threads.bind(policy, options.buffer, 100, shared);
     try {
+      expect(() => bound.step(0.5)).toThrow(/ppoLoss\(\) first/);
       const split = bound.ppoLoss(options);
       expect(split.clipFraction).toBeGreaterThan(0);
       expect(split.clipFraction).toBe(single.clipFraction);
       for (const key of ['loss', 'policyLoss', 'valueLoss', 'entropy', 'approxKl', 'oldApproxKl'] as const) {
         expect(split[key]).toBeCloseTo(single[key], 6);
       }
-      const gradients = options.policy.gradients();
-      const scale = maxAbs(expected);
-      expect(scale).toBeGreaterThan(1e-3);
-      const diff = gradients.map((g, t) => g.map((x, j) => x - expected[t]![j]!));
-      expect(maxAbs(diff)).toBeLessThan(1e-5 * scale);
+      // The first norm is clipped, so the coefficient shared between the threads is used.
+      expect(norms[0]).toBeGreaterThan(0.5);
+      expect(bound.step(0.5)).toBeCloseTo(norms[0]!, 5);
+      expect(bound.ppoLoss(second).policyLoss).toBeCloseTo(singleSecond.policyLoss, 6);
+      expect(bound.step(0.5)).toBeCloseTo(norms[1]!, 5);
+      const moved = maxAbs(expected.map((p, t) => p.map((x, j) => x - start[t]![j]!)));
+      expect(moved).toBeGreaterThan(1e-3);
+      const drift = maxAbs(policy.parameters().map((p, t) => p.map((x, j) => x - expected[t]![j]!)));
+      expect(drift).toBeLessThan(1e-4 * moved);
+      const moments = (o: typeof adam) => o.exportState().moments;
+      const scale = maxAbs([...moments(adam)]);
+      expect(maxAbs(moments(shared).map((m, t) => m.map((x, j) => x - moments(adam)[t]![j]!)))).toBeLessThan(1e-4 * scale);
+      expect(shared.exportState().steps).toBe(2);
     } finally {
       bound.release();
       envs.close();
@@ -96,10 +119,13 @@ describe('UpdateThreads', () => {
     const policy = new ActorCritic({ observationSize: 4, nvec: [2] });
     policy.init(rng);
     const plain = new RolloutCollector({ envs, policy, nSteps: 8, gamma: 0.99, gaeLambda: 0.95, seed: 0, rng });
-    expect(() => threads.bind(policy, plain.buffer, 64)).toThrow(/shared: true/);
-    const bound = threads.bind(options.policy, options.buffer, 64);
+    const optimizer = createAdam({ sizes: options.policy.parameters().map((p) => p.length), learningRate: 0.01, shared: true });
+    expect(() => threads.bind(policy, plain.buffer, 64, optimizer)).toThrow(/shared: true/);
+    expect(() => threads.bind(options.policy, options.buffer, 64, createAdam({ sizes: [1], learningRate: 0.01 }))).toThrow(/createAdam\(\{ shared: true \}\)/);
+    expect(() => threads.bind(options.policy, options.buffer, 64, createAdam({ sizes: [1], learningRate: 0.01, shared: true }))).toThrow(/tensors of \[1\]/);
+    const bound = threads.bind(options.policy, options.buffer, 64, optimizer);
     try {
-      expect(() => threads.bind(options.policy, options.buffer, 64)).toThrow(/already serve/);
+      expect(() => threads.bind(options.policy, options.buffer, 64, optimizer)).toThrow(/already serve/);
     } finally {
       bound.release();
       envs.close();
@@ -109,7 +135,7 @@ describe('UpdateThreads', () => {
   it('refuses a minibatch of another run or larger than the one it was bound for', () => {
     const { options, envs } = setup(64);
     const other = setup(64);
-    const bound = threads.bind(options.policy, options.buffer, 32);
+    const bound = threads.bind(options.policy, options.buffer, 32, createAdam({ sizes: options.policy.parameters().map((p) => p.length), learningRate: 0.01, shared: true }));
     try {
       expect(() => bound.ppoLoss(options)).toThrow(/64 rows.*32/);
       expect(() => bound.ppoLoss({ ...other.options, rows: options.rows.subarray(0, 32) })).toThrow(/policy and rollout/);

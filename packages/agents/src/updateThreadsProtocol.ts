@@ -14,17 +14,99 @@ export const SLOT = {
   rows: 3,
   /** 1 once the thread failed or exited; its error follows on the thread's port. */
   failed: 4,
+  /** Set to a step's `go` by the thread once its part of the gradient is summed and its squares are in `sums`. */
+  summed: 5,
+  /** Set to a step's `go` by the main thread once the clip coefficient is in the scalars. */
+  clipped: 6,
 } as const;
-export const SLOTS = 5;
+export const SLOTS = 7;
 
-export const COMMAND = { loss: 1, release: 2 } as const;
+export const COMMAND = { loss: 1, step: 2, release: 3 } as const;
 
-/** Float64 slots of the loss settings every thread reads. */
-export const SCALAR = { clipRange: 0, clipRangeVf: 1, entCoef: 2, vfCoef: 3, advantageMean: 4, advantageStd: 5, total: 6 } as const;
-export const SCALARS = 7;
+/** Float64 slots of the settings every thread reads: the loss's, then the optimizer step's. */
+export const SCALAR = {
+  clipRange: 0,
+  clipRangeVf: 1,
+  entCoef: 2,
+  vfCoef: 3,
+  advantageMean: 4,
+  advantageStd: 5,
+  total: 6,
+  beta1: 7,
+  beta2: 8,
+  eps: 9,
+  stepSize: 10,
+  bc2Sqrt: 11,
+  coef: 12,
+} as const;
+export const SCALARS = 13;
 
-/** Sums a thread returns, in `PpoLossSums` order. */
+/** Sums a thread returns, in `PpoLossSums` order; after a step's summing, the squares of its part of the gradient follow. */
 export const SUM_KEYS = ['policyLoss', 'valueLoss', 'entropy', 'oldApproxKl', 'approxKl', 'clipped'] as const;
+export const SQUARES = SUM_KEYS.length;
+
+/** The part `[from, to)` of one tensor in a flat range over the tensors laid end to end (`offset`: the tensor's first element). */
+export interface Piece {
+  readonly tensor: number;
+  readonly offset: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The pieces of the flat range `[from, to)` over tensors of `sizes` laid end to end. */
+export function piecesOf(sizes: readonly number[], from: number, to: number): Piece[] {
+  const pieces: Piece[] = [];
+  let offset = 0;
+  sizes.forEach((size, tensor) => {
+    const start = Math.max(from, offset);
+    const end = Math.min(to, offset + size);
+    if (start < end) pieces.push({ tensor, offset, from: start - offset, to: end - offset });
+    offset += size;
+  });
+  return pieces;
+}
+
+/** Thread `index`'s part of the parameters (the main thread is 0): equal flat ranges in order. */
+export function parameterPart(sizes: readonly number[], threads: number, index: number): Piece[] {
+  const total = sizes.reduce((n, size) => n + size, 0);
+  return piecesOf(sizes, Math.round((index * total) / threads), Math.round(((index + 1) * total) / threads));
+}
+
+/**
+ * Sums the minibatch's gradient on `pieces`: `own` (the main thread's gradient tensors or its shared copy)
+ * plus every helper's, in thread order, stored in `into`. Returns the sum of squares of the stored values.
+ */
+export function sumGradientPart(
+  pieces: readonly Piece[],
+  own: (piece: Piece) => { readonly array: Float32Array; readonly at: number },
+  helpers: readonly Float32Array[],
+  into: readonly Float32Array[],
+): number {
+  let squares = 0;
+  for (const piece of pieces) {
+    const { array, at } = own(piece);
+    const target = into[piece.tensor]!;
+    const { offset, from, to } = piece;
+    // Two threads are the common case; its loop without the inner one is about twice as fast.
+    if (helpers.length === 1) {
+      const h = helpers[0]!;
+      for (let i = from; i < to; i++) {
+        const stored = Math.fround(array[at + i]! + h[offset + i]!);
+        target[i] = stored;
+        squares += stored * stored;
+      }
+      continue;
+    }
+    for (let i = from; i < to; i++) {
+      let g = array[at + i]!;
+      for (let k = 0; k < helpers.length; k++) g += helpers[k]![offset + i]!;
+      const stored = Math.fround(g);
+      target[i] = stored;
+      squares += stored * stored;
+    }
+  }
+  return squares;
+}
 
 /** Sent once per training run: the network to rebuild and the shared memory to work in. */
 export interface BindMessage {
@@ -57,8 +139,17 @@ export interface BindMessage {
   readonly parameters: SharedArrayBuffer;
   /** This thread's gradient, laid out as `parameters`. */
   readonly gradients: SharedArrayBuffer;
-  /** This thread's `SUM_KEYS` sums (float64). */
+  /** This thread's `SUM_KEYS` sums and squares (float64). */
   readonly sums: SharedArrayBuffer;
+  /** This thread's index (the main thread is 0), and how many threads share the work. */
+  readonly index: number;
+  readonly threads: number;
+  /** Every helper's gradient buffer, in thread order (this thread's among them). */
+  readonly helperGradients: readonly SharedArrayBuffer[];
+  /** The main thread's gradient, laid out as `parameters` (it copies there what other threads sum). */
+  readonly mainGradients: SharedArrayBuffer;
+  /** The optimizer's moments (`SharedAdam.moments`): first moments of every tensor end to end, then second. */
+  readonly moments: SharedArrayBuffer;
 }
 
 /** What an update thread is started with. */
@@ -76,6 +167,16 @@ export interface ThreadError {
 
 /** How long a thread spins on a slot before it sleeps: waking from a futex costs tens of microseconds, a minibatch part a few hundred. */
 const SPIN_MS = 1;
+
+/** Views of `memory` as tensors of `sizes` end to end, from float `start`. */
+export function tensorViews(memory: SharedArrayBuffer, sizes: readonly number[], start = 0): Float32Array[] {
+  let offset = start;
+  return sizes.map((size) => {
+    const view = new Float32Array(memory, offset * 4, size);
+    offset += size;
+    return view;
+  });
+}
 
 /** Returns once `array[index]` is no longer `value`: spins briefly, then sleeps in `Atomics.wait`. */
 export function waitWhile(array: Int32Array, index: number, value: number): void {

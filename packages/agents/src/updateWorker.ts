@@ -1,14 +1,29 @@
 // An update thread of `UpdateThreads` (updateThreads.ts): per training run it rebuilds the policy's network
-// and views of the shared rollout, then computes its part of each minibatch's PPO loss gradient in a
-// blocking loop driven through shared memory (no event-loop turn per minibatch).
+// and views of the shared rollout, then, in a blocking loop driven through shared memory (no event-loop turn
+// per minibatch), computes its part of each minibatch's PPO loss gradient and takes the optimizer step on
+// its part of the parameters.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ActorCritic } from './actorCritic';
 import { agentsError } from './errors';
 import { jsBackend } from './kernels';
 import { createMinibatch } from './minibatch';
+import { adamUpdate } from './optimizers';
 import { ppoLossSums } from './ppoLoss';
 import { RolloutBuffer } from './rolloutBuffer';
-import { type BindMessage, COMMAND, SCALAR, SLOT, SUM_KEYS, type ThreadError, type UpdateWorkerData, waitWhile } from './updateThreadsProtocol';
+import {
+  type BindMessage,
+  COMMAND,
+  SCALAR,
+  SLOT,
+  SQUARES,
+  SUM_KEYS,
+  type ThreadError,
+  type UpdateWorkerData,
+  parameterPart,
+  sumGradientPart,
+  tensorViews,
+  waitWhile,
+} from './updateThreadsProtocol';
 import { wasmBackend } from './wasmBackend';
 
 if (parentPort === null) throw agentsError('INVALID_OPTIONS', 'updateWorker runs as a thread of UpdateThreads, not on its own');
@@ -22,6 +37,7 @@ function fail(error: unknown): void {
   Atomics.store(current, SLOT.failed, 1);
   Atomics.store(current, SLOT.done, Atomics.load(current, SLOT.go));
   Atomics.notify(current, SLOT.done);
+  Atomics.notify(current, SLOT.summed);
   current = undefined;
 }
 
@@ -54,15 +70,15 @@ function serve(bind: BindMessage): void {
     Atomics.notify(control, SLOT.done);
   };
   ready(0);
-  let go = 0;
-  for (;;) {
-    waitWhile(control, SLOT.go, go);
-    go = Atomics.load(control, SLOT.go);
-    if (control[SLOT.command] === COMMAND.release) {
-      current = undefined;
-      ready(go);
-      return;
-    }
+  const sizes = policy.parameters().map((p) => p.length);
+  const part = parameterPart(sizes, bind.threads, bind.index);
+  const mainGradients = new Float32Array(bind.mainGradients);
+  const helperGradients = bind.helperGradients.map((memory) => new Float32Array(memory));
+  const parameterViews = tensorViews(bind.parameters, sizes);
+  const moments = tensorViews(bind.moments, [...sizes, ...sizes]);
+
+  /** This thread's part of the minibatch's loss gradient, into `gradients` (all parameters). */
+  const loss = () => {
     let offset = 0;
     for (const tensor of policy.parameters()) {
       tensor.set(parameters.subarray(offset, offset + tensor.length));
@@ -92,6 +108,43 @@ function serve(bind: BindMessage): void {
     SUM_KEYS.forEach((key, i) => {
       sums[i] = result[key];
     });
+  };
+
+  /** The optimizer step on this thread's part: sum the part's gradient, wait for the clip coefficient, Adam. */
+  const step = (go: number) => {
+    const own = policy.gradients();
+    sums[SQUARES] = sumGradientPart(part, (piece) => ({ array: mainGradients, at: piece.offset }), helperGradients, own);
+    Atomics.store(control, SLOT.summed, go);
+    Atomics.notify(control, SLOT.summed);
+    for (let value = Atomics.load(control, SLOT.clipped); value !== go; value = Atomics.load(control, SLOT.clipped)) waitWhile(control, SLOT.clipped, value);
+    const constants = {
+      beta1: scalars[SCALAR.beta1]!,
+      beta2: scalars[SCALAR.beta2]!,
+      eps: scalars[SCALAR.eps]!,
+      stepSize: scalars[SCALAR.stepSize]!,
+      bc2Sqrt: scalars[SCALAR.bc2Sqrt]!,
+    };
+    const coef = scalars[SCALAR.coef]!;
+    const params = policy.parameters();
+    const n = sizes.length;
+    for (const { tensor, from, to } of part) {
+      adamUpdate(params[tensor]!, own[tensor]!, moments[tensor]!, moments[n + tensor]!, from, to, coef, constants);
+      parameterViews[tensor]!.set(params[tensor]!.subarray(from, to), from);
+    }
+  };
+
+  let go = 0;
+  for (;;) {
+    waitWhile(control, SLOT.go, go);
+    go = Atomics.load(control, SLOT.go);
+    const command = control[SLOT.command];
+    if (command === COMMAND.release) {
+      current = undefined;
+      ready(go);
+      return;
+    }
+    if (command === COMMAND.step) step(go);
+    else loss();
     ready(go);
   }
 }
