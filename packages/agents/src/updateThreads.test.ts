@@ -2,6 +2,7 @@ import { SyncVectorEnv, createCartPole } from '@kflow/env';
 import { createRng } from '@kflow/orderbook';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorCritic } from './actorCritic';
+import { createCheckpoint, resumeState } from './checkpoint';
 import { createMinibatch } from './minibatch';
 import { clipGradNorm, createAdam } from './optimizers';
 import { trainPpo } from './ppo';
@@ -111,6 +112,23 @@ describe('UpdateThreads', () => {
     // Only float rounding separates the threaded run from the single-threaded one.
     const drift = Math.max(...single.policy.parameters().flatMap((p, t) => Array.from(p, (x, j) => Math.abs(x - first[t]![j]!))));
     expect(drift).toBeLessThan(1e-3);
+  });
+
+  it("keeps the optimizer state every thread stepped, for checkpoints and a resumed run", () => {
+    const run = (totalTimesteps: number, resume?: ReturnType<typeof resumeState>) => {
+      const envs = new SyncVectorEnv(Array.from({ length: 2 }, () => () => createCartPole()));
+      const result = trainPpo({ envs, totalTimesteps, seed: 3, nSteps: 64, batchSize: 64, nEpochs: 2, updateThreads: threads, ...(resume === undefined ? {} : { resume }) });
+      envs.close();
+      return result;
+    };
+    const first = run(256);
+    // Every moment tensor was stepped, the helpers' parts of the parameters included.
+    for (const moment of first.optimizer.moments) expect(moment.some((x) => x !== 0)).toBe(true);
+    // The last elements are in the last thread's part.
+    const last = (m: Float32Array) => m.subarray(m.length - 4);
+    expect(last(first.optimizer.moments.at(-1)!).some((x) => x !== 0)).toBe(true);
+    const resumed = run(512, resumeState(createCheckpoint(first)));
+    expect(resumed.optimizer.steps).toBe(2 * first.optimizer.steps);
   });
 
   it('refuses a rollout that is not in shared memory, and a second run at once', () => {

@@ -304,13 +304,8 @@ export class BoundUpdate {
   release(): void {
     if (this.released) return;
     this.released = true;
-    const go = ++this.go;
-    for (const h of this.helpers) {
-      if (h.control[SLOT.failed] === 1) continue;
-      h.control[SLOT.command] = COMMAND.release;
-      Atomics.store(h.control, SLOT.go, go);
-      Atomics.notify(h.control, SLOT.go);
-    }
+    // A failed thread reads no more commands; handing it this one is harmless.
+    const go = this.command(COMMAND.release);
     for (const h of this.helpers) {
       while (h.control[SLOT.failed] === 0 && Atomics.load(h.control, SLOT.done) !== go) Atomics.wait(h.control, SLOT.done, Atomics.load(h.control, SLOT.done));
     }
