@@ -165,8 +165,12 @@ export interface ThreadError {
   readonly stack?: string;
 }
 
-/** How long a thread spins on a slot before it sleeps: waking from a futex costs tens of microseconds, a minibatch part a few hundred. */
-const SPIN_MS = 1;
+/**
+ * How long a thread spins on a slot before it sleeps. A thread asleep in `Atomics.wait` took about 1 ms to
+ * wake on a 2-vCPU VM (the host reschedules an idle vCPU), longer than a minibatch part; 20 ms also covers
+ * a rollout of `KALSHI_PPO`, so the helpers are awake when the update starts.
+ */
+const SPIN_MS = 20;
 
 /** Views of `memory` as tensors of `sizes` end to end, from float `start`. */
 export function tensorViews(memory: SharedArrayBuffer, sizes: readonly number[], start = 0): Float32Array[] {
