@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { SyncVectorEnv, createCartPole } from '@kflow/env';
 import { createRng } from '@kflow/orderbook';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +131,27 @@ describe('UpdateThreads', () => {
     const resumed = run(512, resumeState(createCheckpoint(first)));
     expect(resumed.optimizer.steps).toBe(2 * first.optimizer.steps);
   });
+
+  it('binds and releases thousands of times, never waiting for a wake-up that already happened', async () => {
+    const cycles = 3000;
+    const worker = new Worker(new URL('./updateThreadsRelease.testing.mjs', import.meta.url), { workerData: { cycles }, execArgv: ['--conditions=@kflow/source'] });
+    try {
+      const done = await new Promise((resolve, reject) => {
+        const deadline = setTimeout(() => reject(new Error(`bind/release did not finish ${cycles} cycles in 45 s`)), 45_000);
+        worker.once('message', (m) => {
+          clearTimeout(deadline);
+          resolve(m);
+        });
+        worker.once('error', (error) => {
+          clearTimeout(deadline);
+          reject(error);
+        });
+      });
+      expect(done).toBe(cycles);
+    } finally {
+      await worker.terminate();
+    }
+  }, 60_000);
 
   it('refuses a rollout that is not in shared memory, and a second run at once', () => {
     const { options, envs } = setup(64);

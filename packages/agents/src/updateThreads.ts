@@ -306,8 +306,11 @@ export class BoundUpdate {
     this.released = true;
     // A failed thread reads no more commands; handing it this one is harmless.
     const go = this.command(COMMAND.release);
-    for (const h of this.helpers) {
-      while (h.control[SLOT.failed] === 0 && Atomics.load(h.control, SLOT.done) !== go) Atomics.wait(h.control, SLOT.done, Atomics.load(h.control, SLOT.done));
+    for (const { control } of this.helpers) {
+      // Wait on the value just compared: reading `done` again for the wait could see `go` and sleep for good.
+      for (let done = Atomics.load(control, SLOT.done); done !== go && Atomics.load(control, SLOT.failed) === 0; done = Atomics.load(control, SLOT.done)) {
+        Atomics.wait(control, SLOT.done, done);
+      }
     }
     this.onRelease();
   }
