@@ -21,7 +21,7 @@ import {
   parameterPart,
   sumGradientPart,
   tensorViews,
-  waitWhile,
+  waitForSlot,
 } from './updateThreadsProtocol';
 
 // From sources (tests, the workspace CLI) a worker has no TypeScript loader: its boot file registers one.
@@ -306,19 +306,14 @@ export class BoundUpdate {
     this.released = true;
     // A failed thread reads no more commands; handing it this one is harmless.
     const go = this.command(COMMAND.release);
-    for (const { control } of this.helpers) {
-      // Wait on the value just compared: reading `done` again for the wait could see `go` and sleep for good.
-      for (let done = Atomics.load(control, SLOT.done); done !== go && Atomics.load(control, SLOT.failed) === 0; done = Atomics.load(control, SLOT.done)) {
-        Atomics.wait(control, SLOT.done, done);
-      }
-    }
+    for (const { control } of this.helpers) waitForSlot(control, SLOT.done, go);
     this.onRelease();
   }
 
   /** @internal Blocks until `helper` set `slot` to `go`; a failed thread is a `WORKER_FAILED` error. */
   waitFor(helper: BoundHelper, slot: number, go: number, what: string): void {
     const { control } = helper;
-    for (let value = Atomics.load(control, slot); value !== go && Atomics.load(control, SLOT.failed) === 0; value = Atomics.load(control, slot)) waitWhile(control, slot, value);
+    waitForSlot(control, slot, go);
     if (control[SLOT.failed] === 1) {
       const error = receiveMessageOnPort(helper.helper.errors)?.message as ThreadError | undefined;
       const details = error === undefined ? {} : { name: error.name, stack: error.stack };

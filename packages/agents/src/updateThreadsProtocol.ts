@@ -192,3 +192,11 @@ export function waitWhile(array: Int32Array, index: number, value: number): void
     }
   }
 }
+
+/**
+ * Returns once `control[slot]` is `go`, or the thread of `control` failed. Each wait is on the value just
+ * compared: reading the slot again for the wait could see `go` and sleep for good.
+ */
+export function waitForSlot(control: Int32Array, slot: number, go: number): void {
+  for (let value = Atomics.load(control, slot); value !== go && Atomics.load(control, SLOT.failed) === 0; value = Atomics.load(control, slot)) waitWhile(control, slot, value);
+}

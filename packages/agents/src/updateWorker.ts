@@ -22,6 +22,7 @@ import {
   parameterPart,
   sumGradientPart,
   tensorViews,
+  waitForSlot,
   waitWhile,
 } from './updateThreadsProtocol';
 import { wasmBackend } from './wasmBackend';
@@ -116,7 +117,7 @@ function serve(bind: BindMessage): void {
     sums[SQUARES] = sumGradientPart(part, (piece) => ({ array: mainGradients, at: piece.offset }), helperGradients, own);
     Atomics.store(control, SLOT.summed, go);
     Atomics.notify(control, SLOT.summed);
-    for (let value = Atomics.load(control, SLOT.clipped); value !== go; value = Atomics.load(control, SLOT.clipped)) waitWhile(control, SLOT.clipped, value);
+    waitForSlot(control, SLOT.clipped, go);
     const constants = {
       beta1: scalars[SCALAR.beta1]!,
       beta2: scalars[SCALAR.beta2]!,
