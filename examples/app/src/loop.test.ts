@@ -15,7 +15,7 @@ import { registerCollect, resolveSource } from './commands/collect';
 import { registerCheckpoint, registerModels } from './commands/models';
 import { registerTrain } from './commands/train';
 import { openJobQueue } from './jobs/queue';
-import { type LoopEvent, runLoop } from './loop';
+import { type LoopEvent, type LoopOptions, runLoop } from './loop';
 import { listDecisions } from './retrain';
 import type { ControllerEvent } from './server/paperController';
 import { createWebhooks } from './webhooks';
@@ -40,6 +40,41 @@ async function receiver() {
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, received, close: () => new Promise<void>((done) => server.close(() => done())) };
+}
+
+/** What a fault test of the loop runs on: a job queue, a webhook receiver and the webhooks that post to it. */
+interface FaultSetup {
+  readonly queue: Awaited<ReturnType<typeof openJobQueue>>;
+  readonly hooks: Awaited<ReturnType<typeof receiver>>;
+  readonly webhooks: ReturnType<typeof createWebhooks>;
+  /** The loop's options for model `name` with sessions from `source`: one retrain cycle every 10 sessions, tiny. */
+  options(name: string, source: LoopOptions['source']): LoopOptions;
+}
+
+/** Runs `body` on a fresh {@link FaultSetup} in `dir/<subdir>`, and closes it. */
+async function withFaultSetup(subdir: string, body: (setup: FaultSetup) => Promise<void>): Promise<void> {
+  const data = join(dir, subdir);
+  const queue = await openJobQueue({ dataDir: data, superviseIntervalSeconds: 5 });
+  const hooks = await receiver();
+  const webhooks = createWebhooks({ urls: [hooks.url] });
+  const options = (name: string, source: LoopOptions['source']): LoopOptions => ({
+    queue,
+    storage: { dataDir: data },
+    modelsDir: join(dir, 'models'),
+    name,
+    source,
+    schedule: { sessions: 10 },
+    retrain: { trainSessions: 1, evalSessions: 1, episodes: 10, threshold: 2 },
+    seed: 0,
+    webhooks,
+  });
+  try {
+    await body({ queue, hooks, webhooks, options });
+  } finally {
+    await webhooks.close();
+    await hooks.close();
+    await queue.close();
+  }
 }
 
 describe('kflow loop', () => {
@@ -130,40 +165,17 @@ describe('kflow loop', () => {
     15 * 60_000,
   );
 
-  it('sends a collector failure to the webhooks and ends with its error', async () => {
-    const data = join(dir, 'faults');
-    const hooks = await receiver();
-    const webhooks = createWebhooks({ urls: [hooks.url] });
-    const queue = await openJobQueue({ dataDir: data, superviseIntervalSeconds: 5 });
-    try {
-      const failing = await runLoop({
-        queue,
-        storage: { dataDir: data },
-        modelsDir: join(dir, 'models'),
-        name: 'f',
-        source: () => resolveSource({ ...sim(71, 1, 'max'), source: 'nowhere' }),
-        schedule: { sessions: 10 },
-        retrain: { trainSessions: 1, evalSessions: 1, episodes: 10, threshold: 2 },
-        seed: 0,
-        webhooks,
-      });
+  it('sends a collector failure to the webhooks and ends with its error', () =>
+    withFaultSetup('faults', async ({ hooks, webhooks, options }) => {
+      const failing = await runLoop(options('f', () => resolveSource({ ...sim(71, 1, 'max'), source: 'nowhere' })));
       await expect(failing.done).rejects.toThrow(/--source must be kalshi, demo, sim or a ws:\/\/ URL/);
       await webhooks.close();
       expect(hooks.received.map((r) => r.headers['x-kflow-event'])).toEqual(['collector_failure']);
       expect(JSON.parse(hooks.received[0]!.body)).toMatchObject({ kind: 'collector_failure', data: { name: 'f', session: 0 } });
-    } finally {
-      await webhooks.close();
-      await hooks.close();
-      await queue.close();
-    }
-  });
+    }));
 
-  it('sends a loss-limit stop to the webhooks', async () => {
-    const data = join(dir, 'halt');
-    const queue = await openJobQueue({ dataDir: data, superviseIntervalSeconds: 5 });
-    const hooks = await receiver();
-    const webhooks = createWebhooks({ urls: [hooks.url] });
-    try {
+  it('sends a loss-limit stop to the webhooks', () =>
+    withFaultSetup('halt', async ({ queue, hooks, webhooks, options }) => {
       // A model that always buys YES at once: its first fill costs half the spread and a fee, below a 1 µ$ loss limit.
       const env = createKalshiEnv({ sessions: createMarketPool([createSyntheticSession({ seed: 1, markets: 1, eventsPerMarket: 2000, settle: true })]), ...KALSHI_PPO.env });
       const policy = new ActorCritic({ observationSize: env.observationSpace.shape[0]!, nvec: [env.actionSpace.n], featureSetVersion: env.setup.featureSetVersion });
@@ -176,29 +188,13 @@ describe('kflow loop', () => {
       await writeCheckpoint(join(dir, 'buyer'), createCheckpoint(result, { envId: 'kalshi', trading: env.setup }));
       await registerCheckpoint(queue.db, join(dir, 'buyer'), 'h', { deploy: true });
 
-      const loop = await runLoop({
-        queue,
-        storage: { dataDir: data },
-        modelsDir: join(dir, 'models'),
-        name: 'h',
-        source: () => resolveSource({ ...sim(72, 1, 'max'), simMarkets: '2', simMinutes: '5' }),
-        schedule: { sessions: 10 },
-        retrain: { trainSessions: 1, evalSessions: 1, episodes: 10, threshold: 2 },
-        seed: 0,
-        risk: { sessionLossLimitMicros: 1 },
-        webhooks,
-        maxSessions: 1,
-      });
+      const source = () => resolveSource({ ...sim(72, 1, 'max'), simMarkets: '2', simMinutes: '5' });
+      const loop = await runLoop({ ...options('h', source), risk: { sessionLossLimitMicros: 1 }, maxSessions: 1 });
       const summary = await loop.done;
       expect(summary.sessions).toBe(1);
       expect(loop.controller.last?.actor.halted).toBe(true);
       await webhooks.close();
       expect(hooks.received.map((r) => r.headers['x-kflow-event'])).toEqual(['loss_limit_stop']);
       expect(JSON.parse(hooks.received[0]!.body)).toMatchObject({ kind: 'loss_limit_stop', data: { name: 'h', limit: 0.000001 } });
-    } finally {
-      await webhooks.close();
-      await hooks.close();
-      await queue.close();
-    }
-  }, 120_000);
+    }), 120_000);
 });
