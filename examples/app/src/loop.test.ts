@@ -1,7 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type IncomingHttpHeaders, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorCritic, KALSHI_PPO, createAdam, createCheckpoint, writeCheckpoint } from '@kflow/agents';
@@ -16,6 +14,7 @@ import { registerCheckpoint, registerModels } from './commands/models';
 import { registerTrain } from './commands/train';
 import { openJobQueue } from './jobs/queue';
 import { type LoopEvent, type LoopOptions, runLoop } from './loop';
+import { webhookReceiver as receiver } from './webhookReceiver.testing';
 import { listDecisions } from './retrain';
 import type { ControllerEvent } from './server/paperController';
 import { createWebhooks } from './webhooks';
@@ -27,20 +26,6 @@ const dataDir = join(dir, 'data');
 /** The simulator sessions of the test: 16 markets × 15 exchange minutes of the informed preset. */
 const sim = (seed: number, edge: number, speed: string) => ({ source: 'sim', preset: 'informed', seed: String(seed), simMarkets: '16', simMinutes: '15', speed, edge: String(edge) });
 
-/** A loopback webhook receiver. */
-async function receiver() {
-  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, received, close: () => new Promise<void>((done) => server.close(() => done())) };
-}
 
 /** What a fault test of the loop runs on: a job queue, a webhook receiver and the webhooks that post to it. */
 interface FaultSetup {

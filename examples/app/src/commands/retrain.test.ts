@@ -1,6 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModelRegistry } from '@kflow/ingest';
@@ -10,23 +8,10 @@ import { openJobQueue } from '../jobs/queue';
 import { listDecisions } from '../retrain';
 import { registerCollect } from './collect';
 import { registerRetrain } from './retrain';
+import { webhookReceiver } from '../webhookReceiver.testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'kflow-retrain-'));
 
-/** A loopback webhook receiver. */
-async function receiver() {
-  const received: { event: string; body: Record<string, unknown> }[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      received.push({ event: String(req.headers['x-kflow-event']), body: JSON.parse(body) as Record<string, unknown> });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, received, close: () => new Promise<void>((done) => server.close(() => done())) };
-}
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('kflow retrain', () => {
@@ -58,14 +43,14 @@ describe('kflow retrain', () => {
     }
 
     // A train job that fails (every attempt) fails the cycle, and the webhook hears it.
-    const hook = await receiver();
+    const hook = await webhookReceiver();
     try {
       const bad = join(dir, 'bad.json');
       writeFileSync(bad, JSON.stringify({ ppo: { nSteps: 64, notAHyperparameter: 1 } }));
       const failing = ['retrain', '--name', 'r', '--data-dir', dataDir, '--models-dir', join(dir, 'models'), '--config', bad, '--train-sessions', '1', '--eval-sessions', '1'];
       await expect(runCli([registerRetrain], [...failing, '--webhook', hook.url])).rejects.toThrow(/train job .* failed: .*notAHyperparameter is not a PPO hyperparameter/);
-      expect(hook.received.map((r) => r.event)).toEqual(['job_failure']);
-      expect(hook.received[0]!.body).toMatchObject({ kind: 'job_failure', data: { name: 'r' } });
+      expect(hook.received.map((r) => r.headers['x-kflow-event'])).toEqual(['job_failure']);
+      expect(JSON.parse(hook.received[0]!.body)).toMatchObject({ kind: 'job_failure', data: { name: 'r' } });
     } finally {
       await hook.close();
     }
