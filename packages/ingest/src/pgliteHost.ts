@@ -4,7 +4,9 @@
  * over the worker's port, and other processes over a local socket (the directory's lock), so they reach
  * the data without ever opening its files.
  */
+import { readlinkSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
+import { getPriority, setPriority } from 'node:os';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -21,6 +23,26 @@ import {
   type PgliteOwner,
 } from './pgliteProtocol';
 
+/**
+ * How far below its process this thread runs. When the cores are contended, the owner's main thread (the
+ * socket handler) must win over the database: a row waits in the write queue, which spills when the
+ * database falls behind, while a frame read late delays every frame after it. 10 nice steps rather than
+ * the full 19 leave the database about a tenth of a core beside a busy trainer.
+ */
+const NICE_STEPS_BELOW_OWNER = 10;
+
+/** Lowers this thread's priority. Only Linux sets a priority per thread; elsewhere the whole process would drop, so nothing changes there. */
+function yieldCoresToTheOwner(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    const thread = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(thread, Math.min(19, getPriority(thread) + NICE_STEPS_BELOW_OWNER));
+  } catch {
+    // Without /proc (some sandboxes) the database runs at the process's priority, which only costs latency.
+  }
+}
+
+yieldCoresToTheOwner();
 const input = workerData as HostInput;
 const port = parentPort!;
 const startup = (message: HostStartup) => port.postMessage(message);

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -100,4 +102,21 @@ describe('one owner per PGlite directory', () => {
     expect(after.rows).toBeGreaterThanOrEqual(answer.count);
     await db.close();
   }, 120_000);
+});
+
+describe("the embedded database's thread", () => {
+  /** Ids of this process's threads running at `nice`. */
+  const threadsAt = (nice: number) => readdirSync('/proc/self/task').filter((tid) => getPriority(Number(tid)) === nice);
+
+  it.runIf(process.platform === 'linux')('runs 10 nice steps below the process, whose main thread keeps its priority', async () => {
+    const base = getPriority();
+    const before = threadsAt(base + 10);
+    const db = await openPglite();
+    try {
+      expect(threadsAt(base + 10).filter((tid) => !before.includes(tid))).toHaveLength(1);
+      expect(getPriority()).toBe(base);
+    } finally {
+      await db.close();
+    }
+  });
 });
