@@ -106,6 +106,11 @@ describe('kflow collect / kflow sessions', () => {
     expect(summary.rowsWritten).toBe(summary.rowsEnqueued);
     expect(summary.deltas as number).toBeGreaterThan(100);
     expect(summary.recordedLines).toBe((await readFile(record, 'utf8')).trimEnd().split('\n').length);
+    // Sampled every 10 ms while collecting: a 10 ms timer never fires sooner, and the figures are ordered.
+    const delay = summary.eventLoopDelayMs as { p50: number; p99: number; max: number };
+    expect(delay.p50).toBeGreaterThanOrEqual(9.9);
+    expect(delay.p99).toBeGreaterThanOrEqual(delay.p50);
+    expect(delay.max).toBeGreaterThanOrEqual(delay.p99);
     const listed = JSON.parse(await run(['sessions', '--data-dir', dataDir, '--json'])) as { sessions: { id: string; status: string; stored: { deltas: number } }[] };
     expect(listed.sessions).toHaveLength(1);
     expect(listed.sessions[0]).toMatchObject({ id: summary.sessionId, status: 'completed', stored: { deltas: summary.deltas } });

@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { CAC } from 'cac';
 import { createRng, systemClock } from '@kflow/orderbook';
 import {
@@ -135,6 +136,16 @@ async function closeWithin(db: IngestDatabase, ms: number): Promise<void> {
   }
 }
 
+/** Resolution of the event-loop delay monitor: an idle loop reads about this, a loop held for d ms reads ~10 + d. */
+const LOOP_DELAY_RESOLUTION_MS = 10;
+
+/** The collecting phase's event-loop delay in ms (absent when the phase was too short to sample). */
+function loopDelayFigures(h: IntervalHistogram): { p50: number; p99: number; max: number } | undefined {
+  if (h.count === 0) return undefined;
+  const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+  return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
+}
+
 /** How long a stop runs before the wait for the database is announced. */
 const ANNOUNCE_WAIT_MS = 1000;
 
@@ -183,6 +194,9 @@ async function run(
   const recovered = collector.recovered;
   if (!o.json && recovered !== undefined) for (const line of recoveryLines(recovered)) process.stderr.write(`${line}\n`);
   if (!o.json) process.stderr.write(`collecting into ${storage.where}\n`);
+  // How long frames can wait for the socket handler: measured while collecting, not during the stop's flush.
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  loopDelay.enable();
 
   let lastFrames = 0;
   let lastAt = started;
@@ -202,9 +216,11 @@ async function run(
   const settled = source.server?.finished.then(() => new Promise<void>((resolve) => setTimeout(resolve, 500)));
   const reason: StopReason | 'end' = await Promise.race([stop.done, ...(settled === undefined ? [] : [settled.then(() => 'end' as const)])]);
   ended = true;
+  loopDelay.disable();
   clearInterval(ticker);
   if (process.stderr.isTTY) process.stderr.write('\n');
 
+  const eventLoopDelayMs = loopDelayFigures(loopDelay);
   const summarize = (final: CollectorStatus, stoppedBy: string) => {
     const q = final.queue;
     const { inMemory, inSpill } = unstoredRows(final);
@@ -225,6 +241,7 @@ async function run(
       rowsDropped: q?.dropped ?? 0,
       rowsRejected: q?.rejected ?? 0,
       maxLagMs: q?.maxLagMs ?? 0,
+      ...(eventLoopDelayMs === undefined ? {} : { eventLoopDelayMs }),
       ...(final.spillPath !== undefined && (q?.spilled ?? 0) + (q?.rejected ?? 0) > 0 ? { spillPath: final.spillPath } : {}),
       sessionRecord: final.recordDeferred ? ('deferred' as const) : ('stored' as const),
       ...(q?.lastError !== undefined && inSpill + inMemory > 0 ? { lastDatabaseError: q.lastError } : {}),
@@ -239,7 +256,8 @@ async function run(
       console.log(
         `session ${summary.sessionId}: ${summary.frames} frames (${summary.snapshots} snapshots, ${summary.deltas} deltas, ${summary.trades} trades) ` +
           `in ${summary.durationSeconds} s; ${summary.rowsWritten} rows written, ${summary.rowsInSpillFile} in the spill file, ${summary.rowsDropped} dropped; ` +
-          `${summary.gaps} gaps, ${summary.reconnects} reconnects, ${summary.malformed} malformed`,
+          `${summary.gaps} gaps, ${summary.reconnects} reconnects, ${summary.malformed} malformed` +
+          `${summary.eventLoopDelayMs === undefined ? '' : `; event-loop delay p99 ${summary.eventLoopDelayMs.p99} ms (max ${summary.eventLoopDelayMs.max})`}`,
       );
     }
     let failed = false;

@@ -25,8 +25,11 @@ export interface FaultSize {
   readonly collectMs: number;
   /** Length of the `max-speed` run. */
   readonly maxSpeedMs: number;
-  /** Whether `max-speed` judges its RSS: a run of a few seconds cannot tell growth from start-up allocation. */
-  readonly judgeRss: boolean;
+  /**
+   * Whether `max-speed` judges its RSS and event-loop delay: a run of a few seconds cannot tell growth from
+   * start-up allocation, and three faults at once share the cores the delay depends on.
+   */
+  readonly judgeMaxSpeed: boolean;
   /** How long the PostgreSQL proxy stays cut. */
   readonly outageMs: number;
   /** `outage-shutdown`'s `--shutdown-timeout`: how long the stopping collector waits for the database. */
@@ -38,8 +41,8 @@ export interface FaultSize {
 }
 
 export const FAULT_SIZES: Readonly<Record<FaultSize['name'], FaultSize>> = {
-  ci: { name: 'ci', markets: 2, speed: 50, collectMs: 1000, maxSpeedMs: 4000, judgeRss: false, outageMs: 2000, shutdownTimeoutS: 3, backendKills: 2, concurrency: 3 },
-  full: { name: 'full', markets: 4, speed: 50, collectMs: 5000, maxSpeedMs: 60_000, judgeRss: true, outageMs: 15_000, shutdownTimeoutS: 30, backendKills: 5, concurrency: 1 },
+  ci: { name: 'ci', markets: 2, speed: 50, collectMs: 1000, maxSpeedMs: 4000, judgeMaxSpeed: false, outageMs: 2000, shutdownTimeoutS: 3, backendKills: 2, concurrency: 3 },
+  full: { name: 'full', markets: 4, speed: 50, collectMs: 5000, maxSpeedMs: 60_000, judgeMaxSpeed: true, outageMs: 15_000, shutdownTimeoutS: 30, backendKills: 5, concurrency: 1 },
 };
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
