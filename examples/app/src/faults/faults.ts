@@ -59,6 +59,8 @@ type Outcome = Omit<FaultRow, 'fault' | 'engine' | 'lost' | 'skipped'>;
 
 /** Time a collector gets to shut down after a signal before it counts as hung (and is killed). */
 const SHUTDOWN_MS = 90_000;
+/** Time `kflow recover` gets: a max-speed run leaves millions of rows to replay at the database's write speed. */
+const RECOVER_MS = 600_000;
 /** Time a collector gets to connect, subscribe and receive its first frame. */
 const START_MS = 60_000;
 /** `max-speed`'s bound on the collector's event-loop delay p99, ms (as `ingest.eventLoopDelay.*.p99Ms`). */
@@ -126,7 +128,7 @@ class FaultContext {
    */
   async recover(): Promise<string> {
     const r = this.kflow(['recover', '--json', ...this.storage.args]);
-    const exit = await r.wait(SHUTDOWN_MS);
+    const exit = await r.wait(RECOVER_MS);
     const report = r.lastJson() as { spills?: { rows: number; complete: boolean; error?: string }[] } | undefined;
     if (report?.spills !== undefined) {
       const rows = report.spills.reduce((n, s) => n + s.rows, 0);
