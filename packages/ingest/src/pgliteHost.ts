@@ -24,10 +24,12 @@ import {
 } from './pgliteProtocol';
 
 /**
- * How far below its process this thread runs. When the cores are contended, the owner's main thread (the
- * socket handler) must win over the database: a row waits in the write queue, which spills when the
- * database falls behind, while a frame read late delays every frame after it. 10 nice steps rather than
- * the full 19 leave the database about a tenth of a core beside a busy trainer.
+ * How far below its process this thread runs when the database has a directory. When the cores are
+ * contended, the owner's main thread (the socket handler) must win over the database: a frame read late
+ * delays every frame after it, while a row can wait, and one that waits over a second goes to the spill
+ * file beside the directory. An in-memory database has no spill file: everything must reach it before the
+ * close timeout, so it keeps the process's priority. 10 nice steps rather than the full 19 leave the
+ * database about a tenth of a core beside a busy trainer.
  */
 const NICE_STEPS_BELOW_OWNER = 10;
 
@@ -42,8 +44,8 @@ function yieldCoresToTheOwner(): void {
   }
 }
 
-yieldCoresToTheOwner();
 const input = workerData as HostInput;
+if (input.dataDir !== undefined) yieldCoresToTheOwner();
 const port = parentPort!;
 const startup = (message: HostStartup) => port.postMessage(message);
 

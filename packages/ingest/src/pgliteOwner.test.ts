@@ -105,18 +105,27 @@ describe('one owner per PGlite directory', () => {
 });
 
 describe("the embedded database's thread", () => {
+  const tmp = useTempDir('kflow-nice-');
   /** Ids of this process's threads running at `nice`. */
   const threadsAt = (nice: number) => readdirSync('/proc/self/task').filter((tid) => getPriority(Number(tid)) === nice);
 
-  it.runIf(process.platform === 'linux')('runs 10 nice steps below the process, whose main thread keeps its priority', async () => {
+  it.runIf(process.platform === 'linux')('runs 10 nice steps below the process with a directory, at its priority in memory', async () => {
     const base = getPriority();
     const before = threadsAt(base + 10);
-    const db = await openPglite();
+    const added = () => threadsAt(base + 10).filter((tid) => !before.includes(tid));
+    const inMemory = await openPglite();
     try {
-      expect(threadsAt(base + 10).filter((tid) => !before.includes(tid))).toHaveLength(1);
+      // Nothing to spill to: an in-memory database must not fall behind.
+      expect(added()).toHaveLength(0);
+    } finally {
+      await inMemory.close();
+    }
+    const onDisk = await openPglite({ dataDir: join(tmp(), 'niced') });
+    try {
+      expect(added()).toHaveLength(1);
       expect(getPriority()).toBe(base);
     } finally {
-      await db.close();
+      await onDisk.close();
     }
   });
 });
