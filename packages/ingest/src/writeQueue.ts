@@ -47,7 +47,10 @@ function defaultBatchSize(db: IngestDatabase): number {
 /** Options of a {@link WriteQueue}: the database, batching, the spill file, retries and the close timeout. */
 export interface WriteQueueOptions {
   readonly db: IngestDatabase;
-  /** Rows per batch. Default 2,000 on PGlite, 5,000 elsewhere (see {@link defaultBatchSize}). */
+  /**
+   * Rows per batch: what the database takes in one write and the spill file in one event-loop turn.
+   * Default 2,000 on PGlite (whose inserts are 1,000-row statements anyway), 5,000 elsewhere (COPY).
+   */
   readonly batchSize?: number;
   /** A partly filled batch is written after this long. Default 200 ms. */
   readonly flushIntervalMs?: number;
