@@ -37,11 +37,12 @@ export interface WriteQueueMetrics {
 
 /**
  * A batch is what the database takes in one write, and also what the spill file takes in one event-loop
- * turn (encoding and appending 5,000 rows held the loop 4–7 ms). PGlite writes 1,000-row slices whatever
- * the batch, so its batches are small; PostgreSQL's COPY fell behind a maximum-speed feed with 2,000.
+ * turn (encoding and appending 5,000 rows held the loop 4–7 ms). The unnest path (PGlite, `fromQueryable`)
+ * sends 1,000-row statements whatever the batch, so its batches are small; PostgreSQL's COPY fell behind
+ * a maximum-speed feed with 2,000.
  */
 function defaultBatchSize(db: IngestDatabase): number {
-  return db.kind === 'pglite' ? 2000 : 5000;
+  return db.kind === 'postgres' ? 5000 : 2000;
 }
 
 /** Options of a {@link WriteQueue}: the database, batching, the spill file, retries and the close timeout. */
@@ -49,7 +50,7 @@ export interface WriteQueueOptions {
   readonly db: IngestDatabase;
   /**
    * Rows per batch: what the database takes in one write and the spill file in one event-loop turn.
-   * Default 2,000 on PGlite (whose inserts are 1,000-row statements anyway), 5,000 elsewhere (COPY).
+   * Default 5,000 on PostgreSQL (COPY), 2,000 elsewhere (PGlite and `fromQueryable` insert 1,000-row statements).
    */
   readonly batchSize?: number;
   /** A partly filled batch is written after this long. Default 200 ms. */

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createRng, type Rng } from '@kflow/orderbook';
 import {
   DELTA_TABLE,
@@ -18,6 +17,7 @@ import {
 } from '@kflow/ingest';
 import { connectPostgres } from '@kflow/ingest/pg';
 import type { LocalExchangeCredentials } from '@kflow/sim';
+import { LOOP_DELAY_P99_TARGET_MS, LOOP_DELAY_RESOLUTION_MS, loopDelayMonitor } from '../loopDelay';
 import { type Benchmark } from './harness';
 import { createSyntheticFeed, discardDatabase } from './fixtures';
 
@@ -142,7 +142,7 @@ interface Collection {
 
 /**
  * A real collector (socket, books, write queue) on the child exchange at speed 'max', into `engine`, for
- * `COLLECT_WALL_MS`; the event-loop delay (`monitorEventLoopDelay`, 10 ms resolution) is sampled from the
+ * `COLLECT_WALL_MS`; the event-loop delay (`loopDelayMonitor`) is sampled from the
  * subscription to the stop, on this process's loop: the one the socket handler runs on.
  */
 async function collect(engine: CollectEngine): Promise<Collection> {
@@ -168,7 +168,7 @@ async function collect(engine: CollectEngine): Promise<Collection> {
         sessionId,
         rng: createRng(3),
       });
-      const delay = monitorEventLoopDelay({ resolution: 10 });
+      const delay = loopDelayMonitor();
       await collector.start();
       const frames0 = collector.status().counts.frames;
       const t0 = performance.now();
@@ -206,9 +206,9 @@ function collectionBenchmarks(engine: CollectEngine): Benchmark[] {
   return [
     {
       name: `ingest.eventLoopDelay.${engine}.p99Ms`,
-      description: `99th percentile of the collector process's event-loop delay, ms, while ${what} (monitorEventLoopDelay at 10 ms resolution records the time between its 10 ms timer callbacks, so an idle loop reads ~10)`,
+      description: `99th percentile of the collector process's event-loop delay, ms, while ${what} (monitorEventLoopDelay at ${LOOP_DELAY_RESOLUTION_MS} ms resolution records the time between its timer callbacks, so an idle loop reads ~${LOOP_DELAY_RESOLUTION_MS})`,
       better: 'lower',
-      target: 20,
+      target: LOOP_DELAY_P99_TARGET_MS,
       ...once,
       run: async () => (await collection(engine)).delayP99Ms,
     },

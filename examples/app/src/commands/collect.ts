@@ -1,5 +1,4 @@
 import { constants } from 'node:os';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { CAC } from 'cac';
 import { createRng, systemClock } from '@kflow/orderbook';
 import {
@@ -15,6 +14,7 @@ import {
 import { connectPostgres } from '@kflow/ingest/pg';
 import { type SimFlags, edgeFlag, optional, positiveNumber, simConfigOf, speedFactor, userPath } from '../flags';
 import { startSimExchange } from '../simExchange';
+import { loopDelayFigures, loopDelayMonitor } from '../loopDelay';
 import { printJson } from '../output';
 import { recoveredAnything, recoveryLines } from '../recoveryReport';
 import { type StopReason, untilSignal } from '../untilSignal';
@@ -136,16 +136,6 @@ async function closeWithin(db: IngestDatabase, ms: number): Promise<void> {
   }
 }
 
-/** Resolution of the event-loop delay monitor: an idle loop reads about this, a loop held for d ms reads ~10 + d. */
-const LOOP_DELAY_RESOLUTION_MS = 10;
-
-/** The collecting phase's event-loop delay in ms (absent when the phase was too short to sample). */
-function loopDelayFigures(h: IntervalHistogram): { p50: number; p99: number; max: number } | undefined {
-  if (h.count === 0) return undefined;
-  const ms = (ns: number) => Math.round(ns / 1e5) / 10;
-  return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
-}
-
 /** How long a stop runs before the wait for the database is announced. */
 const ANNOUNCE_WAIT_MS = 1000;
 
@@ -195,7 +185,7 @@ async function run(
   if (!o.json && recovered !== undefined) for (const line of recoveryLines(recovered)) process.stderr.write(`${line}\n`);
   if (!o.json) process.stderr.write(`collecting into ${storage.where}\n`);
   // How long frames can wait for the socket handler: measured while collecting, not during the stop's flush.
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  const loopDelay = loopDelayMonitor();
   loopDelay.enable();
 
   let lastFrames = 0;
