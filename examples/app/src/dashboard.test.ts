@@ -172,6 +172,8 @@ describe('dashboard', () => {
       await page.screenshot({ path: join(SHOTS, 'training.png'), fullPage: true });
       await view(page, 'sessions');
       await page.waitForSelector('[data-testid=episodes] tbody tr td.num');
+      // The recorded sessions come from a query of their own: the screenshot shows them, not "Loading…".
+      await page.waitForSelector('[data-testid=sessions] tbody tr td.num');
       await page.screenshot({ path: join(SHOTS, 'sessions.png'), fullPage: true });
 
       // (3) Deploy v2 from the Models view: the actor reloads it, the API and the top bar say v2.
