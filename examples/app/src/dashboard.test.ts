@@ -15,7 +15,7 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCheckpoint } from './commands/models';
 import { trainTestModel } from './paperTrading.testing';
-import type { BookView, MarketRow, StatusView } from './server/protocol';
+import type { BookView, EpisodeRow, MarketRow, StatusView } from './server/protocol';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const SHOTS = resolve(import.meta.dirname, '../.screenshots');
@@ -174,6 +174,10 @@ describe('dashboard', () => {
       await page.waitForSelector('[data-testid=episodes] tbody tr td.num');
       // The recorded sessions come from a query of their own: the screenshot shows them, not "Loading…".
       await page.waitForSelector('[data-testid=sessions] tbody tr td.num');
+      // The running paper episode names the model trading (from its logged decisions), not "—".
+      const newest = (await getJson<{ episodes: EpisodeRow[] }>(base, '/rl/episodes')).episodes[0]!;
+      expect(newest.endedMs).toBeNull();
+      await page.waitForFunction(`document.querySelector('[data-testid=episode-model-${newest.id}]')?.textContent === 'v1'`, null, { timeout: 10_000 });
       await page.screenshot({ path: join(SHOTS, 'sessions.png'), fullPage: true });
 
       // (3) Deploy v2 from the Models view: the actor reloads it, the API and the top bar say v2.

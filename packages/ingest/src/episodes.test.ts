@@ -32,6 +32,7 @@ describeEachBackend('episodes', 'episodes', (t) => {
       steps: 0,
       finalPositionCenti: null,
       summary: null,
+      latestModel: null,
     });
     // Without markets or session, both read back as null.
     const single = await startEpisode(t.db, { market: 'KXA-1', mode: 'training', startedMs: 5 });
@@ -82,6 +83,24 @@ describeEachBackend('episodes', 'episodes', (t) => {
     expect(paper.map((e) => e.id)).toEqual(expect.arrayContaining([ids.aPaper1, ids.aPaper2, ids.bPaper]));
     expect(paper.map((e) => e.id)).not.toContain(ids.aTraining);
     expect(paper[0]!.id).toBeGreaterThanOrEqual(ids.aPaper2);
+  });
+
+  it('reports a running episode from its action log: decisions so far and the latest decision\'s model', async () => {
+    const id = await startEpisode(t.db, { market: '*', markets: ['KXA-1'], mode: 'paper', startedMs: 1, sessionId: `s-running-${t.name}` });
+    const q = new ActionWriteQueue({ db: t.db });
+    const log = (step: number, version: number) =>
+      q.enqueue({ episodeId: id, step, tsMs: step, market: 'KXA-1', action: 0, executed: false, details: { model: { id: `m-${version}`, name: 'demo', version } } });
+    [0, 1, 2].forEach((step) => log(step, 1));
+    await q.flush();
+    expect(await getEpisode(t.db, id)).toMatchObject({ endedMs: null, steps: 3, latestModel: { id: 'm-1', name: 'demo', version: 1 } });
+    // A hot reload: the next decisions name v2, and the listing follows.
+    [3, 4].forEach((step) => log(step, 2));
+    await q.close();
+    const [listed] = await listEpisodes(t.db, { sessionId: `s-running-${t.name}` });
+    expect(listed).toMatchObject({ id, steps: 5, latestModel: { id: 'm-2', name: 'demo', version: 2 } });
+    // Finished, the count the episode was finished with stands.
+    await finishEpisode(t.db, id, { endedMs: 9, totalReward: 0, steps: 6, finalPositionCenti: 0 });
+    expect(await getEpisode(t.db, id)).toMatchObject({ steps: 6, latestModel: { version: 2 } });
   });
 
   it('getEpisode throws EPISODE_NOT_FOUND for an unknown id', async () => {

@@ -37,9 +37,19 @@ export interface EpisodeRecord {
   readonly startedMs: number;
   readonly endedMs: number | null;
   readonly totalReward: number;
+  /** Decisions of the episode: as finished, or, while it runs, the decisions its action log holds so far. */
   readonly steps: number;
   readonly finalPositionCenti: number | null;
   readonly summary: Readonly<Record<string, unknown>> | null;
+  /** The model of the latest logged decision (hot reloads change it mid-episode), or null before the first. */
+  readonly latestModel: EpisodeModel | null;
+}
+
+/** The model a logged decision names. */
+export interface EpisodeModel {
+  readonly id: string;
+  readonly name: string;
+  readonly version: number;
 }
 
 /**
@@ -83,6 +93,21 @@ interface EpisodeRow {
   steps: unknown;
   final_position_centi: unknown;
   summary: Record<string, unknown> | null;
+  latest_model: unknown;
+  logged_steps: unknown;
+}
+
+// A running episode's figures come from its action log: the latest decision (one backward step of the
+// (episode_id, step) key) names the model, and steps are numbered from 0 without gaps.
+const SELECT_EPISODES = `SELECT e.*,
+  (SELECT a.details->'model' FROM trading_actions a WHERE a.episode_id = e.id ORDER BY a.step DESC LIMIT 1) AS latest_model,
+  CASE WHEN e.ended_ms IS NULL THEN (SELECT max(a.step) + 1 FROM trading_actions a WHERE a.episode_id = e.id) END AS logged_steps
+FROM trading_episodes e`;
+
+function toModel(v: unknown): EpisodeModel | null {
+  if (v === null || typeof v !== 'object') return null;
+  const m = v as Record<string, unknown>;
+  return typeof m['id'] === 'string' && typeof m['name'] === 'string' && typeof m['version'] === 'number' ? { id: m['id'], name: m['name'], version: m['version'] } : null;
 }
 
 function toEpisode(r: EpisodeRow): EpisodeRecord {
@@ -96,9 +121,10 @@ function toEpisode(r: EpisodeRow): EpisodeRecord {
     startedMs: toInt(r.started_ms),
     endedMs: toIntOrNull(r.ended_ms),
     totalReward: Number(r.total_reward),
-    steps: toInt(r.steps),
+    steps: r.ended_ms === null ? (toIntOrNull(r.logged_steps) ?? 0) : toInt(r.steps),
     finalPositionCenti: toIntOrNull(r.final_position_centi),
     summary: r.summary,
+    latestModel: toModel(r.latest_model),
   };
 }
 
@@ -111,7 +137,7 @@ function toEpisode(r: EpisodeRow): EpisodeRecord {
 export async function listEpisodes(db: Queryable, filter: { readonly mode?: TradingMode; readonly sessionId?: string } = {}): Promise<EpisodeRecord[]> {
   const rows = await selectRows<EpisodeRow>(
     db,
-    `SELECT * FROM trading_episodes WHERE ($1::text IS NULL OR mode = $1) AND ($2::text IS NULL OR session_id = $2) ORDER BY id DESC`,
+    `${SELECT_EPISODES} WHERE ($1::text IS NULL OR mode = $1) AND ($2::text IS NULL OR session_id = $2) ORDER BY id DESC`,
     [filter.mode ?? null, filter.sessionId ?? null],
   );
   return rows.map(toEpisode);
@@ -119,7 +145,7 @@ export async function listEpisodes(db: Queryable, filter: { readonly mode?: Trad
 
 /** One stored episode. Throws `EPISODE_NOT_FOUND`. */
 export async function getEpisode(db: Queryable, id: number): Promise<EpisodeRecord> {
-  const rows = await selectRows<EpisodeRow>(db, 'SELECT * FROM trading_episodes WHERE id = $1', [id]);
+  const rows = await selectRows<EpisodeRow>(db, `${SELECT_EPISODES} WHERE id = $1`, [id]);
   if (rows[0] === undefined) throw ingestError('EPISODE_NOT_FOUND', `no episode with id ${id}`, { details: { id } });
   return toEpisode(rows[0]);
 }

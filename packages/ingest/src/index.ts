@@ -40,6 +40,7 @@ export {
   type StartEpisodeOptions,
   type FinishEpisodeOptions,
   type EpisodeRecord,
+  type EpisodeModel,
   type StoredAction,
   startEpisode,
   finishEpisode,

@@ -235,6 +235,8 @@ export interface EpisodeRow {
   readonly steps: number;
   readonly finalPositionCenti: number | null;
   readonly summary: Readonly<Record<string, unknown>> | null;
+  /** The model of the latest logged decision, or null before the first. */
+  readonly latestModel: { readonly id: string; readonly name: string; readonly version: number } | null;
 }
 
 /** One stored decision of `GET /rl/episodes/:id/actions` (exact integer units, as stored). */

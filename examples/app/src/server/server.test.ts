@@ -8,7 +8,7 @@ import { WebSocket } from 'ws';
 import { registerCheckpoint } from '../commands/models';
 import { trainTestModel } from '../paperTrading.testing';
 import { startSimExchange } from '../simExchange';
-import type { ActionMessage, BookView, MarketRow, MetricsView, OrderbookMessage, StatusView, TrainingJobView, TrainingMessage } from './protocol';
+import type { ActionMessage, BookView, EpisodeRow, MarketRow, MetricsView, OrderbookMessage, StatusView, TrainingJobView, TrainingMessage } from './protocol';
 import { type ControlServer, startControlServer } from './server';
 import { SLOW_CONSUMER_CLOSE } from './streams';
 
@@ -234,14 +234,21 @@ describe('the control API on loopback', () => {
   }, 60_000);
 
   it('stops the actor; sessions, episodes and their decisions (paged) are served', async () => {
+    // While it runs, the episode's row counts the decisions logged so far and names the model trading.
+    const running = await until('the running episode to list logged decisions', async () => {
+      const [e] = (await call('GET', '/rl/episodes')).json['episodes'] as EpisodeRow[];
+      return e !== undefined && e.endedMs === null && e.steps > 0 && e.latestModel !== null ? e : undefined;
+    });
+    const trading = ((await call('GET', '/rl/status')).json as unknown as StatusView).actor.model;
+    expect(running.latestModel).toMatchObject({ name: trading?.name, version: trading?.version });
     const stopped = await call('POST', '/rl/actor/stop', { body: {}, headers: AUTH });
     expect(stopped.status).toBe(200);
     expect(stopped.json).toMatchObject({ decisions: expect.any(Number), episodeId: expect.any(Number) });
     expect((await call('POST', '/rl/actor/stop', { body: {}, headers: AUTH })).json.error?.code).toBe('ACTOR_NOT_RUNNING');
     const sessions = (await call('GET', '/rl/sessions')).json['sessions'] as { id: string; status: string }[];
     expect(sessions[0]).toMatchObject({ id: stopped.json['sessionId'], status: 'completed' });
-    const episodes = (await call('GET', '/rl/episodes')).json['episodes'] as { id: number; mode: string }[];
-    expect(episodes[0]).toMatchObject({ id: stopped.json['episodeId'], mode: 'paper' });
+    const episodes = (await call('GET', '/rl/episodes')).json['episodes'] as EpisodeRow[];
+    expect(episodes[0]).toMatchObject({ id: stopped.json['episodeId'], mode: 'paper', steps: stopped.json['decisions'] });
     const first = (await call('GET', `/rl/episodes/${episodes[0]!.id}/actions?limit=5`)).json as { actions: { step: number }[]; next: number };
     expect(first.actions.map((a) => a.step)).toEqual([0, 1, 2, 3, 4]);
     const second = (await call('GET', `/rl/episodes/${episodes[0]!.id}/actions?limit=5&after=${first.next}`)).json as { actions: { step: number }[] };

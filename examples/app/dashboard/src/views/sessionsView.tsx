@@ -124,12 +124,15 @@ export function SessionsView({ episode }: { readonly episode: number | null }) {
                   <Badge kind={e.endedMs === null ? 'running' : 'ready'}>{e.endedMs === null ? `${e.mode} · running` : e.mode}</Badge>
                 </td>
                 <td className="l mono small">{e.sessionId ?? '—'}</td>
-                <td className="r num">{e.modelId ?? '—'}</td>
+                <td className="r num" title={e.latestModel?.name} data-testid={`episode-model-${e.id}`}>
+                  {e.latestModel === null ? (e.modelId ?? '—') : `v${e.latestModel.version}`}
+                </td>
                 <td className="r num">{formatInt(e.markets?.length ?? 1)}</td>
                 <td className="l num">{formatDateTime(e.startedMs)}</td>
                 <td className="r num">{formatDuration((e.endedMs ?? Date.now()) - e.startedMs)}</td>
                 <td className="r num">{formatInt(e.steps)}</td>
-                <td className={`r num ${signClass(e.totalReward)}`}>{formatNumber(e.totalReward, 4)}</td>
+                {/* The total is stored when the episode finishes; the top bar has the running PnL. */}
+                <td className={`r num ${e.endedMs === null ? 'dim' : signClass(e.totalReward)}`}>{e.endedMs === null ? '—' : formatNumber(e.totalReward, 4)}</td>
                 <td className="l small mono dim">
                   {e.summary === null
                     ? ''
