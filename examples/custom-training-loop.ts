@@ -105,6 +105,7 @@ for (let update = 1; update <= numUpdates; update++) {
   const progressRemaining = 1 - (update - 1) / numUpdates;
   optimizer.learningRate = scheduleValue(hp.learningRate, progressRemaining);
   const clipRange = scheduleValue(hp.clipRange, progressRemaining);
+  const entCoef = scheduleValue(hp.entCoef, progressRemaining);
 
   // Rollout: nSteps × numEnvs transitions, then GAE advantages and returns (autoresets skipped).
   const episodesBefore = finished.length;
@@ -119,7 +120,7 @@ for (let update = 1; update <= numUpdates; update++) {
     for (let start = 0; start < count; start += hp.batchSize) {
       const rows = indices.subarray(start, Math.min(start + hp.batchSize, count));
       // The clipped surrogate + value loss − entropy bonus, and its gradient (PyTorch's loss.backward()).
-      loss = ppoLoss({ policy: agent, buffer, rows, minibatch, clipRange, entCoef: hp.entCoef, vfCoef: hp.vfCoef });
+      loss = ppoLoss({ policy: agent, buffer, rows, minibatch, clipRange, entCoef, vfCoef: hp.vfCoef });
       clipGradNorm(agent.gradients(), hp.maxGradNorm);
       optimizer.step(agent.parameters(), agent.gradients());
       clipfracs += loss.clipFraction;

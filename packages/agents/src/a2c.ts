@@ -20,7 +20,8 @@ export interface A2cHyperparameters {
   learningRate: Schedule;
   gamma: number;
   gaeLambda: number;
-  entCoef: number;
+  /** Weight of the entropy bonus; a linear schedule anneals it over training. */
+  entCoef: Schedule;
   vfCoef: number;
   maxGradNorm: number;
   normalizeAdvantage: boolean;
@@ -69,7 +70,9 @@ export function trainA2c(options: A2cOptions): TrainResult<A2cHyperparameters> {
 
   while (collector.timesteps < options.totalTimesteps) {
     collector.collect();
-    optimizer.learningRate = scheduleValue(hp.learningRate, run.progressRemaining());
+    const progressRemaining = run.progressRemaining();
+    optimizer.learningRate = scheduleValue(hp.learningRate, progressRemaining);
+    const entCoef = scheduleValue(hp.entCoef, progressRemaining);
 
     // One gradient step on every valid transition of the rollout.
     let n = 0;
@@ -89,7 +92,7 @@ export function trainA2c(options: A2cOptions): TrainResult<A2cHyperparameters> {
       mb.dValue[b] = (hp.vfCoef * 2 * err) / n;
       entropy += mb.entropies[b]!;
     }
-    policy.backward(mb.actions, mb.masks, n, mb.dLogProb, -hp.entCoef / n, mb.dValue);
+    policy.backward(mb.actions, mb.masks, n, mb.dLogProb, -entCoef / n, mb.dValue);
     clipGradNorm(policy.gradients(), hp.maxGradNorm);
     optimizer.step(policy.parameters(), policy.gradients());
 

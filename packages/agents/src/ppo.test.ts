@@ -64,6 +64,15 @@ describe('trainPpo', () => {
     expect(updates[0]!.metrics['charts/SPS']).toBeUndefined();
   });
 
+  it('anneals the entropy bonus on a linear schedule', () => {
+    // A schedule that stays at 0.2 is the constant 0.2; one annealed to 0 is neither the constant nor no bonus.
+    const constant = shortPpo(1, { entCoef: 0.2 }).params;
+    expect(shortPpo(1, { entCoef: { kind: 'linear', start: 0.2, end: 0.2 } }).params).toEqual(constant);
+    const annealed = shortPpo(1, { entCoef: { kind: 'linear', start: 0.2 } }).params;
+    expect(annealed).not.toEqual(constant);
+    expect(annealed).not.toEqual(shortPpo(1, { entCoef: 0 }).params);
+  });
+
   it('stops an update early once approx_kl exceeds 1.5 × target_kl', () => {
     const free = shortPpo(0).events.filter((e) => e.kind === 'update');
     const stopped = shortPpo(0, { targetKl: 1e-9 }).events.filter((e) => e.kind === 'update');
@@ -170,5 +179,15 @@ describe('trainA2c', () => {
     const a = run();
     expect(a.updates).toBe(100);
     expect(run()).toEqual(a);
+  });
+
+  it('anneals the entropy bonus on a linear schedule', () => {
+    const params = (entCoef: Parameters<typeof trainA2c>[0]['entCoef']) =>
+      trainA2c({ envs: cartPoles(2), totalTimesteps: 1000, seed: 5, ...(entCoef === undefined ? {} : { entCoef }) }).policy.parameters().map((p) => Array.from(p));
+    const constant = params(0.2);
+    expect(params({ kind: 'linear', start: 0.2, end: 0.2 })).toEqual(constant);
+    const annealed = params({ kind: 'linear', start: 0.2 });
+    expect(annealed).not.toEqual(constant);
+    expect(annealed).not.toEqual(params(0));
   });
 });

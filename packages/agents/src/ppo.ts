@@ -35,7 +35,8 @@ export interface PpoHyperparameters {
   /** Clipping of the value change around the rollout's value; `null` disables it (SB3's default). */
   clipRangeVf: Schedule | null;
   normalizeAdvantage: boolean;
-  entCoef: number;
+  /** Weight of the entropy bonus; a linear schedule anneals it over training (SB3 takes a constant only). */
+  entCoef: Schedule;
   vfCoef: number;
   maxGradNorm: number;
   /** Stop the epochs of an update once the approximate KL exceeds 1.5 × this; `null` never stops. */
@@ -116,6 +117,7 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
       optimizer.learningRate = scheduleValue(hp.learningRate, progressRemaining);
       const clipRange = scheduleValue(hp.clipRange, progressRemaining);
       const clipRangeVf = hp.clipRangeVf === null ? null : scheduleValue(hp.clipRangeVf, progressRemaining);
+      const entCoef = scheduleValue(hp.entCoef, progressRemaining);
 
       // 3b. Optimise the clipped surrogate for nEpochs over shuffled minibatches.
       let policyLoss = 0;
@@ -140,7 +142,7 @@ export function trainPpo(options: PpoOptions): TrainResult<PpoHyperparameters> {
             clipRange,
             clipRangeVf,
             normalizeAdvantage: hp.normalizeAdvantage,
-            entCoef: hp.entCoef,
+            entCoef,
             vfCoef: hp.vfCoef,
           });
           policyLoss += m.policyLoss;

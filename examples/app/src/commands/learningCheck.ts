@@ -29,7 +29,7 @@ export interface LearningCheckSize {
 
 /**
  * `ci`: the default and the size the test runs (about 35–50 s on 2 cores; PPO seeds 0–2 measured Sharpe
- * 0.94–0.98, target 0.7); `full`: on demand with `kflow learning-check --full` (Sharpe 1.04–1.06, target 1).
+ * 0.91–0.99, target 0.7); `full`: on demand with `kflow learning-check --full` (Sharpe 1.07, target 1).
  */
 export const LEARNING_CHECK_SIZES: Readonly<Record<'ci' | 'full', LearningCheckSize>> = {
   ci: { trainSeeds: [1, 2, 3, 4], heldOutSeeds: [101, 102, 103, 104], markets: 4, minutes: 15, timesteps: 150_000, episodes: 100, minSharpe: 0.7 },

@@ -61,7 +61,7 @@ describe('kflow train / eval', () => {
     expect(manifest.training).toMatchObject({
       nEnvs: 2,
       sources: ['capture:train.jsonl'],
-      kalshiConfig: { ppo: { nSteps: 64, batchSize: 64, nEpochs: 2, gamma: 0.98 }, env: { episodeSteps: 50, cadence: { everyMs: 2000 } }, totalTimesteps: 256 },
+      kalshiConfig: { ppo: { nSteps: 64, batchSize: 64, nEpochs: 2, gamma: 0.98, entCoef: { kind: 'linear', start: 0.03 } }, env: { episodeSteps: 50, cadence: { everyMs: 2000 } }, totalTimesteps: 256 },
     });
     expect(manifest.trading).toBeDefined();
 
@@ -159,6 +159,8 @@ describe('kflow train / eval', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ ppo: { nSteps: 64, learningrate: 1 } }));
     await expect(run(['train', '--data', trainCapture, '--config', bad])).rejects.toThrow(/ppo\.learningrate is not a PPO hyperparameter/);
+    writeFileSync(bad, JSON.stringify({ ppo: { entCoef: { kind: 'cosine', start: 0.03 } } }));
+    await expect(run(['train', '--data', trainCapture, '--config', bad])).rejects.toThrow(/--config .*bad\.json: ppo\.entCoef/);
     writeFileSync(bad, JSON.stringify({ policy: { hiddenSizes: [0] } }));
     await expect(run(['train', '--data', trainCapture, '--config', bad])).rejects.toThrow(/--config .*bad\.json: policy\.hiddenSizes\.0:/);
     writeFileSync(bad, JSON.stringify({ epochs: 3 }));

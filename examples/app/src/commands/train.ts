@@ -116,7 +116,8 @@ export const EVAL_SEED_OFFSET = 10_000;
 const ConfigFile = z
   .object({
     env: z.record(z.string(), z.unknown()).optional(),
-    ppo: z.record(z.string(), z.union([z.number(), z.boolean()])).optional(),
+    // A value, or a linear schedule for the hyperparameters that take one (learningRate, clipRange, entCoef …).
+    ppo: z.record(z.string(), z.union([z.number(), z.boolean(), z.object({ kind: z.literal('linear'), start: z.number(), end: z.number().optional() }).strict()])).optional(),
     policy: z.object({ hiddenSizes: z.array(z.number().int().min(1)).min(1).optional(), activation: z.enum(['tanh', 'relu']).optional() }).strict().optional(),
     nEnvs: z.number().int().min(1).optional(),
     totalTimesteps: z.number().int().min(1).optional(),
