@@ -160,7 +160,9 @@ describe('kflow train / eval', () => {
     writeFileSync(bad, JSON.stringify({ ppo: { nSteps: 64, learningrate: 1 } }));
     await expect(run(['train', '--data', trainCapture, '--config', bad])).rejects.toThrow(/ppo\.learningrate is not a PPO hyperparameter/);
     writeFileSync(bad, JSON.stringify({ ppo: { entCoef: { kind: 'cosine', start: 0.03 } } }));
-    await expect(run(['train', '--data', trainCapture, '--config', bad])).rejects.toThrow(/--config .*bad\.json: ppo\.entCoef/);
+    await expect(run(['train', '--data', trainCapture, '--config', bad])).rejects.toThrow(/--config .*bad\.json: ppo\.entCoef: expected a number, true \/ false, or a linear schedule/);
+    writeFileSync(bad, JSON.stringify({ ppo: { gamma: { kind: 'linear', start: 0.99 } } }));
+    await expect(run(['train', '--data', trainCapture, '--config', bad])).rejects.toThrow(/ppo\.gamma takes a number, not a schedule \(learningRate, clipRange, clipRangeVf, entCoef take one\)/);
     writeFileSync(bad, JSON.stringify({ policy: { hiddenSizes: [0] } }));
     await expect(run(['train', '--data', trainCapture, '--config', bad])).rejects.toThrow(/--config .*bad\.json: policy\.hiddenSizes\.0:/);
     writeFileSync(bad, JSON.stringify({ epochs: 3 }));

@@ -112,12 +112,22 @@ export interface TrainSummary {
 export const EVAL_EPISODES = 20;
 export const EVAL_SEED_OFFSET = 10_000;
 
+/** The PPO hyperparameters that take a linear schedule (`PpoHyperparameters`). */
+const SCHEDULED = new Set(['learningRate', 'clipRange', 'clipRangeVf', 'entCoef']);
+
 /** The `--config` file: any part of the Kalshi setup, validated (unknown keys are refused). */
 const ConfigFile = z
   .object({
     env: z.record(z.string(), z.unknown()).optional(),
     // A value, or a linear schedule for the hyperparameters that take one (learningRate, clipRange, entCoef …).
-    ppo: z.record(z.string(), z.union([z.number(), z.boolean(), z.object({ kind: z.literal('linear'), start: z.number(), end: z.number().optional() }).strict()])).optional(),
+    ppo: z
+      .record(
+        z.string(),
+        z.union([z.number(), z.boolean(), z.object({ kind: z.literal('linear'), start: z.number(), end: z.number().optional() }).strict()], {
+          error: 'expected a number, true / false, or a linear schedule { "kind": "linear", "start": x, "end": y } (end optional, default 0)',
+        }),
+      )
+      .optional(),
     policy: z.object({ hiddenSizes: z.array(z.number().int().min(1)).min(1).optional(), activation: z.enum(['tanh', 'relu']).optional() }).strict().optional(),
     nEnvs: z.number().int().min(1).optional(),
     totalTimesteps: z.number().int().min(1).optional(),
@@ -143,7 +153,10 @@ export async function kalshiConfig(o: TrainOptions): Promise<KalshiPpoPreset> {
       throw new Error(`--config ${o.config}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
     }
     const c = parsed.data;
-    for (const key of Object.keys(c.ppo ?? {})) if (!(key in PPO_DEFAULTS)) throw new Error(`--config ${o.config}: ppo.${key} is not a PPO hyperparameter`);
+    for (const [key, value] of Object.entries(c.ppo ?? {})) {
+      if (!(key in PPO_DEFAULTS)) throw new Error(`--config ${o.config}: ppo.${key} is not a PPO hyperparameter`);
+      if (typeof value === 'object' && !SCHEDULED.has(key)) throw new Error(`--config ${o.config}: ppo.${key} takes a number, not a schedule (${[...SCHEDULED].join(', ')} take one)`);
+    }
     preset = {
       env: { ...preset.env, ...(c.env as KalshiTrainingEnvOptions) },
       ppo: { ...preset.ppo, ...(c.ppo as Partial<PpoHyperparameters>) },
