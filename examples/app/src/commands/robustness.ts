@@ -16,6 +16,7 @@ import { createRng } from '@kflow/orderbook';
 import { parseTradingSetup, tradingSetupDifference } from '@kflow/paper';
 import { DEFAULT_DOMAIN_RANDOMIZATION, type DomainRandomization, type SimConfigOverrides } from '@kflow/sim';
 import type { CAC } from 'cac';
+import { wholeNumber } from '../flags';
 import { printJson } from '../output';
 import { type SimSet, evaluateOnSet, evaluateOracleOnSet, simulateSet } from '../simSets';
 import { toEvalSummary } from './eval';
@@ -62,9 +63,20 @@ export const ROBUSTNESS_SETS: readonly RobustnessSetSpec[] = [
  */
 export const ROBUSTNESS_SEED_BASE = 201;
 
-/** The learning check's size with the held-out seeds moved to {@link ROBUSTNESS_SEED_BASE}, as many as before. */
-export function robustnessSize(size: LearningCheckSize): LearningCheckSize {
-  return { ...size, heldOutSeeds: size.heldOutSeeds.map((_, i) => ROBUSTNESS_SEED_BASE + i) };
+/**
+ * The learning check's size with the held-out seeds moved to {@link ROBUSTNESS_SEED_BASE}: as many as before, or
+ * `heldOut` sessions per set with the episodes scaled to match (400 per 12 sessions at full size). One set of 12
+ * sessions moves a Sharpe by about ±0.1; 48 or 96 pin it down.
+ *
+ * @example
+ * robustnessSize(LEARNING_CHECK_SIZES.full, 48); // seeds 201–248, 1,600 episodes per set
+ */
+export function robustnessSize(size: LearningCheckSize, heldOut = size.heldOutSeeds.length): LearningCheckSize {
+  return {
+    ...size,
+    heldOutSeeds: Array.from({ length: heldOut }, (_, i) => ROBUSTNESS_SEED_BASE + i),
+    episodes: Math.round((size.episodes * heldOut) / size.heldOutSeeds.length),
+  };
 }
 
 /** Held-out Sharpe PPO must exceed on unseen seeds, and on unseen knobs wherever the oracle reaches {@link ORACLE_STRONG_SHARPE}. */
@@ -267,6 +279,7 @@ interface RobustnessCliOptions {
   ci?: boolean;
   randomize?: boolean;
   config?: string;
+  heldOut?: string;
   json?: boolean;
 }
 
@@ -286,10 +299,12 @@ export function registerRobustness(cli: CAC): void {
     .option('--ci', 'CI size (4 training and 4 held-out sessions, 150k steps, 100 episodes) instead of the full size (12 and 12, 300k, 400)')
     .option('--randomize', 'Train on domain-randomized sessions (tick grid, edge, fractional sizes, markets, length drawn per session)')
     .option('--config <file>', 'JSON overriding parts of the training setup, as for kflow train --config')
+    .option('--held-out <n>', 'Held-out sessions per set (seeds 201…), the episodes scaled to match (default: 12; 4 with --ci)')
     .option('--json', 'Print one JSON object')
     .action(async (o: RobustnessCliOptions) => {
+      const base = o.ci ? LEARNING_CHECK_SIZES.ci : LEARNING_CHECK_SIZES.full;
       const report = await runRobustness({
-        size: robustnessSize(o.ci ? LEARNING_CHECK_SIZES.ci : LEARNING_CHECK_SIZES.full),
+        size: robustnessSize(base, o.heldOut === undefined ? undefined : wholeNumber(o.heldOut, 'held-out', 1)),
         ...(o.config === undefined ? {} : { config: o.config }),
         ppoSeeds: parseSeeds(o.seeds),
         ...(o.randomize ? { randomize: DEFAULT_DOMAIN_RANDOMIZATION } : {}),
