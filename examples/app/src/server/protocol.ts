@@ -37,6 +37,13 @@ export const ActionsQuery = z.object({
 
 // ── Responses ───────────────────────────────────────────────────────────────────────────────────────
 
+/** The model that made a decision (the actor's current one, a logged decision's, an episode's latest). */
+export interface DecisionModelView {
+  readonly id: string;
+  readonly name: string;
+  readonly version: number;
+}
+
 /** Every error: `{ error: { code, message, field? } }` with the HTTP status. */
 export interface ApiError {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };
@@ -107,7 +114,7 @@ export interface StatusView {
   };
   readonly actor: {
     readonly running: boolean;
-    readonly model: { readonly id: string; readonly name: string; readonly version: number } | null;
+    readonly model: DecisionModelView | null;
     readonly decisions: number;
     readonly markets: number;
     readonly halted: boolean;
@@ -236,7 +243,7 @@ export interface EpisodeRow {
   readonly finalPositionCenti: number | null;
   readonly summary: Readonly<Record<string, unknown>> | null;
   /** The model of the latest logged decision, or null before the first. */
-  readonly latestModel: { readonly id: string; readonly name: string; readonly version: number } | null;
+  readonly latestModel: DecisionModelView | null;
 }
 
 /** One stored decision of `GET /rl/episodes/:id/actions` (exact integer units, as stored). */
@@ -251,7 +258,7 @@ export interface EpisodeAction {
   readonly executed: boolean;
   readonly order: { readonly side: 'bid' | 'ask'; readonly priceUnits: number; readonly countCenti: number; readonly timeInForce?: string } | null;
   readonly reject: string | null;
-  readonly model: { readonly id: string; readonly name: string; readonly version: number };
+  readonly model: DecisionModelView;
   readonly latencyMicros: number;
   readonly outcome: {
     readonly fills: readonly { readonly side: 'bid' | 'ask'; readonly priceUnits: number; readonly countCenti: number; readonly isTaker: boolean }[];
